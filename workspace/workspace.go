@@ -58,6 +58,15 @@ func (w *Workspace) ImagesDir() string { return filepath.Join(w.OutputDir, "imag
 // RunDir holds the records of running VMs (pidfile, QMP socket, serial log).
 func (w *Workspace) RunDir() string { return filepath.Join(w.StateDir, "runs") }
 
+// SSHKeyFile is the private key cube-hal uses to reach the guest
+// (`cube-hal certs` makes it; its public half goes into the overlay's
+// root/.ssh/authorized_keys).
+func (w *Workspace) SSHKeyFile() string { return filepath.Join(w.StateDir, "ssh", "id_ed25519") }
+
+// KnownHostsFile is cube-hal's own known_hosts: the guest host key is pinned
+// on first contact, and a change is a loud error.
+func (w *Workspace) KnownHostsFile() string { return filepath.Join(w.StateDir, "ssh", "known_hosts") }
+
 // Standalone reports whether there is no Buildroot checkout: only the Cube
 // packages can be configured, and build/launch explain what is missing.
 func (w *Workspace) Standalone() bool { return w.BuildrootDir == "" }
