@@ -76,7 +76,7 @@ func firmwareImage(pad int, entries []tableEntry) []byte {
 	img := make([]byte, pad)
 	img = append(img, body...)
 	img = binary.LittleEndian.AppendUint16(img, uint16(len(body)+18))
-	img = append(img, guidTableFooter[:]...)
+	img = append(img, GUIDTableFooter[:]...)
 	return append(img, make([]byte, 32)...)
 }
 

@@ -172,12 +172,20 @@ func readDescriptor(file string) (descriptor, bool) {
 	return d, d.path != ""
 }
 
-// GUIDs of the entries cube-hal looks for in OVMF's GUIDed table.
+// GUIDs of OVMF's GUIDed table (edk2 OvmfPkg/ResetVector; the same names
+// QEMU and sev-snp-measure use).
 var (
-	guidTableFooter  = mustGUID("96b582de-1fb2-45f7-baea-a366c55a082d")
-	guidSEVMetadata  = mustGUID("dc886566-984a-4798-a75e-5585a7bf67cc")
-	guidSEVHashTable = mustGUID("7255371f-3a3b-4b04-927b-1da6efa8d454")
-	guidTDXMetadata  = mustGUID("e47a6535-984a-4798-865e-4685a7bf8ec2")
+	// GUIDTableFooter marks the table itself; its length covers all entries.
+	GUIDTableFooter = mustGUID("96b582de-1fb2-45f7-baea-a366c55a082d")
+	// GUIDSEVMetadata: offset of the SEV-SNP metadata (pages to pre-validate).
+	GUIDSEVMetadata = mustGUID("dc886566-984a-4798-a75e-5585a7bf67cc")
+	// GUIDSEVHashTable: base and size of the area QEMU fills with the kernel,
+	// initrd and cmdline hashes for kernel-hashes=on (base 0: no area).
+	GUIDSEVHashTable = mustGUID("7255371f-3a3b-4b04-927b-1da6efa8d454")
+	// GUIDSEVESResetBlock: the SEV-ES AP reset vector.
+	GUIDSEVESResetBlock = mustGUID("00f771de-1a7e-4fcb-890e-68c77e2fb44e")
+	// GUIDTDXMetadata: offset of the TDVF metadata (a TD-capable image).
+	GUIDTDXMetadata = mustGUID("e47a6535-984a-4798-865e-4685a7bf8ec2")
 )
 
 // footerTail is how much of the end of an image is read for the table;
@@ -201,14 +209,14 @@ func readFooter(fw *Firmware) {
 		return
 	}
 	t := ParseGUIDTable(tail)
-	_, fw.SEVMetadata = t[guidSEVMetadata]
+	_, fw.SEVMetadata = t[GUIDSEVMetadata]
 	// QEMU and sev-snp-measure accept the hashes table only with a
 	// non-zero base address; plain OvmfPkgX64 builds carry the entry
 	// with base 0.
-	if e, ok := t[guidSEVHashTable]; ok && len(e) >= 4 {
+	if e, ok := t[GUIDSEVHashTable]; ok && len(e) >= 4 {
 		fw.SEVHashTable = binary.LittleEndian.Uint32(e) != 0
 	}
-	_, fw.TDXMetadata = t[guidTDXMetadata]
+	_, fw.TDXMetadata = t[GUIDTDXMetadata]
 }
 
 // GUID is a UEFI GUID in its on-disk (mixed-endian) byte order.
@@ -261,7 +269,7 @@ func ParseGUIDTable(tail []byte) map[GUID][]byte {
 	}
 	var g GUID
 	copy(g[:], tail[end-16:end])
-	if g != guidTableFooter {
+	if g != GUIDTableFooter {
 		return nil
 	}
 	size := int(binary.LittleEndian.Uint16(tail[end-hdr : end-16]))

@@ -22,7 +22,7 @@ func FuzzParseCPUInfo(f *testing.F) {
 }
 
 func FuzzParseGUIDTable(f *testing.F) {
-	f.Add(firmwareImage(3, []tableEntry{{guidSEVMetadata, le32(1)}, {guidTDXMetadata, nil}}))
+	f.Add(firmwareImage(3, []tableEntry{{GUIDSEVMetadata, le32(1)}, {GUIDTDXMetadata, nil}}))
 	f.Add(firmwareImage(0, nil))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {

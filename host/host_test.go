@@ -411,13 +411,13 @@ func TestParseQEMUVersion(t *testing.T) {
 func TestFirmware(t *testing.T) {
 	m := newMachine(t)
 	amdsev := firmwareImage(100, []tableEntry{
-		{guidSEVMetadata, le32(0x52c)},
-		{guidSEVHashTable, append(le32(0x80c000), le32(0x400)...)},
+		{GUIDSEVMetadata, le32(0x52c)},
+		{GUIDSEVHashTable, append(le32(0x80c000), le32(0x400)...)},
 	})
 	plain := firmwareImage(100, []tableEntry{
-		{guidSEVHashTable, make([]byte, 8)}, // base 0: not usable for kernel-hashes
-		{guidSEVMetadata, le32(0x52c)},
-		{guidTDXMetadata, le32(0x840)},
+		{GUIDSEVHashTable, make([]byte, 8)}, // base 0: not usable for kernel-hashes
+		{GUIDSEVMetadata, le32(0x52c)},
+		{GUIDTDXMetadata, le32(0x840)},
 	})
 	m.file("/usr/share/ovmf/OVMF.amdsev.fd", string(amdsev))
 	m.file("/usr/share/ovmf/OVMF.fd", string(plain))
@@ -473,9 +473,9 @@ func TestFirmware(t *testing.T) {
 }
 
 func TestParseGUIDTable(t *testing.T) {
-	img := firmwareImage(7, []tableEntry{{guidSEVMetadata, le32(1)}, {guidTDXMetadata, []byte{}}, {guidSEVHashTable, le32(5)}})
+	img := firmwareImage(7, []tableEntry{{GUIDSEVMetadata, le32(1)}, {GUIDTDXMetadata, []byte{}}, {GUIDSEVHashTable, le32(5)}})
 	tab := ParseGUIDTable(img)
-	if len(tab) != 3 || string(tab[guidSEVMetadata]) != string(le32(1)) || len(tab[guidTDXMetadata]) != 0 || string(tab[guidSEVHashTable]) != string(le32(5)) {
+	if len(tab) != 3 || string(tab[GUIDSEVMetadata]) != string(le32(1)) || len(tab[GUIDTDXMetadata]) != 0 || string(tab[GUIDSEVHashTable]) != string(le32(5)) {
 		t.Errorf("table %v", tab)
 	}
 	for name, b := range map[string][]byte{
@@ -490,7 +490,7 @@ func TestParseGUIDTable(t *testing.T) {
 			t.Errorf("%s: table %v, want none", name, tab)
 		}
 	}
-	if g, ok := ParseGUID("96b582de-1fb2-45f7-baea-a366c55a082d"); !ok || g != guidTableFooter || g.String() != "96b582de-1fb2-45f7-baea-a366c55a082d" {
+	if g, ok := ParseGUID("96b582de-1fb2-45f7-baea-a366c55a082d"); !ok || g != GUIDTableFooter || g.String() != "96b582de-1fb2-45f7-baea-a366c55a082d" {
 		t.Errorf("GUID round trip: %v %v", g, ok)
 	}
 	for _, bad := range []string{"", "96b582de1fb245f7baeaa366c55a082d", "96b582de-1fb2-45f7-baea-a366c55a082z", "96b582de-1fb2-45f7baea-a366c55a082d0"} {
@@ -526,7 +526,7 @@ func TestProbeFakeSNPHost(t *testing.T) {
 	m.file("/dev/sev", "")
 	m.file("/dev/vhost-vsock", "")
 	m.file("/usr/include/ncurses.h", "")
-	m.file("/usr/share/ovmf/OVMF.fd", string(firmwareImage(10, []tableEntry{{guidSEVMetadata, le32(1)}, {guidSEVHashTable, append(le32(9), le32(9)...)}})))
+	m.file("/usr/share/ovmf/OVMF.fd", string(firmwareImage(10, []tableEntry{{GUIDSEVMetadata, le32(1)}, {GUIDSEVHashTable, append(le32(9), le32(9)...)}})))
 	m.tool(DefaultQEMU, fakeQEMU("QEMU emulator version 9.1.0", objectHelp101))
 	f := m.host().Probe(context.Background())
 	if f.KernelRelease != "6.11.0-snp" || f.Cores != 32 || f.Memory.Total != 64<<30 || !f.KVM.Usable ||
