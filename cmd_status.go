@@ -1,15 +1,31 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
+
+// statusVMs lists the VMs cube-hal started in this workspace (their run
+// records live under w.RunDir()), one display line each. It is the seam
+// for the launcher: when launch/ lands, the lead sets it (in cmd_launch.go
+// or an init) to a small adapter over launch's exported listing function.
+// Nil means the launcher is not built in, and status says so.
+var statusVMs func(ctx context.Context, w *workspace.Workspace) ([]string, error)
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:     "status",
-		Short:   "Show the workspace and running VMs",
+		Use:   "status",
+		Short: "Show the workspace and running VMs",
+		Long: `status shows what cube-hal resolved (Buildroot checkout, output directory,
+external tree, overlay, state directory, each with where it came from), the
+state of .config and the built images, the VMs cube-hal started, and what is
+missing with the command that fixes it.`,
 		Example: "  cube-hal status\n  cube-hal --buildroot ~/src/buildroot status",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -17,20 +33,119 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			br := w.BuildrootDir
-			if br == "" {
-				br = "(none: standalone mode)"
-			}
-			fmt.Fprintf(out, "Buildroot:  %s\n", br)
-			fmt.Fprintf(out, "Output:     %s\n", w.OutputDir)
-			fmt.Fprintf(out, "External:   %s\n", w.ExternalDir)
-			fmt.Fprintf(out, "Overlay:    %s\n", w.OverlayDir)
-			fmt.Fprintf(out, "State:      %s\n", w.StateDir)
-			for _, p := range w.Problems {
-				fmt.Fprintf(out, "missing: %s: %s\n  fix: %s\n", p.What, p.Err, p.Fix)
-			}
+			writeStatus(cmd.Context(), cmd.OutOrStdout(), w)
 			return nil
 		},
 	}
+}
+
+// writeStatus prints the workspace report `cube-hal status` shows.
+func writeStatus(ctx context.Context, out io.Writer, w *workspace.Workspace) {
+	type fix struct{ what, fix string }
+	var fixes []fix
+	for _, p := range w.Problems {
+		fixes = append(fixes, fix{p.What + ": " + p.Err, p.Fix})
+	}
+
+	fmt.Fprintln(out, "Workspace")
+	br := w.BuildrootDir
+	if br == "" {
+		br = "none: standalone mode (the Cube packages can be configured; building needs a checkout)"
+	} else {
+		br += "  (" + from(w.BuildrootFrom, "--buildroot", "$BUILDROOT_DIR") + ")"
+	}
+	row(out, "Buildroot", br)
+	row(out, "Output", w.OutputDir+"  ("+from(w.OutputFrom, "--output", "")+")")
+	row(out, "External", w.ExternalDir+"  ("+from(w.ExternalFrom, "--external", "")+")")
+	row(out, "Overlay", w.OverlayDir+"  ("+from(w.OverlayFrom, "--overlay", "")+")")
+	row(out, "State", w.StateDir+"  ("+from(w.StateFrom, "--state-dir", "")+")")
+
+	fmt.Fprintln(out, "\nConfiguration")
+	c := w.Config()
+	switch {
+	case !c.Exists:
+		row(out, ".config", "none yet in "+w.OutputDir)
+		fixes = append(fixes, fix{".config: none yet", "cube-hal defconfig cube_defconfig"})
+	case c.Err != "":
+		row(out, ".config", c.Path+": "+c.Err)
+	default:
+		var parts []string
+		if c.Defconfig != "" {
+			parts = append(parts, "from "+c.Defconfig)
+		}
+		if c.BuildrootVersion != "" {
+			parts = append(parts, "Buildroot "+c.BuildrootVersion)
+		}
+		parts = append(parts, "written "+c.ModTime.Format("2006-01-02 15:04"))
+		row(out, ".config", c.Path+"  ("+strings.Join(parts, ", ")+")")
+	}
+
+	fmt.Fprintln(out, "\nImages")
+	im := w.Images()
+	if len(im.Files) == 0 {
+		row(out, "images", "none yet in "+im.Dir)
+		if c.Exists {
+			fixes = append(fixes, fix{"images: none built yet", "cube-hal build"})
+		}
+	} else {
+		row(out, "images", im.Dir)
+		for _, f := range im.Files {
+			row(out, "", fmt.Sprintf("%-20s %9s  %s", f.Name, humanSize(f.Size), f.ModTime.Format("2006-01-02 15:04")))
+		}
+		if im.Stale {
+			row(out, "", "older than .config: the configuration changed since the last build")
+			fixes = append(fixes, fix{"images: older than .config", "cube-hal build"})
+		}
+	}
+
+	fmt.Fprintln(out, "\nVMs")
+	if statusVMs == nil {
+		row(out, "", "unknown: this cube-hal has no launcher yet (see the README's status table)")
+	} else if lines, err := statusVMs(ctx, w); err != nil {
+		row(out, "", "cannot list: "+err.Error())
+	} else if len(lines) == 0 {
+		row(out, "", "none running")
+	} else {
+		for _, l := range lines {
+			row(out, "", l)
+		}
+	}
+
+	if len(fixes) > 0 {
+		fmt.Fprintln(out, "\nMissing")
+		for _, f := range fixes {
+			fmt.Fprintf(out, "  %s\n    fix: %s\n", f.what, f.fix)
+		}
+	}
+}
+
+// from says where a workspace directory came from.
+func from(source, flag, env string) string {
+	switch source {
+	case workspace.FromFlag:
+		return flag
+	case workspace.FromEnv:
+		return env
+	case workspace.FromBuiltin:
+		return "the copy built into cube-hal"
+	}
+	return source
+}
+
+func row(out io.Writer, label, value string) {
+	fmt.Fprintf(out, "  %-10s %s\n", label, value)
+}
+
+// humanSize formats n bytes for people (binary units).
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ultravioletrs/cube-hal/workspace"
@@ -25,7 +27,8 @@ func (g *globalFlags) register(root *cobra.Command) {
 }
 
 // workspace resolves the workspace from the flags and environment. A bad
-// flag value is a usage error naming the flag.
+// flag value comes back as a *workspace.FlagError, which run reports as a
+// usage error (exit 2) naming the flag, with its fix as the hint.
 func (g *globalFlags) workspace() (*workspace.Workspace, error) {
 	w, err := workspace.Resolve(workspace.Options{
 		Buildroot: g.buildroot,
@@ -35,7 +38,11 @@ func (g *globalFlags) workspace() (*workspace.Workspace, error) {
 		StateDir:  g.stateDir,
 	})
 	if err != nil {
-		return nil, usageErrorf("%s", err).withHint("check the path, or run 'cube-hal status' to see the workspace")
+		var fe *workspace.FlagError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, failf("%s", err).withHint("set XDG_CACHE_HOME to a writable directory, or pass --external DIR")
 	}
 	return w, nil
 }

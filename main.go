@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // Exit codes shared by every subcommand.
@@ -51,6 +53,22 @@ func reportError(stderr io.Writer, err error) int {
 		}
 		return ce.code
 	}
+	// Workspace errors carry their own fix: a bad flag value is bad usage,
+	// anything else missing (no Buildroot checkout, ...) a failure.
+	var fe *workspace.FlagError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "cube-hal: %s\n", fe)
+		if fe.Fix != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", fe.Fix)
+		}
+		return exitUsage
+	}
+	var he hinter
+	if errors.As(err, &he) && he.Hint() != "" {
+		fmt.Fprintf(stderr, "cube-hal: %s\n", err)
+		fmt.Fprintf(stderr, "hint: %s\n", he.Hint())
+		return exitFailed
+	}
 	// Errors that cobra raises itself (unknown flag, bad argument count,
 	// unknown command) are usage errors.
 	if isCobraUsageError(err) {
@@ -60,6 +78,12 @@ func reportError(stderr io.Writer, err error) int {
 	}
 	fmt.Fprintf(stderr, "cube-hal: %s\n", err)
 	return exitFailed
+}
+
+// hinter is an error that knows the fix (workspace.MissingError, ...).
+type hinter interface {
+	error
+	Hint() string
 }
 
 func newRootCmd() *cobra.Command {
