@@ -34,7 +34,7 @@ snp or tdx checks required (snp and tdx imply kvm).`,
 		Example: `  cube-hal doctor
   cube-hal doctor --require snp      # exit 1 unless this host can run SEV-SNP guests
   cube-hal doctor --json | jq '.checks[] | select(.status != "pass")'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, r := range require {
 				if !slices.Contains(doctor.RequirableGroups, r) {

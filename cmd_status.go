@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,12 +12,24 @@ import (
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
-// statusVMs lists the VMs cube-hal started in this workspace (their run
-// records live under w.RunDir()), one display line each. It is the seam
-// for the launcher: when launch/ lands, the lead sets it (in cmd_launch.go
-// or an init) to a small adapter over launch's exported listing function.
+// statusVMs prints the VMs cube-hal started in this workspace (their run
+// records live under w.RunDir()) to out, as a table, or returns why it
+// cannot. It is the seam for the launcher; with launch/ built in, set it
+// (e.g. in cmd_launch.go) to:
+//
+//	func init() {
+//		statusVMs = func(ctx context.Context, w *workspace.Workspace, out io.Writer) error {
+//			vms, err := launch.List(ctx, w.RunDir())
+//			if err != nil {
+//				return err
+//			}
+//			launch.WriteStatusTable(out, vms)
+//			return nil
+//		}
+//	}
+//
 // Nil means the launcher is not built in, and status says so.
-var statusVMs func(ctx context.Context, w *workspace.Workspace) ([]string, error)
+var statusVMs func(ctx context.Context, w *workspace.Workspace, out io.Writer) error
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
@@ -27,7 +40,7 @@ external tree, overlay, state directory, each with where it came from), the
 state of .config and the built images, the VMs cube-hal started, and what is
 missing with the command that fixes it.`,
 		Example: "  cube-hal status\n  cube-hal --buildroot ~/src/buildroot status",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := g.workspace()
 			if err != nil {
@@ -101,13 +114,10 @@ func writeStatus(ctx context.Context, out io.Writer, w *workspace.Workspace) {
 	fmt.Fprintln(out, "\nVMs")
 	if statusVMs == nil {
 		row(out, "", "unknown: this cube-hal has no launcher yet (see the README's status table)")
-	} else if lines, err := statusVMs(ctx, w); err != nil {
-		row(out, "", "cannot list: "+err.Error())
-	} else if len(lines) == 0 {
-		row(out, "", "none running")
 	} else {
-		for _, l := range lines {
-			row(out, "", l)
+		iw := &indentWriter{w: out, indent: "  ", bol: true}
+		if err := statusVMs(ctx, w, iw); err != nil {
+			row(out, "", "cannot list the VMs in "+w.RunDir()+": "+err.Error())
 		}
 	}
 
@@ -148,4 +158,33 @@ func humanSize(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// indentWriter prefixes every line written through it.
+type indentWriter struct {
+	w      io.Writer
+	indent string
+	bol    bool // at the beginning of a line
+}
+
+func (iw *indentWriter) Write(p []byte) (int, error) {
+	for i := 0; i < len(p); {
+		if iw.bol {
+			if _, err := io.WriteString(iw.w, iw.indent); err != nil {
+				return i, err
+			}
+			iw.bol = false
+		}
+		j := bytes.IndexByte(p[i:], '\n')
+		if j < 0 {
+			_, err := iw.w.Write(p[i:])
+			return len(p), err
+		}
+		if _, err := iw.w.Write(p[i : i+j+1]); err != nil {
+			return i, err
+		}
+		i += j + 1
+		iw.bol = true
+	}
+	return len(p), nil
 }

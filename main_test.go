@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,16 +198,17 @@ func TestStatus(t *testing.T) {
 	os.WriteFile(filepath.Join(out1, "images", "bzImage"), make([]byte, 3<<20), 0o644)
 	old := statusVMs
 	t.Cleanup(func() { statusVMs = old })
-	statusVMs = func(ctx context.Context, w *workspace.Workspace) ([]string, error) {
-		if w.OutputDir != out1 {
+	statusVMs = func(ctx context.Context, w *workspace.Workspace, out io.Writer) error {
+		if w.OutputDir != out1 || w.StateDir != state {
 			t.Errorf("VM lister got workspace %+v", w)
 		}
-		return []string{"cube-ai-vm  plain/tcg  pid 4242  ssh 127.0.0.1:6190"}, nil
+		fmt.Fprint(out, "NAME        MODE\ncube-ai-vm  plain/tcg  pid 4242\n")
+		return nil
 	}
 	_, out, _ = runCLI(t, "--output", out1, "--state-dir", state, "status")
 	for _, w := range []string{
 		"Buildroot  " + br + "  ($BUILDROOT_DIR)", "from cube_defconfig, Buildroot 2026.02.3", "bzImage", "3.0 MiB",
-		"cube-ai-vm  plain/tcg  pid 4242",
+		"\nVMs\n  NAME        MODE\n  cube-ai-vm  plain/tcg  pid 4242\n",
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("status lacks %q:\n%s", w, out)
@@ -214,10 +217,8 @@ func TestStatus(t *testing.T) {
 	if strings.Contains(out, "git clone") {
 		t.Errorf("status with a checkout still asks for a clone:\n%s", out)
 	}
-	statusVMs = func(context.Context, *workspace.Workspace) ([]string, error) {
-		return nil, errors.New("run dir unreadable")
-	}
-	if _, out, _ = runCLI(t, "--output", out1, "--state-dir", state, "status"); !strings.Contains(out, "cannot list: run dir unreadable") {
+	statusVMs = func(context.Context, *workspace.Workspace, io.Writer) error { return errors.New("permission denied") }
+	if _, out, _ = runCLI(t, "--output", out1, "--state-dir", state, "status"); !strings.Contains(out, "cannot list the VMs in "+filepath.Join(state, "runs")+": permission denied") {
 		t.Errorf("VM listing error not shown:\n%s", out)
 	}
 }
@@ -231,5 +232,27 @@ func TestMissingWorkspacePartIsAFailureWithHint(t *testing.T) {
 	if code != exitFailed || len(lines) != 2 || !strings.HasPrefix(lines[0], "cube-hal: Buildroot checkout: ") ||
 		!strings.HasPrefix(lines[1], "hint: ") || !strings.Contains(lines[1], workspace.CloneCommand()) {
 		t.Errorf("exit %d, stderr:\n%s", code, errb.String())
+	}
+}
+
+func TestUsageErrorsAreOneLineWithAHint(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		line string // the error line
+		hint string
+	}{
+		{[]string{"statsu"}, `cube-hal: unknown command "statsu" for "cube-hal"`, "did you mean 'cube-hal status'?"},
+		{[]string{"dcotor"}, `unknown command "dcotor"`, "did you mean 'cube-hal doctor'?"},
+		{[]string{"zzzz"}, `unknown command "zzzz"`, "cube-hal --help"},
+		{[]string{"version", "extra"}, `cube-hal: 'cube-hal version' takes no arguments, got "extra"`, "cube-hal version --help"},
+		{[]string{"status", "--bogus"}, "cube-hal: unknown flag: --bogus", "cube-hal status --help"},
+		{[]string{"--output"}, "cube-hal: flag needs an argument: --output", "cube-hal --help"},
+	} {
+		code, out, errOut := runCLI(t, tc.args...)
+		lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
+		if code != exitUsage || out != "" || len(lines) != 2 || !strings.Contains(lines[0], tc.line) ||
+			!strings.HasPrefix(lines[1], "hint: ") || !strings.Contains(lines[1], tc.hint) {
+			t.Errorf("%v: exit %d, stdout %q, stderr:\n%s", tc.args, code, out, errOut)
+		}
 	}
 }
