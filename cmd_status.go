@@ -72,6 +72,16 @@ func writeStatus(ctx context.Context, out io.Writer, w *workspace.Workspace) {
 	row(out, "External", w.ExternalDir+"  ("+from(w.ExternalFrom, "--external", "")+")")
 	row(out, "Overlay", w.OverlayDir+"  ("+from(w.OverlayFrom, "--overlay", "")+")")
 	row(out, "State", w.StateDir+"  ("+from(w.StateFrom, "--state-dir", "")+")")
+	src := w.SourceDir
+	switch {
+	case src == "":
+		src = "not found (the image's cube-agent is built from it)"
+	case src == w.RepoDir:
+		src += "  (this repository)"
+	default:
+		src += "  (Go module cache)"
+	}
+	row(out, "Source", src)
 
 	fmt.Fprintln(out, "\nConfiguration")
 	c := w.Config()

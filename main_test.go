@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ultravioletrs/cube-hal/host/hosttest"
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
@@ -182,7 +183,7 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, w := range []string{
-		"Buildroot  none: standalone mode", "Output     " + out1 + "  (--output)", "State      " + state + "  (--state-dir)",
+		"Buildroot  none: standalone mode", "Source     " + testenv.RepoRoot(t) + "  (this repository)", "Output     " + out1 + "  (--output)", "State      " + state + "  (--state-dir)",
 		".config    none yet in " + out1, "fix: git clone --depth 1 --branch " + workspace.PinnedBuildrootRelease,
 		"fix: cube-hal defconfig cube_defconfig", "no launcher yet",
 	} {
@@ -256,3 +257,5 @@ func TestUsageErrorsAreOneLineWithAHint(t *testing.T) {
 		}
 	}
 }
+
+func testenvRepo(t *testing.T) string { return testenv.RepoRoot(t) }

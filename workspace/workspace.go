@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/ultravioletrs/cube-hal/buildroot"
@@ -45,6 +46,12 @@ type Options struct {
 	Jobs      int    // make -j; 0 means the number of CPUs
 	Cwd       string // where relative defaults are taken from; default os.Getwd
 	Getenv    func(string) string
+
+	// Version is the cube-hal module version this binary was built from
+	// (e.g. v0.3.0), used to find its source in the Go module cache when
+	// run outside a checkout; "" means the build info's, and "(devel)"
+	// means none.
+	Version string
 
 	// Embedded is the built-in external tree and EmbeddedDigest the name
 	// of its cache copy; nil and "" mean buildroot.Tree() and
@@ -72,7 +79,12 @@ type Workspace struct {
 	StateDir     string // cube-hal's own state: runs/, ssh/, known_hosts
 	CacheDir     string // cube-hal's cache: the built-in external tree
 	RepoDir      string // the cube-hal source checkout, when run inside one
-	Jobs         int
+	// SourceDir is cube-hal's source, which the image's cube-agent is built
+	// from (the external tree's cube-agent.mk takes it as CUBE_HAL_DIR):
+	// RepoDir in a checkout, else the module's copy in the Go module cache
+	// that `go install` left, else "" (a Problem says how to get it).
+	SourceDir string
+	Jobs      int
 
 	// Where each came from (From* constants), for `cube-hal status`.
 	BuildrootFrom, OutputFrom, ExternalFrom, OverlayFrom, StateFrom string
@@ -295,6 +307,19 @@ func Resolve(o Options) (*Workspace, error) {
 		w.ExternalDir, w.ExternalFrom = dir, FromBuiltin
 	}
 
+	// cube-hal's own source, for building the agent into the image.
+	w.SourceDir = w.RepoDir
+	if w.SourceDir == "" {
+		w.SourceDir = moduleSource(o.Version, getenv)
+	}
+	if w.SourceDir == "" {
+		w.Problems = append(w.Problems, Problem{
+			What: "cube-hal source",
+			Err:  "not found (the image's cube-agent is built from it)",
+			Fix:  "git clone https://github.com/ultravioletrs/cube-hal && cd cube-hal, then run cube-hal there",
+		})
+	}
+
 	// Overlay.
 	switch {
 	case o.Overlay != "":
@@ -316,6 +341,42 @@ func Resolve(o Options) (*Workspace, error) {
 		})
 	}
 	return w, nil
+}
+
+// modulePath is cube-hal's Go module path.
+const modulePath = "github.com/ultravioletrs/cube-hal"
+
+// moduleSource finds the module cache copy of cube-hal at version (default:
+// this binary's), which `go install github.com/ultravioletrs/cube-hal@v...`
+// downloads; "" when there is none.
+func moduleSource(version string, getenv func(string) string) string {
+	if version == "" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			version = bi.Main.Version
+		}
+	}
+	if version == "" || version == "(devel)" {
+		return ""
+	}
+	cache := getenv("GOMODCACHE")
+	if cache == "" {
+		gopath := getenv("GOPATH")
+		if gopath == "" {
+			if home := getenv("HOME"); home != "" {
+				gopath = filepath.Join(home, "go")
+			}
+		}
+		if gopath == "" {
+			return ""
+		}
+		cache = filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
+	}
+	// The module path is all lower case, so no case-escaping is needed.
+	dir := filepath.Join(cache, filepath.FromSlash(modulePath)+"@"+version)
+	if isDir(filepath.Join(dir, "agent", "cmd", "cube-agent")) && isFile(filepath.Join(dir, "go.mod")) {
+		return dir
+	}
+	return ""
 }
 
 // externalName reads the name: field of dir/external.desc.
@@ -356,7 +417,7 @@ func isCubeHalModule(gomod string) bool {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
-			return f[1] == "github.com/ultravioletrs/cube-hal"
+			return f[1] == modulePath
 		}
 	}
 	return false

@@ -315,3 +315,52 @@ func TestBuiltinTree(t *testing.T) {
 		t.Error("the built-in tree is empty")
 	}
 }
+
+func TestSourceDir(t *testing.T) {
+	cache := t.TempDir()
+	mod := filepath.Join(cache, "github.com", "ultravioletrs", "cube-hal@v0.3.0")
+	mkfile(t, filepath.Join(mod, "go.mod"), "module github.com/ultravioletrs/cube-hal\n")
+	mkfile(t, filepath.Join(mod, "agent", "cmd", "cube-agent", "main.go"), "package main\n")
+	home := t.TempDir()
+	gopath := filepath.Join(home, "go") // also the default GOPATH for HOME
+	mkfile(t, filepath.Join(gopath, "pkg", "mod", "github.com", "ultravioletrs", "cube-hal@v0.4.0", "go.mod"), "module x\n")
+	os.MkdirAll(filepath.Join(gopath, "pkg", "mod", "github.com", "ultravioletrs", "cube-hal@v0.4.0", "agent", "cmd", "cube-agent"), 0o755)
+
+	for _, tc := range []struct {
+		name, version string
+		env           map[string]string
+		want          string
+	}{
+		{"GOMODCACHE", "v0.3.0", map[string]string{"GOMODCACHE": cache}, mod},
+		{"other version", "v0.2.0", map[string]string{"GOMODCACHE": cache}, ""},
+		{"devel build", "(devel)", map[string]string{"GOMODCACHE": cache}, ""},
+		{"GOPATH", "v0.4.0", map[string]string{"GOPATH": gopath + ":/other"}, filepath.Join(gopath, "pkg/mod/github.com/ultravioletrs/cube-hal@v0.4.0")},
+		{"HOME/go", "v0.4.0", map[string]string{"HOME": home}, filepath.Join(gopath, "pkg/mod/github.com/ultravioletrs/cube-hal@v0.4.0")},
+		{"nothing in HOME/go", "v0.4.0", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := map[string]string{"HOME": t.TempDir()}
+			for k, v := range tc.env {
+				e[k] = v
+			}
+			w, err := Resolve(Options{Cwd: t.TempDir(), Getenv: env(e), Version: tc.version, Embedded: testTree, EmbeddedDigest: "s"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.SourceDir != tc.want {
+				t.Errorf("SourceDir = %q, want %q", w.SourceDir, tc.want)
+			}
+			missing := false
+			for _, p := range w.Problems {
+				missing = missing || p.What == "cube-hal source"
+			}
+			if missing != (tc.want == "") {
+				t.Errorf("problems %+v", w.Problems)
+			}
+		})
+	}
+	repo := fakeRepo(t)
+	if w, err := Resolve(Options{Cwd: repo, Getenv: env(map[string]string{"HOME": t.TempDir()})}); err != nil || w.SourceDir != repo {
+		t.Errorf("in a checkout: %+v %v", w, err)
+	}
+}
