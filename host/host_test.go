@@ -277,9 +277,7 @@ const objectHelp101 = `List of user creatable objects:
 func fakeQEMU(version, objects string) string {
 	return `case "$1" in
 --version) printf '%s\n' "` + version + `" "Copyright (c) 2003-2024 Fabrice Bellard and the QEMU Project developers";;
--object) cat <<'EOF'
-` + objects + `EOF
-;;
+-object) printf '%s' "` + objects + `";;
 -accel) printf 'Accelerators supported in QEMU binary:\ntcg\nkvm\n';;
 *) echo "qemu: unexpected $*" >&2; exit 1;;
 esac`
@@ -344,6 +342,14 @@ func TestQEMU(t *testing.T) {
 		m.tool(DefaultQEMU, `[ "$1" = --version ] && { echo "QEMU emulator version 8.0.0"; exit 0; }; echo "bad option" >&2; exit 1`)
 		q := m.host().QEMU(ctx, DefaultQEMU)
 		if q.Version != (Version{8, 0, 0}) || !strings.Contains(q.Err, "-object help") || !strings.Contains(q.Err, "bad option") {
+			t.Errorf("QEMU = %+v", q)
+		}
+	})
+	t.Run("no -accel help", func(t *testing.T) {
+		m := newMachine(t)
+		m.tool(DefaultQEMU, `case "$1" in --version) echo "QEMU emulator version 4.2.1";; -object) printf 'List of user creatable objects:\n  sev-guest\n';; *) echo "qemu: -accel: invalid option" >&2; exit 1;; esac`)
+		q := m.host().QEMU(ctx, DefaultQEMU)
+		if q.Err != "" || q.Version != (Version{4, 2, 1}) || !q.HasObject(ObjectSEVGuest) || len(q.Accels) != 0 {
 			t.Errorf("QEMU = %+v", q)
 		}
 	})

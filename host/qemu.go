@@ -16,7 +16,7 @@ type QEMU struct {
 	Version     Version  `json:"version"`                // from --version
 	VersionText string   `json:"version_text,omitempty"` // the first line of --version
 	Objects     []string `json:"objects,omitempty"`      // user-creatable object types (-object help), sorted
-	Accels      []string `json:"accels,omitempty"`       // accelerators compiled in (-accel help), sorted
+	Accels      []string `json:"accels,omitempty"`       // accelerators compiled in (-accel help), sorted; empty if it cannot say
 	Err         string   `json:"error,omitempty"`        // why something above is missing
 }
 
@@ -96,12 +96,11 @@ func (h *Host) QEMU(ctx context.Context, name string) QEMU {
 	}
 	q.Objects = ParseHelpList(string(out))
 
-	out, err = h.run(ctx, p, "-accel", "help")
-	if err != nil {
-		q.Err = fmt.Sprintf("%s -accel help: %v%s", p, err, firstLineSuffix(out))
-		return q
+	// Best effort: QEMU releases before -accel help leave Accels empty
+	// without making the binary look broken.
+	if out, err = h.run(ctx, p, "-accel", "help"); err == nil {
+		q.Accels = ParseHelpList(string(out))
 	}
-	q.Accels = ParseHelpList(string(out))
 	return q
 }
 
