@@ -256,3 +256,26 @@ func TestThisMachine(t *testing.T) {
 		t.Errorf("OK %v with %d failures", r.OK, r.Failed)
 	}
 }
+
+// Each build tool, missing on its own, fails its own check and only that.
+func TestEachBuildToolIsRequired(t *testing.T) {
+	for _, tool := range BuildTools {
+		m := perfect(t).RemoveTool(tool.Name)
+		r := run(t, m, Options{BuildrootDir: "/br"})
+		for _, c := range r.Checks {
+			want := Pass
+			if c.ID == "tool."+tool.Name {
+				want = Fail
+				if c.Fix != "sudo apt-get install "+tool.Package {
+					t.Errorf("%s fix %q", tool.Name, c.Fix)
+				}
+			}
+			if c.Status != want {
+				t.Errorf("without %s: %s is %s", tool.Name, c.ID, c.Status)
+			}
+		}
+		if r.OK || r.Failed != 1 {
+			t.Errorf("without %s: OK %v failed %d", tool.Name, r.OK, r.Failed)
+		}
+	}
+}
