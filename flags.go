@@ -21,8 +21,8 @@ func (g *globalFlags) register(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.buildroot, "buildroot", "", "Buildroot checkout (default $BUILDROOT_DIR; none: standalone mode)")
 	pf.StringVarP(&g.output, "output", "O", "", "Buildroot output directory, make's O= (default ./output)")
-	pf.StringVar(&g.external, "external", "", "Cube BR2_EXTERNAL tree (default ./buildroot in this repo, else the built-in copy)")
-	pf.StringVar(&g.overlay, "overlay", "", "rootfs overlay directory (default ./overlay in this repo)")
+	pf.StringVar(&g.external, "external", "", "Cube BR2_EXTERNAL tree (default ./buildroot in this repo, else the built-in copy, written to the user cache)")
+	pf.StringVar(&g.overlay, "overlay", "", "rootfs overlay directory (default ./overlay in this repo, else <state-dir>/overlay)")
 	pf.StringVar(&g.stateDir, "state-dir", "", "cube-hal state: VM run records, SSH keys (default $XDG_STATE_HOME/cube-hal)")
 }
 
