@@ -178,10 +178,12 @@ func (w *Workspace) RequireBuildroot() error {
 
 // PinnedBuildrootRelease is the Buildroot release cube-hal points users
 // to. 2026.02.x is Buildroot's long-term-support line (a year of security
-// and bug fixes, until early 2027), while the 2026.05.x line stopped with
-// the 2026.08 release. It has the same host Go (1.26.3) and systemd
-// (258.7) as 2026.05.1 and kernel headers up to 6.19; the Cube tree must
-// not use Kconfig symbols newer than this release.
+// and bug fixes, into 2027), while a quarterly line such as 2026.05.x is
+// maintained only until the next release. It has the same host Go
+// (1.26.3) and systemd (258.7) as 2026.05.1 and kernel headers up to 6.19;
+// cube_defconfig configures on it with every symbol kept (checked against
+// the tag, and against 2026.08-rc1), and the Cube tree must not use Kconfig
+// symbols newer than this release.
 const PinnedBuildrootRelease = "2026.02.3"
 
 // BuildrootRepository is Buildroot's official git repository.
