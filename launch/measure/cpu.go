@@ -1,10 +1,10 @@
 package measure
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -58,18 +58,14 @@ func VCPUTypes() []string {
 	for n := range vcpuModels {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool { return lessModel(names[i], names[j]) })
+	// By generation first (EPYC, Rome, Milan, Genoa, Turin), then by name.
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(generation(a), generation(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 	return names
-}
-
-// lessModel orders "EPYC" < "EPYC-v1" < "EPYC-IBPB" < "EPYC-Rome" ... by
-// generation first, so the list reads like QEMU's.
-func lessModel(a, b string) bool {
-	ga, gb := generation(a), generation(b)
-	if ga != gb {
-		return ga < gb
-	}
-	return a < b
 }
 
 func generation(name string) int {
@@ -89,16 +85,16 @@ func VCPUSignature(cpu string) (uint32, error) {
 	name, props, _ := strings.Cut(cpu, ",")
 	fms, ok := vcpuModels[name]
 	if !ok {
-		msg := fmt.Sprintf("%s %q (known: %s)", ErrUnknownVCPUType, name, strings.Join(VCPUTypes(), ", "))
+		var extra string
 		for n := range vcpuModels {
 			if strings.EqualFold(n, name) {
-				msg += fmt.Sprintf("; did you mean %q?", n)
+				extra = fmt.Sprintf("; did you mean %q?", n)
 			}
 		}
 		if name == "host" || name == "max" {
-			msg += "; the signature of -cpu " + name + " depends on the host: give it as a number (CPUID 1 EAX)"
+			extra = "; the signature of -cpu " + name + " depends on the host: give it as a number (CPUID 1 EAX)"
 		}
-		return 0, &vcpuError{msg: msg}
+		return 0, fmt.Errorf("%w %q (known: %s)%s", ErrUnknownVCPUType, name, strings.Join(VCPUTypes(), ", "), extra)
 	}
 	for _, p := range strings.Split(props, ",") {
 		k, v, isKV := strings.Cut(p, "=")
@@ -114,8 +110,3 @@ func VCPUSignature(cpu string) (uint32, error) {
 	}
 	return CPUSig(fms[0], fms[1], fms[2]), nil
 }
-
-type vcpuError struct{ msg string }
-
-func (e *vcpuError) Error() string        { return e.msg }
-func (e *vcpuError) Is(target error) bool { return target == ErrUnknownVCPUType }
