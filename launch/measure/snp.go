@@ -23,8 +23,9 @@ type Options struct {
 
 	// Kernel, Initrd and Append are -kernel, -initrd and -append of a direct
 	// boot with kernel-hashes=on. Kernel empty means no direct boot: the
-	// hashes page is measured as a zero page. Initrd and Append are only
-	// meaningful with Kernel.
+	// hashes page is measured as a zero page. Initrd or Append without
+	// Kernel is an error. With kernel-hashes=off leave all three empty:
+	// QEMU then measures nothing of the direct boot.
 	Kernel, Initrd, Append string
 
 	// VCPUs is the number of vCPUs (-smp); each adds a VMSA page.
