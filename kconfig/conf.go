@@ -62,21 +62,21 @@ type ConfIO struct {
 }
 
 type confRun struct {
-	io       ConfIO
-	prog     string
-	mode     Mode
-	sync     bool
-	file     string
-	hasFile  bool
-	quiet    bool
-	seed     uint32
-	kconfig  string
-	k        *Kconfig
-	in       *bufio.Reader
-	line     string
-	indent   int
-	cnt      int
-	rootEnt  *Menu
+	io      ConfIO
+	prog    string
+	mode    Mode
+	sync    bool
+	file    string
+	hasFile bool
+	quiet   bool
+	seed    uint32
+	kconfig string
+	k       *Kconfig
+	in      *bufio.Reader
+	line    string
+	indent  int
+	cnt     int
+	rootEnt *Menu
 }
 
 func (r *confRun) out(format string, args ...any) { fmt.Fprintf(r.io.Stdout, format, args...) }
@@ -399,7 +399,9 @@ func (r *confRun) readLine() {
 	}
 }
 
-func cstrip(s string) string { return strings.TrimRight(strings.TrimLeft(s, " \t\n\v\f\r"), " \t\n\v\f\r") }
+func cstrip(s string) string {
+	return strings.TrimRight(strings.TrimLeft(s, " \t\n\v\f\r"), " \t\n\v\f\r")
+}
 
 func (r *confRun) askValue(s *Symbol, def string) bool {
 	k := r.k

@@ -794,11 +794,11 @@ func strtoll(str string, base int) int64 {
 // parseValue classifies a symbol's string value for comparisons.
 func parseValue(str string, t Type) (valueKind, int64, uint64) {
 	var (
-		s      int64
-		u      uint64
-		end    int
-		ovf    bool
-		kind   valueKind
+		s    int64
+		u    uint64
+		end  int
+		ovf  bool
+		kind valueKind
 	)
 	switch t {
 	case TypeBool, TypeTristate:

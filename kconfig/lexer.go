@@ -170,9 +170,9 @@ type lexer struct {
 	quote    byte
 	strStart token
 	text     strings.Builder
-	firstTS int
-	lastTS  int
-	done    bool
+	firstTS  int
+	lastTS   int
+	done     bool
 }
 
 func (l *lexer) curFile() *File { return l.file }
