@@ -184,35 +184,35 @@ func (s *Signer) Report(reportData []byte, vmpl uint) ([]byte, error) {
 	}
 	id := hwid()
 	r := &spb.Report{
-		Version:          3,
-		GuestSvn:         0,
-		Policy:           s.policy,
-		FamilyId:         make([]byte, abi.FamilyIDSize),
-		ImageId:          make([]byte, abi.ImageIDSize),
-		Vmpl:             uint32(vmpl),
-		SignatureAlgo:    1, // ECDSA P-384 with SHA-384
-		CurrentTcb:       s.tcb,
-		PlatformInfo:     1, // SMT enabled
-		SignerInfo:       0, // VCEK, no author key
-		ReportData:       rd,
-		Measurement:      append([]byte(nil), s.measurement...),
-		HostData:         append([]byte(nil), s.hostData...),
-		IdKeyDigest:      make([]byte, abi.IDKeyDigestSize),
-		AuthorKeyDigest:  make([]byte, abi.AuthorKeyDigestSize),
-		ReportId:         reportID,
-		ReportIdMa:       ff,
-		ReportedTcb:      s.tcb,
-		ChipId:           id[:],
-		CommittedTcb:     s.tcb,
-		CurrentBuild:     21,
-		CurrentMinor:     55,
-		CurrentMajor:     1,
-		CommittedBuild:   21,
-		CommittedMinor:   55,
-		CommittedMajor:   1,
-		LaunchTcb:        s.tcb,
-		Cpuid1EaxFms:     s.fms,
-		Signature:        make([]byte, abi.SignatureSize),
+		Version:         3,
+		GuestSvn:        0,
+		Policy:          s.policy,
+		FamilyId:        make([]byte, abi.FamilyIDSize),
+		ImageId:         make([]byte, abi.ImageIDSize),
+		Vmpl:            uint32(vmpl),
+		SignatureAlgo:   1, // ECDSA P-384 with SHA-384
+		CurrentTcb:      s.tcb,
+		PlatformInfo:    1, // SMT enabled
+		SignerInfo:      0, // VCEK, no author key
+		ReportData:      rd,
+		Measurement:     append([]byte(nil), s.measurement...),
+		HostData:        append([]byte(nil), s.hostData...),
+		IdKeyDigest:     make([]byte, abi.IDKeyDigestSize),
+		AuthorKeyDigest: make([]byte, abi.AuthorKeyDigestSize),
+		ReportId:        reportID,
+		ReportIdMa:      ff,
+		ReportedTcb:     s.tcb,
+		ChipId:          id[:],
+		CommittedTcb:    s.tcb,
+		CurrentBuild:    21,
+		CurrentMinor:    55,
+		CurrentMajor:    1,
+		CommittedBuild:  21,
+		CommittedMinor:  55,
+		CommittedMajor:  1,
+		LaunchTcb:       s.tcb,
+		Cpuid1EaxFms:    s.fms,
+		Signature:       make([]byte, abi.SignatureSize),
 	}
 	raw, err := abi.ReportToAbiBytes(r)
 	if err != nil {
