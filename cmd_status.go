@@ -25,7 +25,6 @@ var statusVMs = func(ctx context.Context, w *workspace.Workspace, out io.Writer)
 	return nil
 }
 
-
 func newStatusCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
