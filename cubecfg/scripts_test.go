@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	agentconfig "github.com/ultravioletrs/cube-hal/agent/config"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
@@ -186,6 +187,13 @@ func TestAgentEnvRoundTrip(t *testing.T) {
 				}
 			}
 			compare("systemd", parseSystemdEnvFile(string(data)))
+			// The agent reads the file itself too (for variables not in its
+			// environment, e.g. when started by hand).
+			agentVals, err := agentconfig.ParseEnvFile(out, data)
+			if err != nil {
+				t.Fatalf("the agent's parser refuses agent.env: %v", err)
+			}
+			compare("cube-agent", agentVals)
 			for _, sh := range [][]string{{"dash"}, {"bash", "--posix"}, {"busybox", "sh"}} {
 				if _, err := exec.LookPath(sh[0]); err != nil {
 					testenv.Missing(t, "%s for reading agent.env back", sh[0])

@@ -71,7 +71,9 @@ func Validate(get func(symbol string) string, overlayDir string) []Problem {
 	}
 	caURL := get(SymCAURL)
 	if caURL != "" {
-		add(SymCertsToken, "Certs Token", ValidateToken(caURL, get(SymCertsToken)))
+		if get(SymCertsToken) == "" { // its text was checked with the other values
+			add(SymCertsToken, "Certs Token", ValidateToken(caURL, ""))
+		}
 		return ps
 	}
 	for _, sym := range []string{SymServerCA, SymServerCert, SymClientCA} {
@@ -336,19 +338,22 @@ func missing(file string, err error) error {
 }
 
 // ValidateOllamaModels checks the custom model list: names separated by
-// commas or white space, each name[:tag] of letters, digits and . _ - /.
+// commas or white space, each name[:tag] of letters, digits and . _ - /,
+// starting with a letter or digit.
 func ValidateOllamaModels(v string) error {
 	if err := ValidateText(v); err != nil {
 		return err
 	}
 	for _, m := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
 		name, tag, hasTag := strings.Cut(m, ":")
-		if name == "" || hasTag && (tag == "" || strings.Contains(tag, ":")) || !modelChars(m) {
+		if name == "" || hasTag && (tag == "" || strings.Contains(tag, ":")) || !modelChars(m) || !alnum(m[0]) {
 			return fmt.Errorf("%q is not a model name (name[:tag], e.g. llama3.2:3b)", m)
 		}
 	}
 	return nil
 }
+
+func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
 
 func modelChars(s string) bool {
 	for _, c := range s {

@@ -30,6 +30,7 @@ CUBE_AGENT_OUTPUT_IN_SRC = \
 	$(patsubst $(CUBE_HAL_DIR)/%,%,$(filter $(CUBE_HAL_DIR)/%,$(realpath $(BASE_DIR))))
 CUBE_AGENT_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 	--exclude=/output/ --exclude=/dist/ --exclude=/cube-hal --exclude=/vendor/ \
+	--exclude=/overlay/ \
 	$(if $(CUBE_AGENT_OUTPUT_IN_SRC),--exclude=/$(CUBE_AGENT_OUTPUT_IN_SRC)/)
 
 define CUBE_AGENT_CHECK_SRCDIR

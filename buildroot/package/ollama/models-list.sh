@@ -5,7 +5,8 @@
 # a Buildroot .config: the default models when BR2_PACKAGE_OLLAMA_MODELS=y,
 # then each entry of BR2_PACKAGE_OLLAMA_CUSTOM_MODELS (separated by commas or
 # white space), without duplicates. A name that is not name[:tag] made of
-# letters, digits and . _ - / is refused, naming it. Without OUTPUT the list
+# letters, digits and . _ - /, starting with a letter or digit, is refused,
+# naming it. Without OUTPUT the list
 # goes to standard output.
 set -eu
 
@@ -45,7 +46,7 @@ list() {
 	# shellcheck disable=SC2086 # split on white space on purpose
 	for m in $models $custom; do
 		case $m in
-		*[!A-Za-z0-9._:/-]* | :* | *: | *:*:*)
+		*[!A-Za-z0-9._:/-]* | [!A-Za-z0-9]* | *: | *:*:*)
 			echo "$prog: $config: BR2_PACKAGE_OLLAMA_CUSTOM_MODELS: '$m' is not a model name (name[:tag])" >&2
 			return 1
 			;;
