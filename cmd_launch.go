@@ -226,6 +226,8 @@ func launchError(errOut io.Writer, err error, cfg launch.Config) error {
 		return failf("%s", portErr).withHint("pass %s with a free port, or --ports auto to pick free ports", flag)
 	case errors.Is(err, launch.ErrRunning):
 		return failf("%s", err).withHint("stop it with 'cube-hal stop --name %s', or launch another with --name", cfg.Name)
+	case errors.Is(err, context.Canceled):
+		return failf("launch interrupted; the VM was stopped")
 	case errors.As(err, &startErr):
 		if startErr.QEMUOutput != "" {
 			fmt.Fprintf(errOut, "QEMU said:\n%s\n", indent(startErr.QEMUOutput))
@@ -235,8 +237,6 @@ func launchError(errOut io.Writer, err error, cfg launch.Config) error {
 		}
 		fmt.Fprintf(errOut, "command line:\n  %s\n", startErr.CommandLine)
 		return failf("launch failed: %s", startErr.Err).withHint("logs are in %s (qemu.log, serial.log, keeper.log); no QEMU was left running", startErr.RunDir)
-	case errors.Is(err, context.Canceled):
-		return failf("launch interrupted; the VM was stopped")
 	}
 	return failf("%s", err)
 }
