@@ -233,51 +233,9 @@ func measureFailure(err error, f *measureFlags) error {
 
 // The expected measurement of the VMs cube-hal itself starts: 'cube-hal
 // launch --mode snp' prints it, and 'cube-hal attest' compares reports with
-// it (measurementFromImages). Both derive the measure.Options from the same
-// launch.Config, so the value is computed from exactly the files, vCPUs,
-// -cpu model and command line QEMU is given.
-
-// snpMeasureOptions returns what measure.SNPDigest needs for the SEV-SNP VM
-// cfg describes, and notes on what the measurement does not cover.
-func snpMeasureOptions(cfg launch.Config) (measure.Options, []string, error) {
-	c := cfg.WithDefaults()
-	o := measure.Options{
-		OVMF:          c.Firmware,
-		VCPUs:         c.CPUs,
-		VCPUType:      c.SNP.CPUModel,
-		GuestFeatures: measure.DefaultGuestFeatures, // upstream QEMU >= 9.1 (KVM_SEV_INIT2), see 'cube-hal measure --help'
-	}
-	if c.Firmware == "" {
-		return o, nil, errors.New("no firmware: an SEV-SNP launch needs an OVMF image (-bios)")
-	}
-	if !c.SNP.KernelHashes {
-		return o, []string{"kernel-hashes is off: the measurement covers the firmware and vCPUs only, not the kernel, initrd or command line"}, nil
-	}
-	bz, err := isBzImage(c.Kernel)
-	if err != nil {
-		return o, nil, fmt.Errorf("kernel: %w", err)
-	}
-	if !bz {
-		return o, nil, fmt.Errorf("kernel %s is not a bzImage: QEMU measures only bzImage kernels with kernel-hashes=on (an ELF/PVH vmlinux is loaded unmeasured)", c.Kernel)
-	}
-	o.Kernel, o.Initrd, o.Append = c.Kernel, c.Initrd, c.Append
-	return o, nil, nil
-}
-
-// isBzImage reports whether path carries the Linux boot protocol header
-// ("HdrS" at 0x202), the kernel format QEMU hashes into the SEV hashes table.
-func isBzImage(path string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	var magic [4]byte
-	if _, err := f.ReadAt(magic[:], 0x202); err != nil {
-		return false, nil // too short to be a bzImage
-	}
-	return string(magic[:]) == "HdrS", nil
-}
+// it (measurementFromImages). Both derive it from a launch.Config
+// (Config.SNPMeasureOptions), so the value is computed from exactly the
+// files, vCPUs, -cpu model and command line QEMU is given.
 
 // expectedSNPMeasurement is the hex launch digest of the SEV-SNP VM cfg
 // starts, or "" for other modes. It never stops a launch: when the value
@@ -286,15 +244,12 @@ func expectedSNPMeasurement(errOut io.Writer, cfg launch.Config) string {
 	if cfg.Mode != launch.ModeSNP {
 		return ""
 	}
-	o, notes, err := snpMeasureOptions(cfg)
+	d, notes, err := cfg.ExpectedSNPMeasurement()
 	if err == nil {
-		var d []byte
-		if d, err = measure.SNPDigest(o); err == nil {
-			for _, n := range notes {
-				fmt.Fprintf(errOut, "warning: %s\n", n)
-			}
-			return hex.EncodeToString(d)
+		for _, n := range notes {
+			fmt.Fprintf(errOut, "warning: %s\n", n)
 		}
+		return hex.EncodeToString(d)
 	}
 	fmt.Fprintf(errOut, "warning: the expected SEV-SNP measurement is unknown: %s\n", err)
 	return ""
@@ -317,11 +272,8 @@ func measurementFromImages(dir string, cfg launch.Config) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, _, err := snpMeasureOptions(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return measure.SNPDigest(o)
+	d, _, err := cfg.ExpectedSNPMeasurement()
+	return d, err
 }
 
 // imagesConfig fills cfg with the boot files found in dir.
@@ -388,10 +340,7 @@ func (m *imagesMeasurement) expected(changed func(string) bool) (digest []byte, 
 	if _, err := measure.VCPUSignature(m.cpuModel); err != nil {
 		return nil, "", usageErrorf("--cpu-model: %s", err)
 	}
-	o, _, err := snpMeasureOptions(cfg)
-	if err == nil {
-		digest, err = measure.SNPDigest(o)
-	}
+	digest, _, err = cfg.ExpectedSNPMeasurement()
 	switch {
 	case err == nil:
 		return digest, fmt.Sprintf("the images in %s (%d vCPUs, -cpu %s)", m.dir, m.cpus, m.cpuModel), nil
