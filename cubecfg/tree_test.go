@@ -19,14 +19,14 @@ func externalDir(t *testing.T) string {
 	return filepath.Join(testenv.RepoRoot(t), "buildroot")
 }
 
-// conf runs Debian's kconfig-conf --olddefconfig on the stub base (which
-// sources the Cube tree) over input, and returns the resulting .config text
-// and values.
+// conf runs conf --olddefconfig on the stub base (which sources the Cube
+// tree) over input, with the project's engine and Debian's kconfig-conf
+// (see confWarnings), and returns the resulting .config text and values.
 func conf(t *testing.T, input string) (string, Values) {
 	t.Helper()
 	text, vals, warnings := confWarnings(t, input)
 	if warnings != "" {
-		t.Errorf("kconfig-conf warned on the Cube tree:\n%s", warnings)
+		t.Errorf("conf warned on the Cube tree:\n%s", warnings)
 	}
 	return text, vals
 }
