@@ -104,6 +104,9 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 	if err != nil {
 		return err
 	}
+	// SEV-SNP: the launch digest this VM's attestation reports must carry,
+	// computed from exactly the files and settings QEMU is given (issue 10).
+	snpDigest := expectedSNPMeasurement(errOut, cfg)
 	if f.dryRun {
 		cfg, v, err := launch.Prepare(ctx, cfg, nil)
 		if err != nil && v.Mode == "" {
@@ -112,8 +115,16 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		for _, r := range v.Reasons {
 			fmt.Fprintf(errOut, "warning: %s\n", r)
 		}
+		if snpDigest != "" {
+			fmt.Fprintf(errOut, "cube-hal: expected SEV-SNP measurement: %s\n", snpDigest)
+		}
 		if cfg.Accel == launch.AccelAuto {
-			cfg.Accel = launch.AccelTCG
+			// What Assess picked; snp and tdx always run on KVM, so show
+			// their command line even on a host that cannot run them.
+			cfg.Accel = v.Accel
+			if cfg.Accel == launch.AccelAuto {
+				cfg.Accel = launch.AccelTCG
+			}
 		}
 		args, err := cfg.Args(launch.PathsIn(w.RunDir() + "/" + cfg.Name))
 		if err != nil {
@@ -135,6 +146,7 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		return launchError(errOut, err, cfg)
 	}
 	printReach(out, vm)
+	printSNPMeasurement(out, snpDigest)
 	if f.follow {
 		return followConsole(ctx, out, vm)
 	}
@@ -226,6 +238,8 @@ func launchError(errOut io.Writer, err error, cfg launch.Config) error {
 		return failf("%s", portErr).withHint("pass %s with a free port, or --ports auto to pick free ports", flag)
 	case errors.Is(err, launch.ErrRunning):
 		return failf("%s", err).withHint("stop it with 'cube-hal stop --name %s', or launch another with --name", cfg.Name)
+	case errors.Is(err, context.Canceled):
+		return failf("launch interrupted; the VM was stopped")
 	case errors.As(err, &startErr):
 		if startErr.QEMUOutput != "" {
 			fmt.Fprintf(errOut, "QEMU said:\n%s\n", indent(startErr.QEMUOutput))
@@ -235,8 +249,6 @@ func launchError(errOut io.Writer, err error, cfg launch.Config) error {
 		}
 		fmt.Fprintf(errOut, "command line:\n  %s\n", startErr.CommandLine)
 		return failf("launch failed: %s", startErr.Err).withHint("logs are in %s (qemu.log, serial.log, keeper.log); no QEMU was left running", startErr.RunDir)
-	case errors.Is(err, context.Canceled):
-		return failf("launch interrupted; the VM was stopped")
 	}
 	return failf("%s", err)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ultravioletrs/cube-hal/launch"
 	"github.com/ultravioletrs/cube-hal/launch/measure"
 )
 
@@ -226,4 +228,105 @@ func measureFailure(err error, f *measureFlags) error {
 		return failf("%s", err).withHint("check the paths given to --ovmf, --kernel and --initrd")
 	}
 	return failf("%s", err)
+}
+
+// The expected measurement of the VMs cube-hal itself starts: 'cube-hal
+// launch --mode snp' prints it, and 'cube-hal attest' compares reports with
+// it (measurementFromImages). Both derive the measure.Options from the same
+// launch.Config, so the value is computed from exactly the files, vCPUs,
+// -cpu model and command line QEMU is given.
+
+// snpMeasureOptions returns what measure.SNPDigest needs for the SEV-SNP VM
+// cfg describes, and notes on what the measurement does not cover.
+func snpMeasureOptions(cfg launch.Config) (measure.Options, []string, error) {
+	c := cfg.WithDefaults()
+	o := measure.Options{
+		OVMF:          c.Firmware,
+		VCPUs:         c.CPUs,
+		VCPUType:      c.SNP.CPUModel,
+		GuestFeatures: measure.DefaultGuestFeatures, // upstream QEMU >= 9.1 (KVM_SEV_INIT2), see 'cube-hal measure --help'
+	}
+	if c.Firmware == "" {
+		return o, nil, errors.New("no firmware: an SEV-SNP launch needs an OVMF image (-bios)")
+	}
+	if !c.SNP.KernelHashes {
+		return o, []string{"kernel-hashes is off: the measurement covers the firmware and vCPUs only, not the kernel, initrd or command line"}, nil
+	}
+	bz, err := isBzImage(c.Kernel)
+	if err != nil {
+		return o, nil, fmt.Errorf("kernel: %w", err)
+	}
+	if !bz {
+		return o, nil, fmt.Errorf("kernel %s is not a bzImage: QEMU measures only bzImage kernels with kernel-hashes=on (an ELF/PVH vmlinux is loaded unmeasured)", c.Kernel)
+	}
+	o.Kernel, o.Initrd, o.Append = c.Kernel, c.Initrd, c.Append
+	return o, nil, nil
+}
+
+// isBzImage reports whether path carries the Linux boot protocol header
+// ("HdrS" at 0x202), the kernel format QEMU hashes into the SEV hashes table.
+func isBzImage(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := f.ReadAt(magic[:], 0x202); err != nil {
+		return false, nil // too short to be a bzImage
+	}
+	return string(magic[:]) == "HdrS", nil
+}
+
+// expectedSNPMeasurement is the hex launch digest of the SEV-SNP VM cfg
+// starts, or "" for other modes. It never stops a launch: when the value
+// cannot be known it says why on errOut.
+func expectedSNPMeasurement(errOut io.Writer, cfg launch.Config) string {
+	if cfg.Mode != launch.ModeSNP {
+		return ""
+	}
+	o, notes, err := snpMeasureOptions(cfg)
+	if err == nil {
+		var d []byte
+		if d, err = measure.SNPDigest(o); err == nil {
+			for _, n := range notes {
+				fmt.Fprintf(errOut, "warning: %s\n", n)
+			}
+			return hex.EncodeToString(d)
+		}
+	}
+	fmt.Fprintf(errOut, "warning: the expected SEV-SNP measurement is unknown: %s\n", err)
+	return ""
+}
+
+// printSNPMeasurement adds the expected measurement to launch's output.
+func printSNPMeasurement(w io.Writer, digest string) {
+	if digest != "" {
+		fmt.Fprintf(w, "  measurement: %s (SEV-SNP launch digest its attestation reports must carry)\n", digest)
+	}
+}
+
+// measurementFromImages computes the SEV-SNP launch digest of the images in
+// dir (bzImage, rootfs.cpio.gz, OVMF.fd, found as 'cube-hal launch --images'
+// finds them) launched with cfg's settings (vCPUs, -cpu model, command line,
+// kernel-hashes; zero values take launch's defaults). It is what 'cube-hal
+// attest --measurement-from-images DIR' checks a report against.
+func measurementFromImages(dir string, cfg launch.Config) ([]byte, error) {
+	im, err := launch.FindImages(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Mode = launch.ModeSNP
+	cfg.Kernel, cfg.Initrd = im.Kernel, im.Initrd
+	if cfg.Firmware == "" {
+		cfg.Firmware = im.Firmware
+	}
+	if cfg.Firmware == "" {
+		return nil, fmt.Errorf("images directory %s: no firmware (looked for %s)", dir, strings.Join(launch.FirmwareNames, ", "))
+	}
+	o, _, err := snpMeasureOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return measure.SNPDigest(o)
 }

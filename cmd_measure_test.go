@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/launch"
+	"github.com/ultravioletrs/cube-hal/launch/measure"
 )
 
 func measureVectors(t *testing.T) string {
@@ -206,5 +208,146 @@ func TestMeasureCLIDumpVMSA(t *testing.T) {
 		if err != nil || len(b) != 4096 {
 			t.Fatalf("vmsa%d.bin: %d bytes, %v", i, len(b), err)
 		}
+	}
+}
+
+// snpImages writes an images directory as 'cube-hal build' leaves it: a
+// bzImage (a boot-protocol header is all QEMU's loader and the measurement
+// look at), an initramfs, and OVMF.fd (a symlink to the reference AmdSevX64
+// fixture, used in place).
+func snpImages(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	kernel := make([]byte, 64<<10)
+	copy(kernel[0x202:], "HdrS")
+	for name, data := range map[string][]byte{"bzImage": kernel, "rootfs.cpio.gz": []byte("initramfs bytes")} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(measureVectors(t), "ovmf_AmdSev_suffix.bin"), filepath.Join(dir, "OVMF.fd")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func snpDigestHex(t *testing.T, o measure.Options) string {
+	t.Helper()
+	d, err := measure.SNPDigest(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(d)
+}
+
+// 'cube-hal launch --mode snp' states the measurement of exactly what it
+// starts: the value matches the digest of the files, vCPU count, -cpu
+// model and command line on its QEMU command line. --dry-run shows it on any
+// host (this one cannot run SNP).
+func TestLaunchPrintsExpectedSNPMeasurement(t *testing.T) {
+	dir := snpImages(t)
+	state := t.TempDir()
+	full := measure.Options{OVMF: filepath.Join(dir, "OVMF.fd"), Kernel: filepath.Join(dir, "bzImage"),
+		Initrd: filepath.Join(dir, "rootfs.cpio.gz"), Append: "console=ttyS0 quiet", VCPUs: 3, VCPUType: "EPYC-Milan"}
+	noHashes := measure.Options{OVMF: full.OVMF, VCPUs: 3, VCPUType: "EPYC-Milan"}
+	cases := []struct {
+		name    string
+		extra   []string
+		want    string // expected digest, "" for none
+		cmdline []string
+		warning string
+	}{
+		{"kernel-hashes", nil, snpDigestHex(t, full),
+			[]string{"-cpu EPYC-Milan ", "-smp 3 ", "kernel-hashes=on", "-append 'console=ttyS0 quiet'", "-bios " + full.OVMF}, ""},
+		{"no kernel-hashes", []string{"--no-kernel-hashes"}, snpDigestHex(t, noHashes),
+			[]string{"kernel-hashes=off"}, "the measurement covers the firmware and vCPUs only"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"--state-dir", state, "launch", "--mode", "snp", "--dry-run", "--images", dir,
+				"--cpus", "3", "--cpu-model", "EPYC-Milan", "--append", "console=ttyS0 quiet"}, c.extra...)
+			code, out, errOut := runCLI(t, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if !strings.Contains(errOut, "cube-hal: expected SEV-SNP measurement: "+c.want+"\n") {
+				t.Errorf("stderr does not state measurement %s:\n%s", c.want, errOut)
+			}
+			for _, w := range c.cmdline {
+				if !strings.Contains(out, w) {
+					t.Errorf("QEMU command line lacks %q:\n%s", w, out)
+				}
+			}
+			if c.warning != "" && !strings.Contains(errOut, c.warning) {
+				t.Errorf("stderr lacks warning %q:\n%s", c.warning, errOut)
+			}
+		})
+	}
+}
+
+// When the value cannot be known the launch says why instead of printing a
+// wrong one; other modes have none.
+func TestLaunchSNPMeasurementUnknown(t *testing.T) {
+	dir := snpImages(t)
+	elf := filepath.Join(t.TempDir(), "vmlinux")
+	if err := os.WriteFile(elf, []byte("\x7fELF not a bzImage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x64 := filepath.Join(measureVectors(t), "ovmf_OvmfX64_suffix.bin")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"vmlinux", []string{"--kernel", elf, "--initrd", filepath.Join(dir, "rootfs.cpio.gz"), "--firmware", filepath.Join(dir, "OVMF.fd")}, "is not a bzImage"},
+		{"host cpu", []string{"--images", dir, "--cpu-model", "host"}, `unknown vCPU type "host"`},
+		{"firmware without hashes section", []string{"--images", dir, "--firmware", x64}, "SNP_KERNEL_HASHES"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"--state-dir", t.TempDir(), "launch", "--mode", "snp", "--dry-run"}, c.args...)
+			_, _, errOut := runCLI(t, args...)
+			if strings.Contains(errOut, "expected SEV-SNP measurement:") ||
+				!strings.Contains(errOut, "warning: the expected SEV-SNP measurement is unknown: ") || !strings.Contains(errOut, c.want) {
+				t.Fatalf("stderr:\n%s\nwant the unknown-measurement warning mentioning %q", errOut, c.want)
+			}
+		})
+	}
+	_, _, errOut := runCLI(t, "--state-dir", t.TempDir(), "launch", "--mode", "plain", "--dry-run", "--images", dir)
+	if strings.Contains(errOut, "SEV-SNP measurement") {
+		t.Errorf("plain mode mentions an SNP measurement:\n%s", errOut)
+	}
+}
+
+// measurementFromImages is what 'cube-hal attest --measurement-from-images'
+// compares reports with: the same value launch states for those images.
+func TestMeasurementFromImages(t *testing.T) {
+	dir := snpImages(t)
+	got, err := measurementFromImages(dir, launch.Config{CPUs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := snpDigestHex(t, measure.Options{OVMF: filepath.Join(dir, "OVMF.fd"), Kernel: filepath.Join(dir, "bzImage"),
+		Initrd: filepath.Join(dir, "rootfs.cpio.gz"), Append: launch.DefaultAppend, VCPUs: 2, VCPUType: launch.DefaultSNP.CPUModel})
+	if hex.EncodeToString(got) != want {
+		t.Fatalf("%x, want %s (launch's defaults: %q, %s)", got, want, launch.DefaultAppend, launch.DefaultSNP.CPUModel)
+	}
+	// Launch's defaults when nothing is given: 4 vCPUs.
+	def, err := measurementFromImages(dir, launch.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hex.EncodeToString(def) != snpDigestHex(t, measure.Options{OVMF: filepath.Join(dir, "OVMF.fd"), Kernel: filepath.Join(dir, "bzImage"),
+		Initrd: filepath.Join(dir, "rootfs.cpio.gz"), Append: launch.DefaultAppend, VCPUs: 4, VCPUType: "EPYC-v4"}) {
+		t.Errorf("defaults: %x", def)
+	}
+
+	if err := os.Remove(filepath.Join(dir, "OVMF.fd")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := measurementFromImages(dir, launch.Config{}); err == nil || !strings.Contains(err.Error(), "no firmware") || !strings.Contains(err.Error(), dir) {
+		t.Errorf("no firmware: %v", err)
+	}
+	if _, err := measurementFromImages(filepath.Join(dir, "nope"), launch.Config{}); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("missing directory: %v", err)
 	}
 }

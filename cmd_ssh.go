@@ -70,4 +70,3 @@ and ssh-agent keep working; ~/.ssh/known_hosts is never touched.`,
 	cmd.Flags().StringVarP(&user, "user", "l", "root", "user to log in as")
 	return cmd
 }
-

@@ -9,27 +9,21 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ultravioletrs/cube-hal/launch"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // statusVMs prints the VMs cube-hal started in this workspace (their run
 // records live under w.RunDir()) to out, as a table, or returns why it
-// cannot. It is the seam for the launcher; with launch/ built in, set it
-// (e.g. in cmd_launch.go) to:
-//
-//	func init() {
-//		statusVMs = func(ctx context.Context, w *workspace.Workspace, out io.Writer) error {
-//			vms, err := launch.List(ctx, w.RunDir())
-//			if err != nil {
-//				return err
-//			}
-//			launch.WriteStatusTable(out, vms)
-//			return nil
-//		}
-//	}
-//
-// Nil means the launcher is not built in, and status says so.
-var statusVMs func(ctx context.Context, w *workspace.Workspace, out io.Writer) error
+// cannot. A variable so tests can substitute a lister.
+var statusVMs = func(ctx context.Context, w *workspace.Workspace, out io.Writer) error {
+	vms, err := launch.List(ctx, w.RunDir())
+	if err != nil {
+		return err
+	}
+	launch.WriteStatusTable(out, vms)
+	return nil
+}
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
@@ -122,13 +116,9 @@ func writeStatus(ctx context.Context, out io.Writer, w *workspace.Workspace) {
 	}
 
 	fmt.Fprintln(out, "\nVMs")
-	if statusVMs == nil {
-		row(out, "", "unknown: this cube-hal has no launcher yet (see the README's status table)")
-	} else {
-		iw := &indentWriter{w: out, indent: "  ", bol: true}
-		if err := statusVMs(ctx, w, iw); err != nil {
-			row(out, "", "cannot list the VMs in "+w.RunDir()+": "+err.Error())
-		}
+	iw := &indentWriter{w: out, indent: "  ", bol: true}
+	if err := statusVMs(ctx, w, iw); err != nil {
+		row(out, "", "cannot list the VMs in "+w.RunDir()+": "+err.Error())
 	}
 
 	if len(fixes) > 0 {

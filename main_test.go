@@ -185,7 +185,7 @@ func TestStatus(t *testing.T) {
 	for _, w := range []string{
 		"Buildroot  none: standalone mode", "Source     " + testenv.RepoRoot(t) + "  (this repository)", "Output     " + out1 + "  (--output)", "State      " + state + "  (--state-dir)",
 		".config    none yet in " + out1, "fix: git clone --depth 1 --branch " + workspace.PinnedBuildrootRelease,
-		"fix: cube-hal defconfig cube_defconfig", "no launcher yet",
+		"fix: cube-hal defconfig cube_defconfig", "\nVMs\n  No VMs.\n",
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("standalone status lacks %q:\n%s", w, out)

@@ -80,6 +80,8 @@ type MakeError struct {
 	Interrupted bool   // "*** [...] Interrupt": make was signalled
 }
 
+var makeErrMarker = []byte("*** ")
+
 var (
 	makeErrRe  = regexp.MustCompile(`^(?:g?make|\S*/g?make)(?:\[\d+\])?: \*\*\* \[(.*)\] (Error (\d+)|Interrupt)`)
 	makeStopRe = regexp.MustCompile(`^(?:g?make|\S*/g?make)(?:\[\d+\])?: \*\*\* (.*)\.\s+Stop\.`)
@@ -104,7 +106,7 @@ var stampSteps = map[string]string{
 
 // ParseMakeError recognises make's error line for a failed recipe.
 func ParseMakeError(raw []byte) (MakeError, bool) {
-	if !bytes.Contains(raw, []byte("*** ")) {
+	if !bytes.Contains(raw, makeErrMarker) {
 		return MakeError{}, false
 	}
 	s := displayText(raw)
@@ -132,7 +134,7 @@ func ParseMakeError(raw []byte) (MakeError, bool) {
 // parseMakeStop recognises make's fatal "*** No rule to make target 'x'.
 // Stop." style lines and returns the reason.
 func parseMakeStop(raw []byte) (string, bool) {
-	if !bytes.Contains(raw, []byte("*** ")) {
+	if !bytes.Contains(raw, makeErrMarker) {
 		return "", false
 	}
 	m := makeStopRe.FindStringSubmatch(displayText(raw))

@@ -527,6 +527,9 @@ func (m *model) line(line []byte) {
 		}
 		return
 	}
+	if !bytes.Contains(line, makeErrMarker) {
+		return
+	}
 	if e, ok := ParseMakeError(line); ok {
 		if len(m.makeErrs) == maxMakeErrs {
 			copy(m.makeErrs, m.makeErrs[1:])

@@ -16,13 +16,13 @@ import (
 	"sync"
 )
 
-// Everything in this directory is embedded: go:embed refuses a pattern that
-// matches nothing, and the tree's files arrive over time. Tree() then keeps
-// only the parts of a BR2_EXTERNAL tree (TreeRoots) and drops anything that
-// looks like a secret. A test fails if a key or certificate is embedded at
-// all, because the binary would carry it even though Tree() hides it.
+// The tree's roots (TreeRoots), by directory: every file under them is
+// embedded except names starting with "." or "_" (go:embed's rule). Tree()
+// also drops anything that looks like a secret, and a test fails if a key
+// or certificate is embedded at all, because the binary would carry it
+// even though Tree() hides it.
 //
-//go:embed *
+//go:embed external.desc Config.in external.mk configs package board
 var embedded embed.FS
 
 // TreeRoots are the top-level names of a BR2_EXTERNAL tree (Buildroot

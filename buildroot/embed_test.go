@@ -53,8 +53,9 @@ func TestInclude(t *testing.T) {
 
 var pemSecret = regexp.MustCompile(`-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----`)
 
-// go:embed takes every file in this directory, so a key or certificate
-// generated here would ship inside the binary even though Tree() hides it.
+// go:embed takes every file under the tree's directories, so a key or
+// certificate generated there would ship inside the binary even though
+// Tree() hides it.
 func TestNothingSecretIsEmbedded(t *testing.T) {
 	err := fs.WalkDir(Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

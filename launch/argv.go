@@ -20,7 +20,11 @@ func (c Config) Args(p RunPaths) ([]string, error) {
 	var a []string
 	add := func(s ...string) { a = append(a, s...) }
 
-	add("-name", c.Name+",process="+c.Name)
+	name := c.Name + ",process=" + c.Name
+	if c.Mode == ModeTDX {
+		name += ",debug-threads=on" // as canonical/tdx run_td does
+	}
+	add("-name", name)
 	netID := "vmnic"
 	nic := "virtio-net-pci,disable-legacy=on,iommu_platform=true,netdev=vmnic,romfile="
 	switch c.Mode {

@@ -78,6 +78,8 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 		case "":
 			fail("kvm_amd is not loaded (no /sys/module/kvm_amd)")
 		case "Y", "y", "1":
+		case "?":
+			fail("kvm_amd has no sev_snp parameter (the host kernel is too old for SEV-SNP: 6.11 or later is needed)")
 		default:
 			fail("kvm_amd has SEV-SNP off (/sys/module/kvm_amd/parameters/sev_snp is %q; reload it with sev_snp=1)", f.KVMAMDSNP)
 		}
@@ -107,6 +109,8 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 		case "":
 			fail("kvm_intel is not loaded (no /sys/module/kvm_intel)")
 		case "Y", "y", "1":
+		case "?":
+			fail("kvm_intel has no tdx parameter (the host kernel has no TDX host support)")
 		default:
 			fail("kvm_intel has TDX off (/sys/module/kvm_intel/parameters/tdx is %q; reload it with tdx=1)", f.KVMIntelTDX)
 		}

@@ -51,7 +51,8 @@ func SSHArgs(name string, port int, o SSHOptions, command ...string) []string {
 		"-o", "ServerAliveInterval=15",
 	}
 	if o.KnownHostsFile != "" {
-		a = append(a, "-o", "UserKnownHostsFile="+o.KnownHostsFile, "-o", "GlobalKnownHostsFile=/dev/null")
+		// Unhashed: the file lists only cube-hal's VMs, and stays readable.
+		a = append(a, "-o", "UserKnownHostsFile="+o.KnownHostsFile, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "HashKnownHosts=no")
 	}
 	if o.KeyFile != "" {
 		a = append(a, "-i", o.KeyFile)

@@ -128,6 +128,7 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	if timeout <= 0 {
 		timeout = 3 * time.Minute
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -182,6 +183,12 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 		if b, rerr := os.ReadFile(filepath.Join(dir, "qemu.log")); rerr == nil {
 			se.QEMUOutput = strings.TrimSpace(string(b))
 			se.Err = explainQEMUFailure(err, se.QEMUOutput, cfg.Ports)
+		}
+		switch {
+		case errors.Is(parent.Err(), context.Canceled):
+			se.Err = fmt.Errorf("%w while starting (%v)", context.Canceled, se.Err)
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			se.Err = fmt.Errorf("not up within %s: %w", timeout, se.Err)
 		}
 		se.SerialTail = tailFile(paths.SerialLog, 20)
 		return nil, se

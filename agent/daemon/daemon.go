@@ -76,6 +76,11 @@ func Run(ctx context.Context, opts Options) int {
 		return code
 	}
 
+	if src == nil && cfg.AttestedTLS {
+		fmt.Fprintf(stderr, "cube-agent: invalid configuration: %sATTESTED_TLS: attested TLS needs a TSM, and there is none (%s); set %sATTESTED_TLS=false, or %sTSM=fake for development\n",
+			config.Prefix, noTSM, config.Prefix, config.Prefix)
+		return ExitConfig
+	}
 	in := server.TLSInputs{Source: src}
 	if cfg.CAURL != nil {
 		if err := enrollCA(ctx, cfg, log, &in); err != nil {

@@ -72,16 +72,16 @@ func (s *Server) newProxy(target *url.URL) http.Handler {
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	switch {
-	case r.Context().Err() != nil || errors.Is(err, context.Canceled):
-		s.m.upstreamErrs.WithLabelValues("canceled").Inc()
-		s.log.Debug("proxy: client went away", "path", r.URL.Path)
-		w.WriteHeader(http.StatusBadGateway) // for the metrics; nobody reads it
 	case errors.As(err, &mbe):
 		s.m.upstreamErrs.WithLabelValues("too_large").Inc()
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBodyBytes))
 	case clientBodyTimedOut(r, err):
 		s.m.upstreamErrs.WithLabelValues("timeout").Inc()
 		writeError(w, http.StatusRequestTimeout, "request body not received in time")
+	case r.Context().Err() != nil || errors.Is(err, context.Canceled):
+		s.m.upstreamErrs.WithLabelValues("canceled").Inc()
+		s.log.Debug("proxy: client went away", "path", r.URL.Path)
+		w.WriteHeader(http.StatusBadGateway) // for the metrics; nobody reads it
 	default:
 		s.m.upstreamErrs.WithLabelValues("backend").Inc()
 		s.log.Warn("proxy: LLM backend unavailable", "backend", s.cfg.TargetURL.Redacted(), "path", r.URL.Path, "error", err)
