@@ -403,3 +403,17 @@ func TestFetchErrors(t *testing.T) {
 		t.Fatal("ftp URL accepted")
 	}
 }
+
+// BenchmarkAttestAndVerify is cube-hal attest's whole path against the fake
+// TSM: fresh nonce, POST /attestation, signature chain, checks, validate.
+func BenchmarkAttestAndVerify(b *testing.B) {
+	a := agenttest.Start(b, fakeEnv, nil)
+	opts := Options{Agent: a.URL, Roots: Roots{TestRoots: true}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := Attest(context.Background(), opts)
+		if err != nil || !r.Verified {
+			b.Fatalf("%v %+v", err, r)
+		}
+	}
+}
