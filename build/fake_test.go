@@ -450,3 +450,30 @@ func TestCancelWhilePreparing(t *testing.T) {
 		t.Error("a package was built after the cancel")
 	}
 }
+
+// With per-package directories Buildroot builds packages in parallel at
+// the top level: steps of several packages run at once and their output
+// interleaves. The instrumentation events keep the count right.
+func TestFakeBuildTopLevelParallel(t *testing.T) {
+	ws := fakeWorkspace(t)
+	if err := os.WriteFile(ws.ConfigFile(), []byte("BR2_HAVE_DOT_CONFIG=y\nBR2_PER_PACKAGE_DIRECTORIES=y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv("FAKE_DELAY=0.05"), Jobs: 4})
+	most := 0
+	for range b.Updates() {
+		most = max(most, len(b.Snapshot().Active))
+	}
+	s := b.Wait()
+	if s.Phase != Succeeded || s.Done != 7 || s.Total != 7 || s.Warnings != 3 {
+		t.Fatalf("phase %s, %d/%d, %d warnings", s.Phase, s.Done, s.Total, s.Warnings)
+	}
+	if most < 2 {
+		t.Errorf("at most %d package(s) active at once; want parallel steps", most)
+	}
+	for _, p := range s.Packages {
+		if p.Status != Built {
+			t.Errorf("%s: %s", p.Name, p.Status)
+		}
+	}
+}
