@@ -102,6 +102,10 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 	}
 	cfg, err := launchConfig(cmd, f, w.ImagesDir())
 	if err != nil {
+		var ce *cliError
+		if errors.As(err, &ce) && ce.hint == "" {
+			ce.withHint("see 'cube-hal launch --help' for the flags and their values")
+		}
 		return err
 	}
 	if f.dryRun {
