@@ -108,6 +108,9 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		}
 		return err
 	}
+	// SEV-SNP: the launch digest this VM's attestation reports must carry,
+	// computed from exactly the files and settings QEMU is given (issue 10).
+	snpDigest := expectedSNPMeasurement(errOut, cfg)
 	if f.dryRun {
 		cfg, v, err := launch.Prepare(ctx, cfg, nil)
 		if err != nil && v.Mode == "" {
@@ -116,8 +119,16 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		for _, r := range v.Reasons {
 			fmt.Fprintf(errOut, "warning: %s\n", r)
 		}
+		if snpDigest != "" {
+			fmt.Fprintf(errOut, "cube-hal: expected SEV-SNP measurement: %s\n", snpDigest)
+		}
 		if cfg.Accel == launch.AccelAuto {
-			cfg.Accel = launch.AccelTCG
+			// What Assess picked; snp and tdx always run on KVM, so show
+			// their command line even on a host that cannot run them.
+			cfg.Accel = v.Accel
+			if cfg.Accel == launch.AccelAuto {
+				cfg.Accel = launch.AccelTCG
+			}
 		}
 		args, err := cfg.Args(launch.PathsIn(w.RunDir() + "/" + cfg.Name))
 		if err != nil {
@@ -139,6 +150,7 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		return launchError(errOut, err, cfg)
 	}
 	printReach(out, vm)
+	printSNPMeasurement(out, snpDigest)
 	if f.follow {
 		return followConsole(ctx, out, vm)
 	}
