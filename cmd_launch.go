@@ -315,8 +315,8 @@ func launchCheck(ctx context.Context, out io.Writer, imagesDir string, f *launch
 			fw[launch.ModeSNP], fw[launch.ModeTDX] = im.Firmware, im.Firmware
 		}
 	}
-	if facts.QEMU.Err == nil {
-		fmt.Fprintf(out, "QEMU %s (%s)\n", facts.QEMU.VersionString(), facts.QEMU.Path)
+	if facts.QEMU.Found() && facts.QEMU.Err == "" {
+		fmt.Fprintf(out, "QEMU %s (%s)\n", facts.QEMU.Version, facts.QEMU.Path)
 	}
 	want := launch.Mode(f.mode)
 	ok := true

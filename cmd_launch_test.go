@@ -79,20 +79,20 @@ func TestLaunchDryRunPrintsTheCommandLine(t *testing.T) {
 func TestLaunchRefusalAndCheckOnThisHost(t *testing.T) {
 	qemu := testenv.Tool(t, "qemu-system-x86_64")[0]
 	q := launch.ProbeQEMU(context.Background(), qemu)
-	if q.Err != nil {
+	if q.Err != "" {
 		t.Fatal(q.Err)
 	}
 	dir := t.TempDir()
 	kernel := filepath.Join(dir, "bzImage")
 	os.WriteFile(kernel, []byte("k"), 0o644)
 	code, out, _ := runCLI(t, "launch", "--check")
-	if !strings.Contains(out, "plain") || !strings.Contains(out, "snp") || !strings.Contains(out, "tdx") || !strings.Contains(out, "QEMU "+q.VersionString()) {
+	if !strings.Contains(out, "plain") || !strings.Contains(out, "snp") || !strings.Contains(out, "tdx") || !strings.Contains(out, "QEMU "+q.Version.String()) {
 		t.Errorf("--check output:\n%s", out)
 	}
 	if code != 0 {
 		t.Errorf("--check exit %d although plain mode runs everywhere QEMU does", code)
 	}
-	if q.Objects["sev-snp-guest"] {
+	if q.HasObject("sev-snp-guest") {
 		t.Skip("this QEMU has sev-snp-guest; the refusal below is for older ones")
 	}
 	code, _, errOut := runCLI(t, "--state-dir", filepath.Join(dir, "state"), "launch", "--mode", "snp", "--kernel", kernel, "--firmware", kernel)

@@ -99,7 +99,7 @@ func Prepare(ctx context.Context, cfg Config, prober Prober) (Config, Verdict, e
 		return cfg, v, &RefusedError{Verdict: v}
 	}
 	cfg.Accel = v.Accel
-	if facts.QEMU.Path != "" {
+	if facts.QEMU.Found() {
 		cfg.QEMU = facts.QEMU.Path
 	}
 	return cfg, v, nil
