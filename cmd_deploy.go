@@ -39,7 +39,7 @@ SHA-256 sums. Writing /etc/cube needs root.`,
 				return failf("cannot write %s: %s", dest, err).withHint("run it as root: sudo cube-hal deploy (or pass --dest DIR you can write)")
 			}
 			if err != nil {
-				return failf("deploy: %s", err)
+				return failf("deploy: %s", err).withHint("check the images directory and the destination")
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deployed %d files to %s; launch them with: cube-hal launch --mode snp --images %s\n", len(done), dest, dest)
 			return nil

@@ -102,6 +102,10 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 	}
 	cfg, err := launchConfig(cmd, f, w.ImagesDir())
 	if err != nil {
+		var ce *cliError
+		if errors.As(err, &ce) && ce.hint == "" {
+			ce.withHint("see 'cube-hal launch --help' for the flags and their values")
+		}
 		return err
 	}
 	// SEV-SNP: the launch digest this VM's attestation reports must carry,
@@ -311,8 +315,8 @@ func launchCheck(ctx context.Context, out io.Writer, imagesDir string, f *launch
 			fw[launch.ModeSNP], fw[launch.ModeTDX] = im.Firmware, im.Firmware
 		}
 	}
-	if facts.QEMU.Err == nil {
-		fmt.Fprintf(out, "QEMU %s (%s)\n", facts.QEMU.VersionString(), facts.QEMU.Path)
+	if facts.QEMU.Found() && facts.QEMU.Err == "" {
+		fmt.Fprintf(out, "QEMU %s (%s)\n", facts.QEMU.Version, facts.QEMU.Path)
 	}
 	want := launch.Mode(f.mode)
 	ok := true

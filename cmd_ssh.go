@@ -44,7 +44,7 @@ and ssh-agent keep working; ~/.ssh/known_hosts is never touched.`,
 				if errors.Is(err, os.ErrNotExist) {
 					return failf("%s", err).withHint("run 'cube-hal certs' to make it (and rebuild the image so the guest trusts it), or pass --identity FILE")
 				}
-				return failf("%s", err)
+				return failf("%s", err).withHint("check that %s is writable", w.StateDir)
 			}
 			if _, err := exec.LookPath("ssh"); err != nil {
 				return failf("the OpenSSH client (ssh) is not on PATH").withHint("install openssh-client")
@@ -52,7 +52,7 @@ and ssh-agent keep working; ~/.ssh/known_hosts is never touched.`,
 			argv := vm.SSHArgs(o, args...)
 			code, changed, err := launch.RunSSH(cmd.Context(), argv, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if err != nil {
-				return failf("running ssh: %s", err)
+				return failf("running ssh: %s", err).withHint("install openssh-client")
 			}
 			if changed {
 				alias := launch.HostKeyAlias(vm.Record.Name)

@@ -29,10 +29,10 @@ own QEMU process. It returns once no QEMU of this VM is left.`,
 			}
 			vm, err := launch.Open(w.RunDir(), name)
 			if errors.Is(err, launch.ErrNotFound) {
-				return failf("%s", err)
+				return failf("%s", err).withHint("'cube-hal status' lists the VMs; start one with 'cube-hal launch'")
 			}
 			if err != nil {
-				return failf("%s", err)
+				return failf("%s", err).withHint("pass --name; 'cube-hal status' lists the VMs")
 			}
 			o := launch.StopOptions{PowerdownTimeout: timeout, Progress: func(s string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "cube-hal: %s\n", s)

@@ -3,7 +3,10 @@ package launch
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+
+	"github.com/ultravioletrs/cube-hal/host"
 )
 
 // Verdict says whether this host can run a mode and, when not, exactly why.
@@ -41,20 +44,10 @@ func modeTitle(m Mode) string {
 // KVMUsable says whether KVM can run a stock kernel here, and why not:
 // /dev/kvm must open read-write AND the CPU must report vmx or svm. Hosts
 // with a paravirtualised /dev/kvm but neither flag hang or abort under
-// -accel kvm (cvm-facts §8).
-func KVMUsable(f HostFacts) (bool, string) {
-	switch {
-	case !f.KVM.Exists:
-		return false, "/dev/kvm is missing (load kvm_intel or kvm_amd, and enable virtualisation in the firmware setup)"
-	case !f.KVM.OpenRW:
-		return false, fmt.Sprintf("/dev/kvm cannot be opened read-write (%s; add your user to the kvm group or run as root)", f.KVM.Err)
-	case f.CPUFlagsErr != nil:
-		return false, fmt.Sprintf("cannot read the CPU flags (%v)", f.CPUFlagsErr)
-	case !f.CPUFlags["vmx"] && !f.CPUFlags["svm"]:
-		return false, "/dev/kvm is present but the CPU flags have neither vmx nor svm (nested or paravirtualised KVM that cannot run a stock guest)"
-	}
-	return true, ""
-}
+// -accel kvm (cvm-facts §8). Package host applies that rule.
+func KVMUsable(f HostFacts) (bool, string) { return f.KVM.Usable, f.KVM.Why }
+
+func moduleLoaded(f HostFacts, m string) bool { return slices.Contains(f.KVM.Modules, m) }
 
 // Assess decides whether mode can run on the host described by f, with
 // firmware (the -bios file; "" when none was found) and the requested
@@ -63,66 +56,70 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 	v := Verdict{Mode: mode, Accel: AccelKVM}
 	fail := func(format string, args ...any) { v.Reasons = append(v.Reasons, fmt.Sprintf(format, args...)) }
 
-	qemuOK := f.QEMU.Err == nil
-	if !qemuOK {
-		fail("%v", f.QEMU.Err)
+	qemuOK := f.QEMU.Found() && f.QEMU.Err == ""
+	switch {
+	case !f.QEMU.Found():
+		fail("%s not found (install qemu-system-x86, or pass --qemu PATH)", f.QEMU.Name)
+	case !qemuOK:
+		fail("QEMU does not answer: %s", f.QEMU.Err)
 	}
+	cpuOK := f.CPU.Err == ""
 	kvmOK, kvmWhy := KVMUsable(f)
 
 	switch mode {
 	case ModeSNP:
-		if f.CPUFlagsErr == nil && !f.CPUFlags["sev_snp"] {
+		if cpuOK && !f.SEV.CPUSEVSNP {
 			fail("the CPU does not report sev_snp in /proc/cpuinfo (needs an AMD EPYC 7003 or later with SEV-SNP enabled in the firmware setup, and a host kernel 6.11 or later)")
 		}
-		switch f.KVMAMDSNP {
-		case "":
+		switch p := f.SEV.ParamSEVSNP; {
+		case p == "" && !moduleLoaded(f, "kvm_amd"):
 			fail("kvm_amd is not loaded (no /sys/module/kvm_amd)")
-		case "Y", "y", "1":
-		case "?":
+		case p == "":
 			fail("kvm_amd has no sev_snp parameter (the host kernel is too old for SEV-SNP: 6.11 or later is needed)")
+		case p == "Y", p == "y", p == "1":
 		default:
-			fail("kvm_amd has SEV-SNP off (/sys/module/kvm_amd/parameters/sev_snp is %q; reload it with sev_snp=1)", f.KVMAMDSNP)
+			fail("kvm_amd has SEV-SNP off (/sys/module/kvm_amd/parameters/sev_snp is %q; reload it with sev_snp=1)", p)
 		}
-		switch {
-		case !f.SEV.Exists:
+		switch d := f.SEV.Device; {
+		case !d.Present:
 			fail("/dev/sev is missing (the ccp driver found no AMD secure processor)")
-		case !f.SEV.OpenRW:
-			fail("/dev/sev cannot be opened read-write (%s; QEMU needs it: run as root or fix its group)", f.SEV.Err)
+		case !d.ReadWrite:
+			fail("/dev/sev %s (QEMU needs it: run as root or fix its group)", d.Err)
 		}
 		if !kvmOK {
 			fail("%s", kvmWhy)
 		}
 		if qemuOK {
 			switch {
-			case !f.QEMU.AtLeast(9, 1):
-				fail("QEMU %d.%d has no sev-snp-guest; SEV-SNP needs QEMU 9.1 or later", f.QEMU.Version[0], f.QEMU.Version[1])
-			case !f.QEMU.Objects["sev-snp-guest"]:
-				fail("QEMU %d.%d (%s) was built without sev-snp-guest ('-object help' does not list it)", f.QEMU.Version[0], f.QEMU.Version[1], f.QEMU.Path)
+			case !f.QEMU.Version.AtLeast(9, 1):
+				fail("QEMU %d.%d has no sev-snp-guest; SEV-SNP needs QEMU 9.1 or later", f.QEMU.Version.Major, f.QEMU.Version.Minor)
+			case !f.QEMU.HasObject(host.ObjectSEVSNPGuest):
+				fail("QEMU %d.%d (%s) was built without sev-snp-guest ('-object help' does not list it)", f.QEMU.Version.Major, f.QEMU.Version.Minor, f.QEMU.Path)
 			}
 		}
 		checkFirmware(&v, firmware, "SEV-SNP boots OVMF through -bios: pass --firmware with an OVMF.fd built from OvmfPkg/AmdSev/AmdSevX64.dsc, or put OVMF.fd in the images directory")
 	case ModeTDX:
-		if f.CPUFlagsErr == nil && !f.CPUFlags["tdx_host_platform"] {
+		if cpuOK && !f.TDX.CPUHostPlatform {
 			fail("the CPU does not report tdx_host_platform in /proc/cpuinfo (needs an Intel Xeon with TDX enabled in the firmware setup, and a host kernel with TDX host support)")
 		}
-		switch f.KVMIntelTDX {
-		case "":
+		switch p := f.TDX.ParamTDX; {
+		case p == "" && !moduleLoaded(f, "kvm_intel"):
 			fail("kvm_intel is not loaded (no /sys/module/kvm_intel)")
-		case "Y", "y", "1":
-		case "?":
+		case p == "":
 			fail("kvm_intel has no tdx parameter (the host kernel has no TDX host support)")
+		case p == "Y", p == "y", p == "1":
 		default:
-			fail("kvm_intel has TDX off (/sys/module/kvm_intel/parameters/tdx is %q; reload it with tdx=1)", f.KVMIntelTDX)
+			fail("kvm_intel has TDX off (/sys/module/kvm_intel/parameters/tdx is %q; reload it with tdx=1)", p)
 		}
 		if !kvmOK {
 			fail("%s", kvmWhy)
 		}
 		if qemuOK {
 			switch {
-			case !f.QEMU.AtLeast(10, 1):
-				fail("QEMU %d.%d has no tdx-guest; TDX needs QEMU 10.1 or later", f.QEMU.Version[0], f.QEMU.Version[1])
-			case !f.QEMU.Objects["tdx-guest"]:
-				fail("QEMU %d.%d (%s) was built without tdx-guest ('-object help' does not list it)", f.QEMU.Version[0], f.QEMU.Version[1], f.QEMU.Path)
+			case !f.QEMU.Version.AtLeast(10, 1):
+				fail("QEMU %d.%d has no tdx-guest; TDX needs QEMU 10.1 or later", f.QEMU.Version.Major, f.QEMU.Version.Minor)
+			case !f.QEMU.HasObject(host.ObjectTDXGuest):
+				fail("QEMU %d.%d (%s) was built without tdx-guest ('-object help' does not list it)", f.QEMU.Version.Major, f.QEMU.Version.Minor, f.QEMU.Path)
 			}
 		}
 		checkFirmware(&v, firmware, "TDX boots TDVF (an OVMF.fd with TDX support) through -bios: pass --firmware, or put OVMF.fd in the images directory")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ultravioletrs/cube-hal/host"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
@@ -105,7 +106,7 @@ func goodTDX() fakeHost {
 func assessFake(t *testing.T, h fakeHost, mode Mode, accel Accel) Verdict {
 	t.Helper()
 	root, qemu, fw := h.build(t)
-	f := HostProbe{Root: root}.Facts(context.Background(), qemu)
+	f := HostProbe{Host: &host.Host{Root: root}}.Facts(context.Background(), qemu)
 	return Assess(f, mode, fw, accel)
 }
 
@@ -124,14 +125,14 @@ func TestAssessRefusals(t *testing.T) {
 		{"snp kvm_amd without the parameter", ModeSNP, func(h *fakeHost) { delete(h.params, "kvm_amd/sev_snp"); h.params["kvm_amd/"] = "" }, "no sev_snp parameter"},
 		{"snp kvm_amd snp off", ModeSNP, func(h *fakeHost) { h.params["kvm_amd/sev_snp"] = "N" }, `sev_snp is "N"`},
 		{"snp no /dev/sev", ModeSNP, func(h *fakeHost) { delete(h.devs, "sev") }, "/dev/sev is missing"},
-		{"snp /dev/sev not rw", ModeSNP, func(h *fakeHost) { h.devs["sev"] = "dir" }, "/dev/sev cannot be opened read-write"},
-		{"snp no /dev/kvm", ModeSNP, func(h *fakeHost) { delete(h.devs, "kvm") }, "/dev/kvm is missing"},
-		{"snp /dev/kvm not rw", ModeSNP, func(h *fakeHost) { h.devs["kvm"] = "dir" }, "/dev/kvm cannot be opened read-write"},
+		{"snp /dev/sev not rw", ModeSNP, func(h *fakeHost) { h.devs["sev"] = "dir" }, "/dev/sev cannot open read-write"},
+		{"snp no /dev/kvm", ModeSNP, func(h *fakeHost) { delete(h.devs, "kvm") }, "/dev/kvm is not present"},
+		{"snp /dev/kvm not rw", ModeSNP, func(h *fakeHost) { h.devs["kvm"] = "dir" }, "/dev/kvm cannot open read-write"},
 		{"snp old qemu", ModeSNP, func(h *fakeHost) { h.qemuVer, h.qemuObjs = "7.2.22", []string{"sev-guest"} }, "QEMU 7.2 has no sev-snp-guest; SEV-SNP needs QEMU 9.1 or later"},
 		{"snp 9.0 qemu", ModeSNP, func(h *fakeHost) { h.qemuVer = "9.0.2" }, "QEMU 9.0 has no sev-snp-guest"},
 		{"snp qemu without object", ModeSNP, func(h *fakeHost) { h.qemuObjs = []string{"sev-guest"} }, "built without sev-snp-guest"},
 		{"snp no qemu", ModeSNP, func(h *fakeHost) { h.qemuVer = "" }, "not found"},
-		{"snp broken qemu", ModeSNP, func(h *fakeHost) { h.qemuBroken = true }, "--version failed"},
+		{"snp broken qemu", ModeSNP, func(h *fakeHost) { h.qemuBroken = true }, "--version: exit status 1"},
 		{"snp no firmware", ModeSNP, func(h *fakeHost) { h.firmware = false }, "no firmware: SEV-SNP boots OVMF"},
 		{"tdx ok", ModeTDX, func(h *fakeHost) {}, ""},
 		{"tdx no cpu flag", ModeTDX, func(h *fakeHost) { h.flags = "fpu vmx" }, "does not report tdx_host_platform"},
@@ -197,8 +198,8 @@ func TestAssessPlainAccel(t *testing.T) {
 	}{
 		{"kvm usable", func(h *fakeHost) {}, AccelAuto, AccelKVM, ""},
 		{"svm also counts", func(h *fakeHost) { h.flags = "fpu svm" }, AccelAuto, AccelKVM, ""},
-		{"no /dev/kvm", func(h *fakeHost) { delete(h.devs, "kvm") }, AccelAuto, AccelTCG, "/dev/kvm is missing"},
-		{"/dev/kvm not rw", func(h *fakeHost) { h.devs["kvm"] = "dir" }, AccelAuto, AccelTCG, "cannot be opened read-write"},
+		{"no /dev/kvm", func(h *fakeHost) { delete(h.devs, "kvm") }, AccelAuto, AccelTCG, "/dev/kvm is not present"},
+		{"/dev/kvm not rw", func(h *fakeHost) { h.devs["kvm"] = "dir" }, AccelAuto, AccelTCG, "cannot open read-write"},
 		{"paravirtual kvm without vmx/svm", func(h *fakeHost) { h.flags = "fpu hypervisor" }, AccelAuto, AccelTCG, "neither vmx nor svm"},
 		{"forced kvm", func(h *fakeHost) { h.flags = "fpu" }, AccelKVM, AccelKVM, "KVM forced"},
 		{"forced tcg", func(h *fakeHost) {}, AccelTCG, AccelTCG, "TCG forced"},
@@ -231,42 +232,18 @@ func TestAssessPlainAccel(t *testing.T) {
 func TestProbeRealQEMU(t *testing.T) {
 	qemu := testenv.Tool(t, "qemu-system-x86_64")[0]
 	q := ProbeQEMU(context.Background(), qemu)
-	if q.Err != nil {
+	if q.Err != "" {
 		t.Fatal(q.Err)
 	}
-	if q.Version[0] < 7 || !q.Objects["memory-backend-memfd"] {
+	if q.Version.Major < 7 || !q.HasObject("memory-backend-memfd") {
 		t.Fatalf("implausible probe: %+v", q)
 	}
-	f := HostFacts{QEMU: q, CPUFlags: map[string]bool{}}
-	if !q.Objects["sev-snp-guest"] {
+	f := HostFacts{QEMU: q}
+	if !q.HasObject("sev-snp-guest") {
 		v := Assess(f, ModeSNP, "", AccelAuto)
-		want := fmt.Sprintf("QEMU %d.%d has no sev-snp-guest; SEV-SNP needs QEMU 9.1 or later", q.Version[0], q.Version[1])
+		want := fmt.Sprintf("QEMU %d.%d has no sev-snp-guest; SEV-SNP needs QEMU 9.1 or later", q.Version.Major, q.Version.Minor)
 		if !strings.Contains(strings.Join(v.Reasons, "\n"), want) {
 			t.Errorf("SNP reasons %q lack %q", v.Reasons, want)
 		}
-	}
-}
-
-func TestParseObjectHelp(t *testing.T) {
-	got := parseObjectHelp([]byte("List of user creatable objects:\n  authz-list\n  sev-guest\n\n  memory-backend-memfd\nnot indented\n"))
-	for _, w := range []string{"authz-list", "sev-guest", "memory-backend-memfd"} {
-		if !got[w] {
-			t.Errorf("missing %s in %v", w, got)
-		}
-	}
-	if len(got) != 3 {
-		t.Errorf("got %v", got)
-	}
-}
-
-func TestReadCPUFlagsFirstProcessorOnly(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "cpuinfo")
-	os.WriteFile(p, []byte("processor : 0\nflags : a b  c\n\nprocessor : 1\nflags : z\n"), 0o644)
-	f, err := readCPUFlags(p)
-	if err != nil || !f["a"] || !f["c"] || f["z"] {
-		t.Fatalf("flags %v, %v", f, err)
-	}
-	if _, err := readCPUFlags(p + ".missing"); err == nil {
-		t.Fatal("missing cpuinfo read without error")
 	}
 }

@@ -99,7 +99,7 @@ func Prepare(ctx context.Context, cfg Config, prober Prober) (Config, Verdict, e
 		return cfg, v, &RefusedError{Verdict: v}
 	}
 	cfg.Accel = v.Accel
-	if facts.QEMU.Path != "" {
+	if facts.QEMU.Found() {
 		cfg.QEMU = facts.QEMU.Path
 	}
 	return cfg, v, nil
@@ -181,7 +181,7 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 		k.abort()
 		se := &StartError{Err: err, CommandLine: cmdline, RunDir: dir}
 		if b, rerr := os.ReadFile(filepath.Join(dir, "qemu.log")); rerr == nil {
-			se.QEMUOutput = strings.TrimSpace(string(b))
+			se.QEMUOutput = withoutOurSignal(string(b))
 			se.Err = explainQEMUFailure(err, se.QEMUOutput, cfg.Ports)
 		}
 		switch {
@@ -511,6 +511,18 @@ func explainQEMUFailure(err error, out string, p Ports) error {
 		return fmt.Errorf("%v: %s", err, lastLine(out))
 	}
 	return err
+}
+
+// withoutOurSignal drops QEMU's "terminating on signal N from pid P" line:
+// when the start is aborted that is our own doing, not QEMU's complaint.
+func withoutOurSignal(out string) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !strings.Contains(l, "terminating on signal") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n"))
 }
 
 func lastLine(s string) string {
