@@ -10,7 +10,7 @@ import (
 // ParseEnvFile reads KEY=VALUE lines the way systemd's EnvironmentFile= and
 // a POSIX shell agree on: blank lines and lines starting with # are skipped,
 // an optional "export " prefix is allowed, and a value may be wrapped in
-// single quotes (taken literally) or double quotes (with \" \\ \$ and \n
+// single quotes (taken literally) or double quotes (with \" \\ \$ \` and \n
 // escapes). Unquoted values are trimmed of surrounding blanks.
 //
 // Errors name the file and line but never echo the line: it may hold the
@@ -94,7 +94,7 @@ func unquote(v string) (string, error) {
 				switch v[i] {
 				case 'n':
 					b.WriteByte('\n')
-				case '"', '\\', '$', '\'':
+				case '"', '\\', '$', '`', '\'':
 					b.WriteByte(v[i])
 				default:
 					b.WriteByte('\\')
