@@ -82,6 +82,8 @@ type Config struct {
 
 	// EnvFile is the file the settings were read from ("" if none).
 	EnvFile string
+	// EnvFileNote explains why the default env file was skipped, if it was.
+	EnvFileNote string
 }
 
 // Error is an invalid setting.
@@ -165,6 +167,10 @@ func Load(env Lookup) (*Config, error) {
 			}
 			cfg.EnvFile = file
 		case errors.Is(err, fs.ErrNotExist) && !explicit:
+		case errors.Is(err, fs.ErrPermission) && !explicit:
+			// Run as an unprivileged user under systemd, which already put
+			// the file's settings in the environment.
+			cfg.EnvFileNote = fmt.Sprintf("%s not readable (%v); using the environment only", file, err)
 		default:
 			return nil, errf(Prefix+"ENV_FILE", "%v", err)
 		}
