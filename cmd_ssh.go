@@ -1,14 +1,72 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"os"
+	"os/exec"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ultravioletrs/cube-hal/launch"
+)
 
 func newSSHCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:     "ssh [-- COMMAND...]",
-		Short:   "Open an SSH session to the running VM",
-		Example: "  cube-hal ssh -- uname -a",
+	var name, identity, user string
+	cmd := &cobra.Command{
+		Use:   "ssh [-- COMMAND...]",
+		Short: "Open an SSH session to the running VM",
+		Long: `Run the system OpenSSH client against the VM's forwarded SSH port, with the key
+'cube-hal certs' made and cube-hal's own known_hosts: the guest's host key is
+pinned on first contact, and a changed key is refused loudly. Your ~/.ssh/config
+and ssh-agent keep working; ~/.ssh/known_hosts is never touched.`,
+		Example: "  cube-hal ssh\n  cube-hal ssh -- uname -a\n  cube-hal ssh --name test-vm -- cat /etc/cube/agent.env",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return notYet("ssh", "launch (#6)")
+			w, err := g.workspace()
+			if err != nil {
+				return err
+			}
+			if cmd.ArgsLenAtDash() > 0 {
+				return usageErrorf("unexpected argument %q before --", args[0]).withHint("put the remote command after --: cube-hal ssh -- uname -a")
+			}
+			vm, err := launch.Open(w.RunDir(), name)
+			if err != nil {
+				return failf("%s", err).withHint("start one with 'cube-hal launch --mode plain --wait ssh'")
+			}
+			if !vm.Running() {
+				return failf("VM %q is not running", vm.Record.Name).withHint("start it with 'cube-hal launch'")
+			}
+			key := identity
+			if key == "" {
+				key = w.SSHKeyFile()
+			}
+			o := launch.SSHOptions{User: user, KeyFile: key, KnownHostsFile: w.KnownHostsFile()}
+			if err := launch.PrepareSSH(o); err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return failf("%s", err).withHint("run 'cube-hal certs' to make it (and rebuild the image so the guest trusts it), or pass --identity FILE")
+				}
+				return failf("%s", err).withHint("check that %s is writable", w.StateDir)
+			}
+			if _, err := exec.LookPath("ssh"); err != nil {
+				return failf("the OpenSSH client (ssh) is not on PATH").withHint("install openssh-client")
+			}
+			argv := vm.SSHArgs(o, args...)
+			code, changed, err := launch.RunSSH(cmd.Context(), argv, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			if err != nil {
+				return failf("running ssh: %s", err).withHint("install openssh-client")
+			}
+			if changed {
+				alias := launch.HostKeyAlias(vm.Record.Name)
+				return failf("the SSH host key of VM %q CHANGED since it was pinned in %s: refusing to connect", vm.Record.Name, w.KnownHostsFile()).
+					withHint("if you rebuilt the image, forget the old key with: ssh-keygen -R %s -f %s", alias, w.KnownHostsFile())
+			}
+			if code != 0 {
+				return exitCode(code)
+			}
+			return nil
 		},
 	}
+	cmd.Flags().StringVar(&name, "name", "", "VM name (default: the only running VM)")
+	cmd.Flags().StringVarP(&identity, "identity", "i", "", "private key (default: the key 'cube-hal certs' made)")
+	cmd.Flags().StringVarP(&user, "user", "l", "root", "user to log in as")
+	return cmd
 }

@@ -1,0 +1,974 @@
+package kconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+func (k *Kconfig) confWarning(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(k.stderr, "%s:%d:warning: %s\n", k.confFilename, k.confLineno, msg)
+	k.diagnostics = append(k.diagnostics, Diagnostic{Severity: SeverityWarning, File: k.confFilename, Line: k.confLineno, Msg: msg})
+	k.confWarnings++
+}
+
+// ConfigName is the .config path conf uses: $BR2_CONFIG, else ".config".
+func (k *Kconfig) ConfigName() string {
+	if v, ok := k.lookupEnv("BR2_CONFIG"); ok {
+		return v
+	}
+	return ".config"
+}
+
+func (k *Kconfig) autoconfigName() (string, bool) { return k.lookupEnv("KCONFIG_AUTOCONFIG") }
+
+// expandValue is conf_expand_value: $NAME from symbol values, creating
+// symbols it does not know.
+func (k *Kconfig) expandValue(in string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(in, '$')
+		if i < 0 {
+			break
+		}
+		b.WriteString(in[:i])
+		j := i + 1
+		for j < len(in) && (isAlnum(in[j]) || in[j] == '_') {
+			j++
+		}
+		s := k.lookup(in[i+1:j], true, 0)
+		k.calcValue(s)
+		b.WriteString(k.stringValue(s))
+		in = in[j:]
+	}
+	b.WriteString(in)
+	return b.String()
+}
+
+// defaultConfName is what --defconfig without a file reads.
+func (k *Kconfig) defaultConfName() string {
+	name := k.expandValue(".defconfig")
+	if st, ok := k.lookupEnv("srctree"); ok {
+		full := st + "/" + name
+		if _, err := os.Stat(k.path(full)); err == nil {
+			return full
+		}
+	}
+	return name
+}
+
+// openConf reads a configuration file like zconf_fopen: as given, else
+// under $srctree.
+func (k *Kconfig) openConf(name string) ([]byte, bool) {
+	data, err := os.ReadFile(k.path(name))
+	if err == nil {
+		return data, true
+	}
+	if !filepath.IsAbs(name) {
+		if st, ok := k.lookupEnv("srctree"); ok {
+			if d, err := os.ReadFile(k.path(st + "/" + name)); err == nil {
+				return d, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func (k *Kconfig) setSymVal(s *Symbol, def int, defFlags uint32, p string) bool {
+	switch s.typ {
+	case TypeTristate, TypeBool:
+		if s.typ == TypeTristate && strings.HasPrefix(p, "m") {
+			s.def[def].tri = Mod
+			s.flags |= defFlags
+			return true
+		}
+		if strings.HasPrefix(p, "y") {
+			s.def[def].tri = Yes
+			s.flags |= defFlags
+			return true
+		}
+		if strings.HasPrefix(p, "n") {
+			s.def[def].tri = No
+			s.flags |= defFlags
+			return true
+		}
+		if def != defAuto {
+			k.confWarning("symbol value '%s' invalid for %s", p, s.name)
+		}
+		return false
+	case TypeOther, TypeString:
+		if s.typ == TypeOther && !strings.HasPrefix(p, "\"") {
+			s.typ = TypeString
+			return k.setValidString(s, def, defFlags, p)
+		}
+		if !strings.HasPrefix(p, "\"") {
+			return true
+		}
+		p = p[1:]
+		var b strings.Builder
+		closed := false
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if c == '"' {
+				closed = true
+				break
+			}
+			if c == '\\' {
+				i++
+				if i >= len(p) {
+					break
+				}
+				c = p[i]
+			}
+			b.WriteByte(c)
+		}
+		if !closed {
+			if def != defAuto {
+				k.confWarning("invalid string found")
+			}
+			return false
+		}
+		return k.setValidString(s, def, defFlags, b.String())
+	case TypeInt, TypeHex:
+		return k.setValidString(s, def, defFlags, p)
+	}
+	return true
+}
+
+func (k *Kconfig) setValidString(s *Symbol, def int, defFlags uint32, p string) bool {
+	if stringValid(s, p) {
+		s.def[def].str = p
+		s.def[def].set = true
+		s.flags |= defFlags
+		return true
+	}
+	if def != defAuto {
+		k.confWarning("symbol value '%s' invalid for %s", p, s.name)
+	}
+	return false
+}
+
+// readSimple loads assignments from a configuration file into def
+// (conf_read_simple). With name empty it reads $BR2_CONFIG (or .config),
+// falling back to the defconfig_list option. It reports false when no
+// file could be read.
+func (k *Kconfig) readSimple(name string, def int) bool {
+	var data []byte
+	ok := false
+	if name != "" {
+		data, ok = k.openConf(name)
+	} else {
+		name = k.ConfigName()
+		data, ok = k.openConf(name)
+		if !ok {
+			k.addChangeCount(1)
+			if k.defconfigL == nil {
+				return false
+			}
+			for _, p := range k.defconfigL.props {
+				if p.typ != pDefault {
+					continue
+				}
+				if k.calc(p.visible.expr) == No || p.expr.typ != eSymbol {
+					continue
+				}
+				name = k.expandValue(p.expr.lsym.name)
+				if data, ok = k.openConf(name); ok {
+					k.message("using defaults found in %s", name)
+					break
+				}
+			}
+		}
+	}
+	if !ok {
+		return false
+	}
+	k.readData(name, data, def)
+	return true
+}
+
+func (k *Kconfig) readData(name string, data []byte, def int) {
+	k.confFilename = name
+	k.confLineno = 0
+	k.confWarnings = 0
+	defFlags := uint32(symDef) << def
+	k.forAllSymbols(func(s *Symbol) {
+		s.flags |= symChanged
+		s.flags &^= defFlags | symValid
+		if s.isChoice() {
+			s.flags |= defFlags
+		}
+		s.def[def] = value{}
+	})
+	prefix := k.prefix()
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		// C string functions stop at a NUL byte.
+		if i := bytes.IndexByte(line, 0); i >= 0 {
+			line = line[:i]
+		}
+		k.confLineno++
+		k.readLine(string(line), prefix, def, defFlags)
+	}
+}
+
+func (k *Kconfig) readLine(line, prefix string, def int, defFlags uint32) {
+	var s *Symbol
+	switch {
+	case strings.HasPrefix(line, "#"):
+		if len(line) < 2 {
+			return
+		}
+		rest := line[2:]
+		if !strings.HasPrefix(rest, prefix) {
+			return
+		}
+		rest = rest[len(prefix):]
+		sp := strings.IndexByte(rest, ' ')
+		if sp < 0 {
+			return
+		}
+		name := rest[:sp]
+		if !strings.HasPrefix(rest[sp+1:], "is not set") {
+			return
+		}
+		if def == defUser {
+			s = k.find(name)
+			if s == nil {
+				k.addChangeCount(1)
+				return
+			}
+		} else {
+			s = k.lookup(name, true, 0)
+			if s.typ == TypeUnknown {
+				s.typ = TypeBool
+			}
+		}
+		if s.flags&defFlags != 0 {
+			k.confWarning("override: reassigning to symbol %s", s.name)
+		}
+		if s.typ == TypeBool || s.typ == TypeTristate {
+			s.def[def].tri = No
+			s.flags |= defFlags
+		}
+	case strings.HasPrefix(line, prefix):
+		rest := line[len(prefix):]
+		eq := strings.IndexByte(rest, '=')
+		if eq < 0 {
+			return
+		}
+		name, val := rest[:eq], rest[eq+1:]
+		if nl := strings.IndexByte(val, '\n'); nl >= 0 {
+			val = val[:nl]
+			if strings.HasSuffix(val, "\r") {
+				val = val[:len(val)-1]
+			}
+		}
+		if def == defUser {
+			s = k.find(name)
+			if s == nil {
+				k.addChangeCount(1)
+				return
+			}
+		} else {
+			s = k.lookup(name, true, 0)
+			if s.typ == TypeUnknown {
+				s.typ = TypeOther
+			}
+		}
+		if s.flags&defFlags != 0 {
+			k.confWarning("override: reassigning to symbol %s", s.name)
+		}
+		if !k.setSymVal(s, def, defFlags, val) {
+			return
+		}
+	default:
+		if line != "" && line[0] != '\r' && line[0] != '\n' {
+			k.confWarning("unexpected data: %s", line[:strings.IndexAny(line+"\n", "\r\n")])
+		}
+		return
+	}
+	if s != nil && s.isChoiceVal() {
+		cs := s.choiceOf()
+		switch s.def[def].tri {
+		case Mod:
+			if cs.def[def].tri == Yes {
+				k.confWarning("%s creates inconsistent choice state", s.name)
+				cs.flags &^= defFlags
+			}
+		case Yes:
+			if cs.def[def].tri != No {
+				k.confWarning("override: %s changes choice state", s.name)
+			}
+			cs.def[def].choice = s
+		}
+		cs.def[def].tri = triOr(cs.def[def].tri, s.def[def].tri)
+	}
+}
+
+// read loads a configuration as the user's values (conf_read): name, or
+// $BR2_CONFIG when empty. It reports false when there was no file.
+func (k *Kconfig) read(name string) bool {
+	k.setChangeCount(0)
+	if !k.readSimple(name, defUser) {
+		k.calcValue(k.modulesSym)
+		return false
+	}
+	k.afterRead()
+	return true
+}
+
+func (k *Kconfig) afterRead() {
+	k.calcValue(k.modulesSym)
+	unsaved := 0
+	k.forAllSymbols(func(s *Symbol) {
+		k.calcValue(s)
+		if s.isChoice() || s.flags&symAuto != 0 {
+			return
+		}
+		if s.hasValue() && s.flags&symWrite != 0 {
+			switch s.typ {
+			case TypeBool, TypeTristate:
+				if s.def[defUser].tri != s.curr.tri {
+					break
+				}
+				return
+			default:
+				if s.curr.str == s.def[defUser].str {
+					return
+				}
+			}
+		} else if !s.hasValue() && s.flags&symWrite == 0 {
+			return
+		}
+		unsaved++
+	})
+	k.forAllSymbols(func(s *Symbol) {
+		if !s.hasValue() || s.isChoiceVal() {
+			return
+		}
+		if s.visible == No && unsaved == 0 {
+			s.flags &^= symDefUser
+		}
+		switch s.typ {
+		case TypeString, TypeInt, TypeHex:
+			if k.stringWithinRange(s, s.def[defUser].str) {
+				break
+			}
+			s.flags &^= symValid | symDefUser
+			unsaved++
+		}
+	})
+	if k.confWarnings != 0 || unsaved != 0 {
+		k.addChangeCount(1)
+	}
+}
+
+type printer int8
+
+const (
+	printConfig printer = iota
+	printHeader
+	printTristate
+)
+
+func (k *Kconfig) printComment(b *bytes.Buffer, pr printer, text string) {
+	if pr == printHeader {
+		b.WriteString("/*\n")
+	}
+	for {
+		l := strings.IndexByte(text, '\n')
+		if l < 0 {
+			l = len(text)
+		}
+		if pr == printHeader {
+			b.WriteString(" *")
+		} else {
+			b.WriteString("#")
+		}
+		if l > 0 {
+			b.WriteString(" ")
+			b.WriteString(text[:l])
+		}
+		b.WriteString("\n")
+		if l == len(text) {
+			break
+		}
+		text = text[l+1:]
+	}
+	if pr == printHeader {
+		b.WriteString(" */\n")
+	}
+}
+
+func (k *Kconfig) writeHeading(b *bytes.Buffer, pr printer) {
+	h := "\nAutomatically generated file; DO NOT EDIT.\n" + k.root.prompt.text + "\n"
+	if len(h) > 255 {
+		h = h[:255]
+	}
+	k.printComment(b, pr, h)
+}
+
+func (k *Kconfig) writeSymbol(b *bytes.Buffer, s *Symbol, pr printer, skipUnset bool) {
+	var val string
+	switch s.typ {
+	case TypeOther, TypeUnknown:
+		return
+	case TypeString:
+		val = escapeString(k.stringValue(s))
+	default:
+		val = k.stringValue(s)
+	}
+	p := k.prefix()
+	switch pr {
+	case printConfig:
+		if (s.typ == TypeBool || s.typ == TypeTristate) && strings.HasPrefix(val, "n") {
+			if !skipUnset {
+				fmt.Fprintf(b, "# %s%s is not set\n", p, s.name)
+			}
+			return
+		}
+		fmt.Fprintf(b, "%s%s=%s\n", p, s.name, val)
+	case printTristate:
+		if s.typ == TypeTristate && !strings.HasPrefix(val, "n") && val != "" {
+			fmt.Fprintf(b, "%s%s=%c\n", p, s.name, upper(val[0]))
+		}
+	case printHeader:
+		switch s.typ {
+		case TypeBool, TypeTristate:
+			switch {
+			case strings.HasPrefix(val, "n"):
+			case strings.HasPrefix(val, "m"):
+				fmt.Fprintf(b, "#define %s%s_MODULE 1\n", p, s.name)
+			default:
+				fmt.Fprintf(b, "#define %s%s 1\n", p, s.name)
+			}
+		case TypeHex:
+			pre := ""
+			if len(val) < 2 || val[0] != '0' || (val[1] != 'x' && val[1] != 'X') {
+				pre = "0x"
+			}
+			fmt.Fprintf(b, "#define %s%s %s%s\n", p, s.name, pre, val)
+		case TypeString, TypeInt:
+			fmt.Fprintf(b, "#define %s%s %s\n", p, s.name, val)
+		}
+	}
+}
+
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// walkMenus visits the menu tree depth first, the order conf writes in.
+func (k *Kconfig) walkMenus(fn func(*Menu)) {
+	m := k.root.list
+	for m != nil {
+		fn(m)
+		if m.list != nil {
+			m = m.list
+			continue
+		}
+		if m.next != nil {
+			m = m.next
+			continue
+		}
+		for {
+			m = m.parent
+			if m == nil {
+				break
+			}
+			if m.next != nil {
+				m = m.next
+				break
+			}
+		}
+	}
+}
+
+// renderConfig produces the full .config text (conf_write's body).
+func (k *Kconfig) renderConfig() []byte {
+	var b bytes.Buffer
+	b.Grow(1 << 17)
+	k.writeHeading(&b, printConfig)
+	if !k.changed() {
+		k.clearAllValid()
+	}
+	k.walkMenus(func(m *Menu) {
+		s := m.sym
+		if s == nil {
+			if !k.isVisible(m) {
+				return
+			}
+			t, _ := m.promptText()
+			fmt.Fprintf(&b, "\n#\n# %s\n#\n", t)
+			return
+		}
+		if s.flags&symChoice != 0 {
+			return
+		}
+		k.calcValue(s)
+		if s.flags&symWrite == 0 {
+			return
+		}
+		s.flags &^= symWrite
+		k.writeSymbol(&b, s, printConfig, false)
+	})
+	return b.Bytes()
+}
+
+// write saves the configuration like conf_write: to name (a file or a
+// directory; empty means $BR2_CONFIG), through a temporary file renamed
+// into place, keeping the previous file as NAME.old.
+func (k *Kconfig) write(name string) error {
+	if name == "" {
+		name = k.ConfigName()
+	}
+	dir, base := "", ""
+	if name != "" {
+		if st, err := os.Stat(k.path(name)); err == nil && st.IsDir() {
+			dir = name + "/"
+			base = k.ConfigName()
+		} else if i := strings.LastIndexByte(name, '/'); i >= 0 {
+			dir = name[:i+1]
+			base = name[i+1:]
+			if base == "" {
+				base = k.ConfigName()
+			}
+		} else {
+			base = name
+		}
+	} else {
+		base = k.ConfigName()
+	}
+	newname := dir + base
+	data := k.renderConfig()
+	if v, ok := k.lookupEnv("KCONFIG_OVERWRITECONFIG"); ok && v != "" {
+		if err := os.WriteFile(k.path(newname), data, 0o666); err != nil {
+			return err
+		}
+	} else {
+		tmp := fmt.Sprintf("%s.tmpconfig.%d", dir, os.Getpid())
+		if err := writeNew(k.path(tmp), data); err != nil {
+			return err
+		}
+		os.Rename(k.path(newname), k.path(dir+base+".old"))
+		if err := os.Rename(k.path(tmp), k.path(newname)); err != nil {
+			os.Remove(k.path(tmp))
+			return err
+		}
+	}
+	k.message("configuration written to %s", newname)
+	k.setChangeCount(0)
+	return nil
+}
+
+// writeNew writes data to a new file (mode 0666 less the umask, like
+// fopen) and syncs it, so a rename after it is atomic and durable.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// writeAtomic replaces path with data through a temporary file in the
+// same directory.
+func writeAtomic(path string, data []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp.%d", filepath.Base(path), os.Getpid()))
+	if err := writeNew(tmp, data); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// renderDefconfig produces the minimal configuration (conf_write_defconfig).
+func (k *Kconfig) renderDefconfig() []byte {
+	var b bytes.Buffer
+	k.clearAllValid()
+	k.walkMenus(func(m *Menu) {
+		s := m.sym
+		if s == nil {
+			k.isVisible(m)
+			return
+		}
+		if s.isChoice() {
+			return
+		}
+		k.calcValue(s)
+		if s.flags&symWrite == 0 {
+			return
+		}
+		s.flags &^= symWrite
+		if !s.isChangeable() {
+			return
+		}
+		if k.stringValue(s) == k.stringDefault(s) {
+			return
+		}
+		if s.isChoiceVal() {
+			cs := s.choiceOf()
+			ds := k.choiceDefault(cs)
+			if !cs.isOptional() && s == ds && s.typ == TypeBool && s.curr.tri == Yes {
+				return
+			}
+		}
+		k.writeSymbol(&b, s, printConfig, false)
+	})
+	return b.Bytes()
+}
+
+// writeDefconfig saves the minimal configuration to filename.
+func (k *Kconfig) writeDefconfig(filename string) error {
+	return writeAtomic(k.path(filename), k.renderDefconfig())
+}
+
+func dirOf(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i+1]
+	}
+	return ""
+}
+
+// writeDep writes the make dependency file listing every Kconfig file read
+// (file_write_dep), including conf's habit of doubling the directory in
+// the final name.
+func (k *Kconfig) writeDep(name string) {
+	dir := dirOf(k.ConfigName())
+	var b bytes.Buffer
+	b.WriteString("deps_config := \\\n")
+	for i, f := range k.files {
+		if i < len(k.files)-1 {
+			fmt.Fprintf(&b, "\t%s \\\n", f.Name)
+		} else {
+			fmt.Fprintf(&b, "\t%s\n", f.Name)
+		}
+	}
+	auto, _ := k.autoconfigName()
+	fmt.Fprintf(&b, "\n%s: \\\n\t$(deps_config)\n\n", auto)
+	for i := len(k.envSyms) - 1; i >= 0; i-- {
+		s := k.envSyms[i]
+		es := propSymbol(s.firstProp(pEnv))
+		if es == nil {
+			continue
+		}
+		v := k.getenv(es.name)
+		fmt.Fprintf(&b, "ifneq \"$(%s)\" \"%s\"\n", es.name, v)
+		fmt.Fprintf(&b, "%s: FORCE\n", auto)
+		b.WriteString("endif\n")
+	}
+	b.WriteString("\n$(deps_config): ;\n")
+	tmp := dir + "..config.tmp"
+	if err := os.WriteFile(k.path(tmp), b.Bytes(), 0o666); err != nil {
+		return
+	}
+	os.Rename(k.path(tmp), k.path(dir+name))
+}
+
+// splitConfig touches include/config-style files for every symbol whose
+// value changed since the previous auto.conf (conf_split_config).
+func (k *Kconfig) splitConfig() error {
+	name, ok := k.autoconfigName()
+	if !ok {
+		return errors.New("KCONFIG_AUTOCONFIG is not set")
+	}
+	k.readSimple(name, defAuto)
+	k.calcValue(k.modulesSym)
+	dir := filepath.Dir(k.path(name))
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	var ferr error
+	k.forAllSymbols(func(s *Symbol) {
+		if ferr != nil {
+			return
+		}
+		k.calcValue(s)
+		if s.flags&symAuto != 0 || !s.hasName {
+			return
+		}
+		if s.flags&symWrite != 0 {
+			if s.flags&symDefAuto != 0 {
+				switch s.typ {
+				case TypeBool, TypeTristate:
+					if s.curr.tri == s.def[defAuto].tri {
+						return
+					}
+				case TypeString, TypeHex, TypeInt:
+					if k.stringValue(s) == s.def[defAuto].str {
+						return
+					}
+				}
+			} else {
+				switch s.typ {
+				case TypeBool, TypeTristate:
+					if s.curr.tri == No {
+						return
+					}
+				}
+			}
+		} else if s.flags&symDefAuto == 0 {
+			return
+		}
+		var p strings.Builder
+		for i := 0; i < len(s.name); i++ {
+			c := s.name[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c == '_' {
+				c = '/'
+			}
+			p.WriteByte(c)
+		}
+		p.WriteString(".h")
+		path := filepath.Join(dir, p.String())
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				ferr = err
+				return
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				ferr = err
+				return
+			}
+			if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
+				ferr = err
+				return
+			}
+		}
+		f.Close()
+	})
+	return ferr
+}
+
+// writeAutoconf writes auto.conf, autoconf.h and the tristate file
+// (conf_write_autoconf), in hash-table order like conf.
+func (k *Kconfig) writeAutoconf() error {
+	dir := dirOf(k.ConfigName())
+	k.clearAllValid()
+	k.writeDep(dir + ".config.cmd")
+	if err := k.splitConfig(); err != nil {
+		return err
+	}
+	var out, tri, hdr bytes.Buffer
+	k.writeHeading(&out, printConfig)
+	k.writeHeading(&tri, printConfig)
+	k.writeHeading(&hdr, printHeader)
+	k.forAllSymbols(func(s *Symbol) {
+		k.calcValue(s)
+		if s.flags&symWrite == 0 || !s.hasName {
+			return
+		}
+		k.writeSymbol(&out, s, printConfig, true)
+		k.writeSymbol(&tri, s, printTristate, true)
+		k.writeSymbol(&hdr, s, printHeader, false)
+	})
+	hname, ok := k.lookupEnv("KCONFIG_AUTOHEADER")
+	if !ok {
+		hname = "include/generated/autoconf.h"
+	}
+	tname, ok := k.lookupEnv("KCONFIG_TRISTATE")
+	if !ok {
+		tname = "include/config/tristate.conf"
+	}
+	aname, ok := k.autoconfigName()
+	if !ok {
+		return errors.New("KCONFIG_AUTOCONFIG is not set")
+	}
+	for _, w := range []struct {
+		tmp, name string
+		data      []byte
+	}{
+		{dir + ".tmpconfig.h", hname, hdr.Bytes()},
+		{dir + ".tmpconfig_tristate", tname, tri.Bytes()},
+		{dir + ".tmpconfig", aname, out.Bytes()},
+	} {
+		if err := writeNew(k.path(w.tmp), w.data); err != nil {
+			return err
+		}
+		if err := os.Rename(k.path(w.tmp), k.path(w.name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- all*config and randconfig ----
+
+type defMode int8
+
+const (
+	defDefault defMode = iota
+	defYes
+	defMod
+	defNo
+	defRandom
+)
+
+func (k *Kconfig) randomizeChoice(cs *Symbol) bool {
+	if cs.curr.tri != Yes {
+		return false
+	}
+	members := cs.choiceMembers()
+	def := k.rand.intn(len(members))
+	for i, s := range members {
+		if i == def {
+			s.def[defUser].tri = Yes
+			cs.def[defUser].choice = s
+		} else {
+			s.def[defUser].tri = No
+		}
+		s.flags |= symDefUser
+		s.flags &^= symValid
+	}
+	cs.flags |= symDefUser
+	cs.flags &^= symValid
+	return true
+}
+
+func (k *Kconfig) setAllChoiceValues(cs *Symbol) {
+	for _, s := range cs.choiceMembers() {
+		if !s.hasValue() {
+			s.def[defUser].tri = No
+		}
+	}
+	cs.flags |= symDefUser
+	cs.flags &^= symValid | symNeedSetChoiceValues
+}
+
+// ProbabilityError reports a bad KCONFIG_PROBABILITY.
+var errProbability = errors.New("KCONFIG_PROBABILITY: Numerical result out of range")
+
+func (k *Kconfig) setAllNewSymbols(mode defMode) (bool, error) {
+	pby, pty, ptm := 50, 33, 33
+	if mode == defRandom {
+		env, _ := k.lookupEnv("KCONFIG_PROBABILITY")
+		var p [3]int
+		n := 0
+		for env != "" {
+			v, end := strtol10(env)
+			if v < 0 || v > 100 {
+				return false, errProbability
+			}
+			p[n] = int(v)
+			n++
+			if end < len(env) && env[end] == ':' {
+				env = env[end+1:]
+			} else {
+				env = env[end:]
+			}
+			if n >= 3 {
+				break
+			}
+		}
+		switch n {
+		case 1:
+			pby = p[0]
+			ptm = pby / 2
+			pty = pby - ptm
+		case 2:
+			pty = p[0]
+			ptm = p[1]
+			pby = pty + ptm
+		case 3:
+			pby, pty, ptm = p[0], p[1], p[2]
+		}
+		if pty+ptm > 100 {
+			return false, errProbability
+		}
+	}
+	changed := false
+	k.forAllSymbols(func(s *Symbol) {
+		if s.hasValue() || s.flags&symValid != 0 {
+			return
+		}
+		switch k.symGetType(s) {
+		case TypeBool, TypeTristate:
+			changed = true
+			switch mode {
+			case defYes:
+				s.def[defUser].tri = Yes
+			case defMod:
+				s.def[defUser].tri = Mod
+			case defNo:
+				if s.flags&symAllnoconfigY != 0 {
+					s.def[defUser].tri = Yes
+				} else {
+					s.def[defUser].tri = No
+				}
+			case defRandom:
+				s.def[defUser].tri = No
+				cnt := k.rand.intn(100)
+				if s.typ == TypeTristate {
+					if cnt < pty {
+						s.def[defUser].tri = Yes
+					} else if cnt < pty+ptm {
+						s.def[defUser].tri = Mod
+					}
+				} else if cnt < pby {
+					s.def[defUser].tri = Yes
+				}
+			default:
+				return
+			}
+			if !(s.isChoice() && mode == defRandom) {
+				s.flags |= symDefUser
+			}
+		}
+	})
+	k.clearAllValid()
+	if mode != defRandom {
+		k.forAllSymbols(func(cs *Symbol) {
+			if (cs.isChoice() && !cs.hasValue()) || cs.isChoiceVal() {
+				cs.flags |= symNeedSetChoiceValues
+			}
+		})
+	}
+	k.forAllSymbols(func(cs *Symbol) {
+		if cs.hasValue() || !cs.isChoice() {
+			return
+		}
+		k.calcValue(cs)
+		if mode == defRandom {
+			changed = k.randomizeChoice(cs)
+		} else {
+			k.setAllChoiceValues(cs)
+			changed = true
+		}
+	})
+	return changed, nil
+}
+
+// strtol10 is strtol(s, &end, 10) for KCONFIG_PROBABILITY.
+func strtol10(s string) (int64, int) {
+	v, _, end, _ := parseNumber(s, 10, false)
+	return v, end
+}

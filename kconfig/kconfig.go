@@ -1,0 +1,226 @@
+package kconfig
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// File is a Kconfig file that was read. Parent is the file that sourced it
+// most recently (nil for the top file).
+type File struct {
+	Name   string
+	Parent *File
+	lineno int // line of the source statement while a child is read
+}
+
+// inclusion is one "source" that was followed: the file, and the file and
+// line of the statement that sourced it. Menu nodes keep theirs so a
+// definition can be traced back through every source to the top file.
+type inclusion struct {
+	file   *File
+	parent *inclusion
+	line   int // line of the source statement in parent.file
+}
+
+// Severity of a diagnostic.
+type Severity int8
+
+// Diagnostic severities.
+const (
+	SeverityWarning Severity = iota
+	SeverityError
+)
+
+// Diagnostic is a warning or error found while loading Kconfig files or
+// reading a configuration, with the place it refers to.
+type Diagnostic struct {
+	Severity Severity
+	File     string
+	Line     int
+	Col      int // 0 when unknown
+	Msg      string
+}
+
+func (d Diagnostic) String() string {
+	sev := "warning"
+	if d.Severity == SeverityError {
+		sev = "error"
+	}
+	switch {
+	case d.File == "":
+		return fmt.Sprintf("%s: %s", sev, d.Msg)
+	case d.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s: %s", d.File, d.Line, d.Col, sev, d.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", d.File, d.Line, sev, d.Msg)
+}
+
+// Options control how a Kconfig tree is loaded.
+type Options struct {
+	// Dir is the directory relative paths are resolved against (conf's
+	// working directory). Default: the process's working directory.
+	Dir string
+	// LookupEnv reads the environment ("option env", srctree, BR2_CONFIG,
+	// CONFIG_, ...). Default: os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// Stdout receives what conf prints on standard output (messages such
+	// as "configuration written to"), Stderr its warnings. Default: discard.
+	Stdout, Stderr io.Writer
+	// Quiet suppresses the "#\n# configuration written to ...\n#" style
+	// messages (conf -s).
+	Quiet bool
+	// Release is what UNAME_RELEASE defaults to (default: the running
+	// kernel's release, as conf uses uname).
+	Release string
+}
+
+// Kconfig is a parsed Kconfig tree with its symbols and their values. It
+// mirrors the global state of Buildroot's kconfig in one value, so several
+// trees can be loaded in one process. A Kconfig is not safe for concurrent
+// use.
+type Kconfig struct {
+	hash       [symbolHashSize]*Symbol
+	nsyms      int
+	symYes     *Symbol
+	symMod     *Symbol
+	symNo      *Symbol
+	symEmpty   *Symbol
+	modulesSym *Symbol
+	modulesVal Tristate
+	defconfigL *Symbol
+	envSyms    []*Symbol // in definition order
+
+	root  Menu
+	files []*File // newest first, like conf's file_list
+
+	// parser state
+	currentMenu  *Menu
+	currentEntry *Menu
+	lastEntry    **Menu
+	lex          *lexer
+
+	transCount  int
+	changeCount int
+	checkStack  []*depStack
+
+	confFilename string
+	confLineno   int
+	confWarnings int
+
+	opts        Options
+	stdout      io.Writer
+	stderr      io.Writer
+	diagnostics []Diagnostic
+	unmet       map[*Symbol]bool
+	nerrs       int
+	rand        *glibcRand
+}
+
+func newKconfig(o Options) *Kconfig {
+	k := &Kconfig{opts: o}
+	if k.opts.LookupEnv == nil {
+		k.opts.LookupEnv = os.LookupEnv
+	}
+	if k.opts.Dir == "" {
+		if wd, err := os.Getwd(); err == nil {
+			k.opts.Dir = wd
+		}
+	}
+	k.stdout = o.Stdout
+	if k.stdout == nil {
+		k.stdout = io.Discard
+	}
+	k.stderr = o.Stderr
+	if k.stderr == nil {
+		k.stderr = io.Discard
+	}
+	k.initConstants()
+	return k
+}
+
+func (k *Kconfig) lookupEnv(name string) (string, bool) { return k.opts.LookupEnv(name) }
+
+func (k *Kconfig) getenv(name string) string {
+	v, _ := k.opts.LookupEnv(name)
+	return v
+}
+
+// prefix is the CONFIG_ prefix: Buildroot's conf is built with an empty
+// one, overridable with the CONFIG_ environment variable.
+func (k *Kconfig) prefix() string {
+	if v, ok := k.lookupEnv("CONFIG_"); ok {
+		return v
+	}
+	return ""
+}
+
+// path resolves a path relative to the working directory.
+func (k *Kconfig) path(name string) string {
+	if filepath.IsAbs(name) || k.opts.Dir == "" {
+		return name
+	}
+	return filepath.Join(k.opts.Dir, name)
+}
+
+func (k *Kconfig) printf(format string, args ...any) { fmt.Fprintf(k.stdout, format, args...) }
+
+func (k *Kconfig) eprint(s string) { io.WriteString(k.stderr, s) }
+
+// message prints conf's "#\n# ...\n#" notices unless quiet.
+func (k *Kconfig) message(format string, args ...any) {
+	if k.opts.Quiet {
+		return
+	}
+	k.printf("#\n# "+format+"\n#\n", args...)
+}
+
+func (k *Kconfig) diag(d Diagnostic) {
+	k.diagnostics = append(k.diagnostics, d)
+	if d.Severity == SeverityError {
+		k.nerrs++
+	}
+}
+
+// warnAt prints a conf-style "file:line:warning: msg" and records it.
+func (k *Kconfig) warnAt(file string, line int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(k.stderr, "%s:%d:warning: %s\n", file, line, msg)
+	k.diagnostics = append(k.diagnostics, Diagnostic{Severity: SeverityWarning, File: file, Line: line, Msg: msg})
+}
+
+func (k *Kconfig) menuWarn(m *Menu, format string, args ...any) {
+	k.warnAt(fileName(m.file), m.line, format, args...)
+}
+
+func (k *Kconfig) propWarn(p *Property, format string, args ...any) {
+	k.warnAt(fileName(p.file), p.line, format, args...)
+}
+
+func (k *Kconfig) noteUnmet(s *Symbol) {
+	if k.unmet == nil {
+		k.unmet = map[*Symbol]bool{}
+	}
+	k.unmet[s] = true
+}
+
+func (k *Kconfig) setChangeCount(n int) { k.changeCount = n }
+func (k *Kconfig) addChangeCount(n int) { k.changeCount += n }
+func (k *Kconfig) changed() bool        { return k.changeCount != 0 }
+
+// curFile and curLine are where the parser is: the file being read and
+// the line of the last statement keyword (conf's zconf_lineno).
+func (k *Kconfig) curFile() *File {
+	if k.lex == nil {
+		return nil
+	}
+	return k.lex.curFile()
+}
+
+func (k *Kconfig) curLine() int {
+	if k.lex == nil {
+		return 0
+	}
+	return k.lex.posLine
+}

@@ -1,0 +1,1137 @@
+package kconfig
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Type is a symbol's type.
+type Type int8
+
+// Symbol types. TypeOther marks symbols only seen in an old auto.conf.
+const (
+	TypeUnknown Type = iota
+	TypeBool
+	TypeTristate
+	TypeInt
+	TypeHex
+	TypeString
+	TypeOther
+)
+
+// String is the name conf uses in messages ("bool", "integer", ...).
+func (t Type) String() string {
+	switch t {
+	case TypeBool:
+		return "bool"
+	case TypeTristate:
+		return "tristate"
+	case TypeInt:
+		return "integer"
+	case TypeHex:
+		return "hex"
+	case TypeString:
+		return "string"
+	case TypeUnknown:
+		return "unknown"
+	}
+	return "???"
+}
+
+// Keyword is the Kconfig keyword that declares the type ("int", not
+// "integer"); empty for unknown.
+func (t Type) Keyword() string {
+	switch t {
+	case TypeInt:
+		return "int"
+	case TypeUnknown, TypeOther:
+		return ""
+	}
+	return t.String()
+}
+
+// Symbol flags, as in Buildroot's kconfig (the numeric values only matter
+// for the def-flag shift).
+const (
+	symConst               = 0x0001
+	symCheck               = 0x0008
+	symChoice              = 0x0010
+	symChoiceVal           = 0x0020
+	symValid               = 0x0080
+	symOptional            = 0x0100
+	symWrite               = 0x0200
+	symChanged             = 0x0400
+	symAuto                = 0x1000
+	symChecked             = 0x2000
+	symWarned              = 0x8000
+	symDef                 = 0x10000
+	symDefUser             = 0x10000
+	symDefAuto             = 0x20000
+	symNeedSetChoiceValues = 0x100000
+	symAllnoconfigY        = 0x200000
+)
+
+// Indexes of Symbol.def.
+const (
+	defUser = 0
+	defAuto = 1
+	defN    = 4
+)
+
+const symbolHashSize = 9973
+
+// value is a computed or assigned value. str holds string/int/hex values
+// (set tells an assigned empty string from none), choice the selected
+// member of a choice, tri the tristate.
+type value struct {
+	str    string
+	set    bool
+	choice *Symbol
+	tri    Tristate
+}
+
+type exprValue struct {
+	expr *Expr
+	tri  Tristate
+}
+
+// Symbol is a configuration symbol (or a choice, which Kconfig models as
+// a nameless symbol with the choice flag).
+type Symbol struct {
+	next    *Symbol // next in the same hash bucket (newest first)
+	name    string
+	hasName bool
+	typ     Type
+	curr    value
+	def     [defN]value
+	visible Tristate
+	flags   uint32
+	props   []*Property
+	dirDep  exprValue
+	revDep  exprValue
+	implied exprValue
+	k       *Kconfig
+}
+
+// propType is the kind of a property.
+type propType uint8
+
+const (
+	pUnknown propType = iota
+	pPrompt
+	pComment
+	pMenu
+	pDefault
+	pChoice
+	pSelect
+	pImply
+	pRange
+	pEnv
+	pSymbol
+)
+
+func (t propType) String() string {
+	switch t {
+	case pPrompt:
+		return "prompt"
+	case pEnv:
+		return "env"
+	case pComment:
+		return "comment"
+	case pMenu:
+		return "menu"
+	case pDefault:
+		return "default"
+	case pChoice:
+		return "choice"
+	case pSelect:
+		return "select"
+	case pImply:
+		return "imply"
+	case pRange:
+		return "range"
+	case pSymbol:
+		return "symbol"
+	}
+	return "unknown"
+}
+
+// Property is one attribute of a symbol or menu node: a prompt, default,
+// select, range, ...; with its condition (visible) and where it was written.
+type Property struct {
+	typ     propType
+	sym     *Symbol
+	text    string
+	hasText bool
+	visible exprValue
+	expr    *Expr
+	menu    *Menu
+	file    *File
+	line    int
+}
+
+func (k *Kconfig) initConstants() {
+	k.symYes = &Symbol{name: "y", hasName: true, curr: value{str: "y", tri: Yes}, flags: symConst | symValid, k: k}
+	k.symMod = &Symbol{name: "m", hasName: true, curr: value{str: "m", tri: Mod}, flags: symConst | symValid, k: k}
+	k.symNo = &Symbol{name: "n", hasName: true, curr: value{str: "n", tri: No}, flags: symConst | symValid, k: k}
+	k.symEmpty = &Symbol{name: "", hasName: true, curr: value{str: "", tri: No}, flags: symValid, k: k}
+}
+
+// forAllSymbols visits symbols in Buildroot's hash-table order (bucket by
+// bucket, newest first), which decides the order of auto.conf and of
+// randconfig's random draws.
+func (k *Kconfig) forAllSymbols(fn func(*Symbol)) {
+	for i := range k.hash {
+		for s := k.hash[i]; s != nil; s = s.next {
+			if s.typ != TypeOther {
+				fn(s)
+			}
+		}
+	}
+}
+
+func strhash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(int32(int8(s[i])))) * 0x01000193
+	}
+	return h
+}
+
+func (k *Kconfig) constFor(name string) *Symbol {
+	if len(name) == 1 {
+		switch name[0] {
+		case 'y':
+			return k.symYes
+		case 'm':
+			return k.symMod
+		case 'n':
+			return k.symNo
+		}
+	}
+	return nil
+}
+
+// lookup finds or creates a symbol. flags selects const or choice symbols;
+// 0 finds ordinary symbols only.
+func (k *Kconfig) lookup(name string, hasName bool, flags uint32) *Symbol {
+	var h uint32
+	if hasName {
+		if c := k.constFor(name); c != nil {
+			return c
+		}
+		h = strhash(name) % symbolHashSize
+		for s := k.hash[h]; s != nil; s = s.next {
+			if !s.hasName || s.name != name {
+				continue
+			}
+			if flags != 0 {
+				if s.flags&flags != 0 {
+					return s
+				}
+			} else if s.flags&(symConst|symChoice) == 0 {
+				return s
+			}
+		}
+	}
+	s := &Symbol{name: name, hasName: hasName, typ: TypeUnknown, flags: flags, k: k}
+	s.next = k.hash[h]
+	k.hash[h] = s
+	k.nsyms++
+	return s
+}
+
+// find returns the non-constant symbol called name, or nil.
+func (k *Kconfig) find(name string) *Symbol {
+	if c := k.constFor(name); c != nil {
+		return c
+	}
+	h := strhash(name) % symbolHashSize
+	for s := k.hash[h]; s != nil; s = s.next {
+		if s.hasName && s.name == name && s.flags&symConst == 0 {
+			return s
+		}
+	}
+	return nil
+}
+
+func (s *Symbol) isChoice() bool    { return s.flags&symChoice != 0 }
+func (s *Symbol) isChoiceVal() bool { return s.flags&symChoiceVal != 0 }
+func (s *Symbol) isOptional() bool  { return s.flags&symOptional != 0 }
+func (s *Symbol) hasValue() bool    { return s.flags&symDefUser != 0 }
+
+func (s *Symbol) displayName() string {
+	if s.hasName {
+		return s.name
+	}
+	return "<choice>"
+}
+
+func (s *Symbol) firstProp(t propType) *Property {
+	for _, p := range s.props {
+		if p.typ == t {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *Symbol) choiceProp() *Property { return s.firstProp(pChoice) }
+
+func propSymbol(p *Property) *Symbol {
+	if p != nil && p.expr != nil && p.expr.typ == eSymbol {
+		return p.expr.lsym
+	}
+	return nil
+}
+
+// choiceOf returns the choice a choice value belongs to.
+func (s *Symbol) choiceOf() *Symbol { return propSymbol(s.choiceProp()) }
+
+// choiceMembers lists a choice's values in order.
+func (s *Symbol) choiceMembers() []*Symbol {
+	p := s.choiceProp()
+	if p == nil {
+		return nil
+	}
+	var out []*Symbol
+	for e := p.expr; e != nil && e.rsym != nil; e = e.left {
+		out = append(out, e.rsym)
+	}
+	return out
+}
+
+func (k *Kconfig) symGetType(s *Symbol) Type {
+	t := s.typ
+	if t == TypeTristate {
+		if s.isChoiceVal() && s.visible == Yes {
+			t = TypeBool
+		} else if k.modulesVal == No {
+			t = TypeBool
+		}
+	}
+	return t
+}
+
+func (k *Kconfig) defaultProp(s *Symbol) *Property {
+	for _, p := range s.props {
+		if p.typ != pDefault {
+			continue
+		}
+		p.visible.tri = k.calc(p.visible.expr)
+		if p.visible.tri != No {
+			return p
+		}
+	}
+	return nil
+}
+
+func (k *Kconfig) rangeProp(s *Symbol) *Property {
+	for _, p := range s.props {
+		if p.typ != pRange {
+			continue
+		}
+		p.visible.tri = k.calc(p.visible.expr)
+		if p.visible.tri != No {
+			return p
+		}
+	}
+	return nil
+}
+
+func (k *Kconfig) rangeVal(s *Symbol, base int) int64 {
+	k.calcValue(s)
+	switch s.typ {
+	case TypeInt:
+		base = 10
+	case TypeHex:
+		base = 16
+	}
+	return strtoll(s.curr.str, base)
+}
+
+func (k *Kconfig) validateRange(s *Symbol) {
+	var base int
+	switch s.typ {
+	case TypeInt:
+		base = 10
+	case TypeHex:
+		base = 16
+	default:
+		return
+	}
+	p := k.rangeProp(s)
+	if p == nil {
+		return
+	}
+	val := strtoll(s.curr.str, base)
+	val2 := k.rangeVal(p.expr.lsym, base)
+	if val >= val2 {
+		val2 = k.rangeVal(p.expr.rsym, base)
+		if val <= val2 {
+			return
+		}
+	}
+	if s.typ == TypeInt {
+		s.curr.str = fmt.Sprintf("%d", val2)
+	} else {
+		s.curr.str = fmt.Sprintf("0x%x", uint64(val2))
+	}
+	s.curr.set = true
+}
+
+func (s *Symbol) setChanged() { s.flags |= symChanged }
+
+func (k *Kconfig) calcVisibility(s *Symbol) {
+	tri := No
+	var choiceSym *Symbol
+	if s.isChoiceVal() {
+		choiceSym = s.choiceOf()
+	}
+	for _, p := range s.props {
+		if !p.hasText {
+			continue
+		}
+		p.visible.tri = k.calc(p.visible.expr)
+		if choiceSym != nil && s.typ == TypeTristate && p.visible.tri == Mod && choiceSym.curr.tri == Yes {
+			p.visible.tri = No
+		}
+		tri = triOr(tri, p.visible.tri)
+	}
+	if tri == Mod && (s.typ != TypeTristate || k.modulesVal == No) {
+		tri = Yes
+	}
+	if s.visible != tri {
+		s.visible = tri
+		s.setChanged()
+	}
+	if s.isChoiceVal() {
+		return
+	}
+	tri = Yes
+	if s.dirDep.expr != nil {
+		tri = k.calc(s.dirDep.expr)
+	}
+	if tri == Mod && k.symGetType(s) == TypeBool {
+		tri = Yes
+	}
+	if s.dirDep.tri != tri {
+		s.dirDep.tri = tri
+		s.setChanged()
+	}
+	tri = No
+	if s.revDep.expr != nil {
+		tri = k.calc(s.revDep.expr)
+	}
+	if tri == Mod && k.symGetType(s) == TypeBool {
+		tri = Yes
+	}
+	if s.revDep.tri != tri {
+		s.revDep.tri = tri
+		s.setChanged()
+	}
+	tri = No
+	if s.implied.expr != nil && s.dirDep.tri != No {
+		tri = k.calc(s.implied.expr)
+	}
+	if tri == Mod && k.symGetType(s) == TypeBool {
+		tri = Yes
+	}
+	if s.implied.tri != tri {
+		s.implied.tri = tri
+		s.setChanged()
+	}
+}
+
+// choiceDefault finds the member a choice falls back to: the first visible
+// default, else the first visible member.
+func (k *Kconfig) choiceDefault(s *Symbol) *Symbol {
+	for _, p := range s.props {
+		if p.typ != pDefault {
+			continue
+		}
+		p.visible.tri = k.calc(p.visible.expr)
+		if p.visible.tri == No {
+			continue
+		}
+		ds := propSymbol(p)
+		if ds.visible != No {
+			return ds
+		}
+	}
+	p := s.choiceProp()
+	for e := p.expr; e != nil && e.rsym != nil; e = e.left {
+		if e.rsym.visible != No {
+			return e.rsym
+		}
+	}
+	return nil
+}
+
+func (k *Kconfig) calcChoice(s *Symbol) *Symbol {
+	flags := s.flags
+	p := s.choiceProp()
+	for e := p.expr; e != nil && e.rsym != nil; e = e.left {
+		d := e.rsym
+		k.calcVisibility(d)
+		if d.visible != No {
+			flags &= d.flags
+		}
+	}
+	s.flags &= flags | ^uint32(symDefUser)
+	if d := s.def[defUser].choice; d != nil && d.visible != No {
+		return d
+	}
+	d := k.choiceDefault(s)
+	if d == nil {
+		s.curr.tri = No
+	}
+	return d
+}
+
+func (k *Kconfig) warnUnmetDep(s *Symbol) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nWARNING: unmet direct dependencies detected for %s\n", s.name)
+	c := 'n'
+	if s.dirDep.tri == Mod {
+		c = 'm'
+	}
+	fmt.Fprintf(&b, "  Depends on [%c]: ", c)
+	k.gstrPrint(&b, s.dirDep.expr)
+	b.WriteString("\n")
+	k.gstrPrintRevdep(&b, s.revDep.expr, Yes, "  Selected by [y]:\n")
+	k.gstrPrintRevdep(&b, s.revDep.expr, Mod, "  Selected by [m]:\n")
+	k.eprint(b.String())
+	k.noteUnmet(s)
+}
+
+// calcValue computes s's value (memoised until the next clearAllValid):
+// visibility, user value, defaults, selects, choice state and range.
+func (k *Kconfig) calcValue(s *Symbol) {
+	if s == nil || s.flags&symValid != 0 {
+		return
+	}
+	if s.isChoiceVal() && s.flags&symNeedSetChoiceValues != 0 {
+		s.flags &^= symNeedSetChoiceValues
+		k.calcValue(s.choiceOf())
+	}
+	s.flags |= symValid
+	oldval := s.curr
+	var newval value
+	switch s.typ {
+	case TypeInt, TypeHex, TypeString:
+		newval = k.symEmpty.curr
+	case TypeBool, TypeTristate:
+		newval = k.symNo.curr
+	default:
+		s.curr = value{str: s.name, set: true, tri: No}
+		return
+	}
+	s.flags &^= symWrite
+	k.calcVisibility(s)
+	if s.visible != No {
+		s.flags |= symWrite
+	}
+	s.curr = newval
+
+	switch k.symGetType(s) {
+	case TypeBool, TypeTristate:
+		if s.isChoiceVal() && s.visible == Yes {
+			if s.choiceOf().curr.choice == s {
+				newval.tri = Yes
+			} else {
+				newval.tri = No
+			}
+		} else {
+			useDefault := true
+			if s.visible != No && s.hasValue() {
+				newval.tri = triAnd(s.def[defUser].tri, s.visible)
+				useDefault = false
+			}
+			if useDefault {
+				if s.revDep.tri != No {
+					s.flags |= symWrite
+				}
+				if !s.isChoice() {
+					if p := k.defaultProp(s); p != nil {
+						newval.tri = triAnd(k.calc(p.expr), p.visible.tri)
+						if newval.tri != No {
+							s.flags |= symWrite
+						}
+					}
+					if s.implied.tri != No {
+						s.flags |= symWrite
+						newval.tri = triOr(newval.tri, s.implied.tri)
+					}
+				}
+			}
+			if s.dirDep.tri < s.revDep.tri {
+				k.warnUnmetDep(s)
+			}
+			newval.tri = triOr(newval.tri, s.revDep.tri)
+		}
+		if newval.tri == Mod && (k.symGetType(s) == TypeBool || s.implied.tri == Yes) {
+			newval.tri = Yes
+		}
+	case TypeString, TypeHex, TypeInt:
+		if s.visible != No && s.hasValue() {
+			newval.str = s.def[defUser].str
+			newval.set = s.def[defUser].set
+			break
+		}
+		if p := k.defaultProp(s); p != nil {
+			if ds := propSymbol(p); ds != nil {
+				s.flags |= symWrite
+				k.calcValue(ds)
+				newval.str = ds.curr.str
+				newval.set = true
+			}
+		}
+	}
+
+	s.curr = newval
+	if s.isChoice() && newval.tri == Yes {
+		s.curr.choice = k.calcChoice(s)
+	}
+	k.validateRange(s)
+
+	if oldval != s.curr {
+		s.setChanged()
+		if k.modulesSym == s {
+			k.forAllSymbols(func(x *Symbol) { x.setChanged() })
+			k.modulesVal = s.curr.tri
+		}
+	}
+
+	if s.isChoice() {
+		for _, cs := range s.choiceMembers() {
+			if s.flags&symWrite != 0 && cs.visible != No {
+				cs.flags |= symWrite
+			}
+			if s.flags&symChanged != 0 {
+				cs.setChanged()
+			}
+		}
+	}
+	if s.flags&symAuto != 0 {
+		s.flags &^= symWrite
+	}
+	if s.flags&symNeedSetChoiceValues != 0 {
+		k.setAllChoiceValues(s)
+	}
+}
+
+// clearAllValid forgets every computed value (after any assignment).
+func (k *Kconfig) clearAllValid() {
+	k.forAllSymbols(func(s *Symbol) { s.flags &^= symValid })
+	k.addChangeCount(1)
+	k.calcValue(k.modulesSym)
+}
+
+func (k *Kconfig) tristateWithinRange(s *Symbol, val Tristate) bool {
+	t := k.symGetType(s)
+	if s.visible == No {
+		return false
+	}
+	if t != TypeBool && t != TypeTristate {
+		return false
+	}
+	if t == TypeBool && val == Mod {
+		return false
+	}
+	if s.visible <= s.revDep.tri {
+		return false
+	}
+	if s.implied.tri == Yes && val == Mod {
+		return false
+	}
+	if s.isChoiceVal() && s.visible == Yes {
+		return val == Yes
+	}
+	return val >= s.revDep.tri && val <= s.visible
+}
+
+func (k *Kconfig) setTristateValue(s *Symbol, val Tristate) bool {
+	oldval := s.curr.tri
+	if oldval != val && !k.tristateWithinRange(s, val) {
+		return false
+	}
+	if s.flags&symDefUser == 0 {
+		s.flags |= symDefUser
+		s.setChanged()
+	}
+	if s.isChoiceVal() && val == Yes {
+		cs := s.choiceOf()
+		cs.def[defUser].choice = s
+		cs.flags |= symDefUser
+		for _, m := range cs.choiceMembers() {
+			if m.visible != No {
+				m.flags |= symDefUser
+			}
+		}
+	}
+	s.def[defUser].tri = val
+	if oldval != val {
+		k.clearAllValid()
+	}
+	return true
+}
+
+func stringValid(s *Symbol, str string) bool {
+	switch s.typ {
+	case TypeString:
+		return true
+	case TypeInt:
+		i := 0
+		at := func() byte {
+			if i < len(str) {
+				return str[i]
+			}
+			return 0
+		}
+		ch := at()
+		i++
+		if ch == '-' {
+			ch = at()
+			i++
+		}
+		if !isDigit(ch) {
+			return false
+		}
+		if ch == '0' && i < len(str) {
+			return false
+		}
+		for ; i < len(str); i++ {
+			if !isDigit(str[i]) {
+				return false
+			}
+		}
+		return true
+	case TypeHex:
+		if len(str) >= 2 && str[0] == '0' && (str[1] == 'x' || str[1] == 'X') {
+			str = str[2:]
+		}
+		if str == "" {
+			return false
+		}
+		for i := 0; i < len(str); i++ {
+			if !isXDigit(str[i]) {
+				return false
+			}
+		}
+		return true
+	case TypeBool, TypeTristate:
+		if str == "" {
+			return false
+		}
+		switch str[0] {
+		case 'y', 'Y', 'm', 'M', 'n', 'N':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+func (k *Kconfig) stringWithinRange(s *Symbol, str string) bool {
+	switch s.typ {
+	case TypeString:
+		return stringValid(s, str)
+	case TypeInt, TypeHex:
+		if !stringValid(s, str) {
+			return false
+		}
+		p := k.rangeProp(s)
+		if p == nil {
+			return true
+		}
+		base := 10
+		if s.typ == TypeHex {
+			base = 16
+		}
+		val := strtoll(str, base)
+		return val >= k.rangeVal(p.expr.lsym, base) && val <= k.rangeVal(p.expr.rsym, base)
+	case TypeBool, TypeTristate:
+		if str == "" {
+			return false
+		}
+		switch str[0] {
+		case 'y', 'Y':
+			return k.tristateWithinRange(s, Yes)
+		case 'm', 'M':
+			return k.tristateWithinRange(s, Mod)
+		case 'n', 'N':
+			return k.tristateWithinRange(s, No)
+		}
+	}
+	return false
+}
+
+func (k *Kconfig) setStringValue(s *Symbol, newval string) bool {
+	switch s.typ {
+	case TypeBool, TypeTristate:
+		if newval == "" {
+			return false
+		}
+		switch newval[0] {
+		case 'y', 'Y':
+			return k.setTristateValue(s, Yes)
+		case 'm', 'M':
+			return k.setTristateValue(s, Mod)
+		case 'n', 'N':
+			return k.setTristateValue(s, No)
+		}
+		return false
+	}
+	if !k.stringWithinRange(s, newval) {
+		return false
+	}
+	if s.flags&symDefUser == 0 {
+		s.flags |= symDefUser
+		s.setChanged()
+	}
+	old := s.def[defUser]
+	if s.typ == TypeHex && (len(newval) < 2 || newval[0] != '0' || (newval[1] != 'x' && newval[1] != 'X')) {
+		newval = "0x" + newval
+	} else if old.set && old.str == newval {
+		return true
+	}
+	s.def[defUser].str = newval
+	s.def[defUser].set = true
+	k.clearAllValid()
+	return true
+}
+
+// stringDefault is the value s would have without a user value.
+func (k *Kconfig) stringDefault(s *Symbol) string {
+	k.calcVisibility(s)
+	k.calcValue(k.modulesSym)
+	val := No
+	str := ""
+	if p := k.defaultProp(s); p != nil {
+		switch s.typ {
+		case TypeBool, TypeTristate:
+			val = triAnd(k.calc(p.expr), p.visible.tri)
+		default:
+			if ds := propSymbol(p); ds != nil {
+				k.calcValue(ds)
+				str = ds.curr.str
+			}
+		}
+	}
+	val = triOr(val, s.revDep.tri)
+	if val == Mod && !s.isChoiceVal() && k.modulesSym.curr.tri == No {
+		val = Yes
+	}
+	if s.typ == TypeBool && val == Mod {
+		val = Yes
+	}
+	if val < s.implied.tri {
+		val = s.implied.tri
+	}
+	switch s.typ {
+	case TypeBool, TypeTristate:
+		return val.String()
+	case TypeInt, TypeHex, TypeString:
+		return str
+	}
+	return ""
+}
+
+// stringValue is s's current value as conf prints it.
+func (k *Kconfig) stringValue(s *Symbol) string {
+	switch s.typ {
+	case TypeBool, TypeTristate:
+		switch s.curr.tri {
+		case No:
+			return "n"
+		case Mod:
+			k.calcValue(k.modulesSym)
+			if k.modulesSym.curr.tri == No {
+				return "n"
+			}
+			return "m"
+		case Yes:
+			return "y"
+		}
+	}
+	return s.curr.str
+}
+
+func (s *Symbol) isChangeable() bool { return s.visible > s.revDep.tri }
+
+// expandString replaces $NAME with the value of symbol NAME (unknown
+// names expand to nothing), as source paths and mainmenu titles are.
+func (k *Kconfig) expandString(in string) string {
+	if !strings.Contains(in, "$") {
+		return in
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(in, '$')
+		if i < 0 {
+			break
+		}
+		b.WriteString(in[:i])
+		j := i + 1
+		for j < len(in) && (isAlnum(in[j]) || in[j] == '_') {
+			j++
+		}
+		name := in[i+1 : j]
+		if s := k.find(name); s != nil {
+			k.calcValue(s)
+			b.WriteString(k.stringValue(s))
+		}
+		in = in[j:]
+	}
+	b.WriteString(in)
+	return b.String()
+}
+
+// escapeString quotes a string value for .config: "..." with \ and "
+// escaped.
+func escapeString(in string) string {
+	var b strings.Builder
+	b.Grow(len(in) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(in); i++ {
+		if in[i] == '"' || in[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(in[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// ---- recursive dependency detection ----
+
+type depStack struct {
+	sym  *Symbol
+	prop *Property
+	expr *Expr
+}
+
+func (k *Kconfig) depPush(s *Symbol) *depStack {
+	d := &depStack{sym: s}
+	k.checkStack = append(k.checkStack, d)
+	return d
+}
+
+func (k *Kconfig) depPop() { k.checkStack = k.checkStack[:len(k.checkStack)-1] }
+
+func fileName(f *File) string {
+	if f == nil {
+		return "<none>"
+	}
+	return f.Name
+}
+
+func (k *Kconfig) checkPrintRecursive(last *Symbol) {
+	var cv *depStack
+	if last.isChoiceVal() {
+		cv = k.depPush(last)
+		last = last.choiceOf()
+	}
+	i := len(k.checkStack) - 1
+	for ; i >= 0; i-- {
+		if k.checkStack[i].sym == last {
+			break
+		}
+	}
+	if i < 0 {
+		k.eprint("unexpected recursive dependency error\n")
+		return
+	}
+	var b strings.Builder
+	var menu *Menu
+	for ; i < len(k.checkStack); i++ {
+		st := k.checkStack[i]
+		sym := st.sym
+		next := last
+		if i+1 < len(k.checkStack) {
+			next = k.checkStack[i+1].sym
+		}
+		prop := st.prop
+		if prop == nil && len(sym.props) > 0 {
+			prop = sym.props[0]
+		}
+		if sym.isChoice() || sym.isChoiceVal() {
+			prop = nil
+			for _, p := range sym.props {
+				menu = p.menu
+				if p.menu != nil {
+					prop = p
+					break
+				}
+			}
+		}
+		pf, pl := "<none>", 0
+		if prop != nil {
+			pf, pl = fileName(prop.file), prop.line
+		}
+		if sym == last {
+			fmt.Fprintf(&b, "%s:%d:error: recursive dependency detected!\n", pf, pl)
+		}
+		switch {
+		case st.expr != nil:
+			fmt.Fprintf(&b, "%s:%d:\tsymbol %s %s value contains %s\n", pf, pl, sym.displayName(), prop.typ, next.displayName())
+		case st.prop != nil:
+			fmt.Fprintf(&b, "%s:%d:\tsymbol %s depends on %s\n", pf, pl, sym.displayName(), next.displayName())
+		case sym.isChoice():
+			fmt.Fprintf(&b, "%s:%d:\tchoice %s contains symbol %s\n", fileName(menu.file), menu.line, sym.displayName(), next.displayName())
+		case sym.isChoiceVal():
+			fmt.Fprintf(&b, "%s:%d:\tsymbol %s is part of choice %s\n", fileName(menu.file), menu.line, sym.displayName(), next.displayName())
+		default:
+			fmt.Fprintf(&b, "%s:%d:\tsymbol %s is selected by %s\n", pf, pl, sym.displayName(), next.displayName())
+		}
+	}
+	b.WriteString("For a resolution refer to Documentation/kbuild/kconfig-language.txt\n" +
+		"subsection \"Kconfig recursive dependency limitations\"\n\n")
+	k.eprint(b.String())
+	k.diag(Diagnostic{Severity: SeverityError, Msg: strings.TrimSpace(b.String()), File: "", Line: 0})
+	if cv != nil && len(k.checkStack) > 0 && k.checkStack[len(k.checkStack)-1] == cv {
+		k.depPop()
+	}
+}
+
+func (k *Kconfig) checkExprDeps(e *Expr) *Symbol {
+	if e == nil {
+		return nil
+	}
+	switch e.typ {
+	case eOr, eAnd:
+		if s := k.checkExprDeps(e.left); s != nil {
+			return s
+		}
+		return k.checkExprDeps(e.right)
+	case eNot:
+		return k.checkExprDeps(e.left)
+	case eEqual, eGeq, eGth, eLeq, eLth, eUnequal:
+		if s := k.checkDeps(e.lsym); s != nil {
+			return s
+		}
+		return k.checkDeps(e.rsym)
+	case eSymbol:
+		return k.checkDeps(e.lsym)
+	}
+	k.eprint(fmt.Sprintf("Oops! How to check %d?\n", e.typ))
+	return nil
+}
+
+func (k *Kconfig) checkSymDeps(s *Symbol) *Symbol {
+	st := k.depPush(s)
+	defer k.depPop()
+	if s2 := k.checkExprDeps(s.revDep.expr); s2 != nil {
+		return s2
+	}
+	for _, p := range s.props {
+		if p.typ == pChoice || p.typ == pSelect {
+			continue
+		}
+		st.prop = p
+		if s2 := k.checkExprDeps(p.visible.expr); s2 != nil {
+			return s2
+		}
+		if p.typ != pDefault || s.isChoice() {
+			continue
+		}
+		st.expr = p.expr
+		if s2 := k.checkExprDeps(p.expr); s2 != nil {
+			return s2
+		}
+		st.expr = nil
+	}
+	return nil
+}
+
+func (k *Kconfig) checkChoiceDeps(choice *Symbol) *Symbol {
+	k.depPush(choice)
+	members := choice.choiceMembers()
+	for _, m := range members {
+		m.flags |= symCheck | symChecked
+	}
+	choice.flags |= symCheck | symChecked
+	s2 := k.checkSymDeps(choice)
+	choice.flags &^= symCheck
+	if s2 == nil {
+		for _, m := range members {
+			if s2 = k.checkSymDeps(m); s2 != nil {
+				break
+			}
+		}
+	}
+	for _, m := range members {
+		m.flags &^= symCheck
+	}
+	if s2 != nil && s2.isChoiceVal() && s2.choiceOf() == choice {
+		s2 = choice
+	}
+	k.depPop()
+	return s2
+}
+
+// checkDeps reports a recursive dependency through s (printing the cycle
+// like conf) and returns the symbol closing it.
+func (k *Kconfig) checkDeps(s *Symbol) *Symbol {
+	if s.flags&symCheck != 0 {
+		k.checkPrintRecursive(s)
+		return s
+	}
+	if s.flags&symChecked != 0 {
+		return nil
+	}
+	var s2 *Symbol
+	switch {
+	case s.isChoiceVal():
+		k.depPush(s)
+		s2 = k.checkDeps(s.choiceOf())
+		k.depPop()
+	case s.isChoice():
+		s2 = k.checkChoiceDeps(s)
+	default:
+		s.flags |= symCheck | symChecked
+		s2 = k.checkSymDeps(s)
+		s.flags &^= symCheck
+	}
+	if s2 == s {
+		s2 = nil
+	}
+	return s2
+}
+
+// propAlloc creates a property at the parser's current position and
+// appends it to sym's list.
+func (k *Kconfig) propAlloc(t propType, sym *Symbol) *Property {
+	p := &Property{typ: t, sym: sym, file: k.curFile(), line: k.curLine()}
+	if sym != nil {
+		sym.props = append(sym.props, p)
+	}
+	return p
+}
+
+func (k *Kconfig) addDefault(s *Symbol, def string) {
+	p := k.propAlloc(pDefault, s)
+	p.expr = newSymExpr(k.lookup(def, true, symConst))
+}
+
+func (k *Kconfig) addEnv(env string) {
+	s := k.currentEntry.sym
+	s.flags |= symAuto
+	for _, p := range s.props {
+		if p.typ == pEnv {
+			if s2 := propSymbol(p); s2.name != env {
+				k.menuWarn(k.currentEntry, "redefining environment symbol from %s", s2.name)
+			}
+			return
+		}
+	}
+	p := k.propAlloc(pEnv, s)
+	p.expr = newSymExpr(k.lookup(env, true, symConst))
+	k.envSyms = append(k.envSyms, s)
+	if v, ok := k.lookupEnv(env); ok {
+		k.addDefault(s, v)
+	} else {
+		k.menuWarn(k.currentEntry, "environment variable %s undefined", env)
+	}
+}
