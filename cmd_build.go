@@ -189,7 +189,7 @@ func finishBuild(stdout, stderr io.Writer, s build.Snapshot) error {
 		what = f.Step
 	}
 	fmt.Fprintf(stderr, "Build failed in %s after %s (make exited with status %d)\n", what, build.FormatDuration(s.Elapsed), s.ExitCode)
-	if f.MakeError != "" {
+	if f.MakeError != "" && (len(f.Lines) == 0 || f.Lines[len(f.Lines)-1] != f.MakeError) {
 		fmt.Fprintf(stderr, "  %s\n", f.MakeError)
 	}
 	if len(f.Lines) > 0 {

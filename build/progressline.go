@@ -65,8 +65,10 @@ func (s Snapshot) Activity() string {
 				return p.Name + ": " + StepLabel(p.Step)
 			}
 		}
+		return ""
 	}
-	return ""
+	// Before the first package step: make's own checks, syncconfig, ...
+	return s.LastLine
 }
 
 const barWidth = 24

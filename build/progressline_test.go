@@ -62,3 +62,10 @@ func TestEventLine(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressLineBeforeTheFirstStep(t *testing.T) {
+	s := Snapshot{Phase: Running, Total: 61, Percent: 0, ETA: -1, Elapsed: 5 * time.Second, LastLine: "GEN     /o/Makefile"}
+	if got, want := ProgressLine(s, 0, false), "Building [>                       ] 0/61 GEN     /o/Makefile  0:05"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
