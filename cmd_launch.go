@@ -150,6 +150,9 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		return launchError(errOut, err, cfg)
 	}
 	printReach(out, vm)
+	if f.wait != launch.WaitSSH {
+		fmt.Fprintf(out, "  (SSH answers once the guest has booted; --wait ssh waits for it)\n")
+	}
 	printSNPMeasurement(out, snpDigest)
 	if f.follow {
 		return followConsole(ctx, out, vm)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -50,6 +52,11 @@ and ssh-agent keep working; ~/.ssh/known_hosts is never touched.`,
 				return failf("the OpenSSH client (ssh) is not on PATH").withHint("install openssh-client")
 			}
 			argv := vm.SSHArgs(o, args...)
+			// Ctrl-C belongs to ssh (and the remote command): cube-hal waits
+			// for it and passes its exit status on.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT)
+			defer signal.Stop(sigs)
 			code, changed, err := launch.RunSSH(cmd.Context(), argv, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if err != nil {
 				return failf("running ssh: %s", err).withHint("install openssh-client")

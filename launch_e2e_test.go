@@ -159,7 +159,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 
 	t1 := time.Now()
 	code, out, errOut := c.run("launch", "--mode", "plain", "--images", im.Dir, "--memory", "512M", "--cpus", "1",
-		"--restrict-net", "--wait", "ssh", "--timeout", "90s", "--name", "e2e",
+		"--restrict-net", "--wait", "ssh", "--timeout", "90s", "--name", "e2e", "--append", testimage.Append,
 		"--ssh-port", strconv.Itoa(sshPort), "--agent-port", strconv.Itoa(agentPort))
 	if code != 0 {
 		t.Fatalf("launch: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)

@@ -18,7 +18,7 @@ func TestParseMemory(t *testing.T) {
 			t.Errorf("ParseMemory(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "G", "-1G", "0", "1.5G", "lots"} {
+	for _, in := range []string{"", "G", "-1G", "0", "1.5G", "lots", "99999999999999999T", "2000000T"} {
 		if _, err := ParseMemory(in); err == nil || !strings.Contains(err.Error(), "memory") {
 			t.Errorf("ParseMemory(%q) = %v, want an error naming memory", in, err)
 		}
@@ -209,4 +209,22 @@ func TestScanWriterFindsMarkerAcrossWrites(t *testing.T) {
 	if !s.found() || !strings.Contains(out.String(), HostKeyChangedMarker) {
 		t.Errorf("found=%v out=%q", s.found(), out.String())
 	}
+}
+
+func FuzzParseMemory(f *testing.F) {
+	for _, s := range []string{"512M", "8G", "2048", "1GiB", "", "-1", "9999999999999G"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		mb, err := ParseMemory(s)
+		if err != nil {
+			return
+		}
+		if mb <= 0 {
+			t.Fatalf("ParseMemory(%q) = %d without error", s, mb)
+		}
+		if back, err := ParseMemory(FormatMemory(mb)); err != nil || back != mb {
+			t.Fatalf("round trip of %d MiB: %d, %v", mb, back, err)
+		}
+	})
 }

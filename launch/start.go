@@ -253,7 +253,8 @@ func spawnKeeper(dir string) (*keeperProc, error) {
 	}
 	defer klog.Close()
 	cmd := exec.Command(exe)
-	cmd.Args = []string{"cube-hal-vm-keeper"}
+	// The run directory in argv shows in ps, and lets tests find it.
+	cmd.Args = []string{"cube-hal-vm-keeper", dir}
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(os.Environ()), keeperEnv+"="+dir)
 	cmd.Stdout = klog
