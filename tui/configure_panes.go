@@ -254,7 +254,7 @@ func (s *configScreen) openPager(title string, secs []Section) {
 func (s *configScreen) updatePager(msg tea.KeyMsg) {
 	k := s.c.Keys.Pager
 	p := &s.pager
-	body := max(1, s.height-2)
+	body := max(1, s.height-1)
 	n := len(p.lines(s.c.Styles, s.width))
 	switch {
 	case key.Matches(msg, k.Close):

@@ -224,7 +224,8 @@ func renderBar(left, right lipgloss.Style, l, r string, w int) string {
 	return fitLine(left.Render(l)+strings.Repeat(" ", max(0, gap))+right.Render(r), w)
 }
 
-// wrap breaks plain text into lines at most w wide, at spaces where it can.
+// wrap breaks plain text into lines at most w wide, at spaces (never
+// inside a path or a name with hyphens); a word longer than w is cut.
 // Blank lines and leading indentation are kept.
 func wrap(text string, w int) []string {
 	if w < 1 {
@@ -236,25 +237,38 @@ func wrap(text string, w int) []string {
 			out = append(out, para)
 			continue
 		}
-		indent := para[:len(para)-len(strings.TrimLeft(para, " \t"))]
-		indent = strings.ReplaceAll(indent, "\t", "    ")
+		indent := strings.ReplaceAll(para[:len(para)-len(strings.TrimLeft(para, " \t"))], "\t", "    ")
 		if len(indent) > w/2 {
 			indent = ""
 		}
-		for _, l := range strings.Split(ansi.Wordwrap(strings.TrimLeft(para, " \t"), w-len(indent), " "), "\n") {
-			out = append(out, indent+l)
+		line := indent
+		for _, word := range strings.Fields(para) {
+			for ansi.StringWidth(word) > w-len(indent) {
+				// Too long for any line: fill this one, go on.
+				if line != indent {
+					out = append(out, line)
+					line = indent
+				}
+				cut := w - len(indent)
+				out = append(out, indent+ansi.Cut(word, 0, cut))
+				word = ansi.Cut(word, cut, ansi.StringWidth(word))
+			}
+			switch {
+			case word == "":
+			case line == indent:
+				line += word
+			case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= w:
+				line += " " + word
+			default:
+				out = append(out, line)
+				line = indent + word
+			}
+		}
+		if line != indent || len(out) == 0 {
+			out = append(out, line)
 		}
 	}
-	// Words longer than w are not broken by Wordwrap: hard-wrap them.
-	var res []string
-	for _, l := range out {
-		for ansi.StringWidth(l) > w {
-			res = append(res, ansi.Cut(l, 0, w))
-			l = ansi.Cut(l, w, ansi.StringWidth(l))
-		}
-		res = append(res, l)
-	}
-	return res
+	return out
 }
 
 // layoutSections renders sections as lines for a pager w wide: a heading,
@@ -285,7 +299,7 @@ func renderPager(st *Styles, title string, lines []string, offset, w, h int) str
 	if h < 2 {
 		return fitBlock(st.Pane.Title.Render(title), w, h)
 	}
-	body := h - 2
+	body := h - 1
 	end := min(len(lines), offset+body)
 	pos := "all shown"
 	if len(lines) > body {
@@ -301,8 +315,6 @@ func renderPager(st *Styles, title string, lines []string, offset, w, h int) str
 			b.WriteString(strings.Repeat(" ", w))
 		}
 	}
-	b.WriteString("\n")
-	b.WriteString(strings.Repeat(" ", w))
 	return b.String()
 }
 
