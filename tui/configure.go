@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,6 +52,10 @@ type configScreen struct {
 
 	status        status
 	quitAfterSave bool
+
+	// home and cwd shorten paths on screen (~/..., relative), taken once
+	// when the screen is made.
+	home, cwd string
 }
 
 type viewKind uint8
@@ -119,6 +125,8 @@ type (
 
 func newConfigScreen(c *Common, o Options) *configScreen {
 	s := &configScreen{c: c, opts: o, loading: true, problems: map[string]string{}}
+	s.home, _ = os.UserHomeDir()
+	s.cwd, _ = os.Getwd()
 	s.edit.input = newInput()
 	s.search.input = newInput()
 	s.search.input.Placeholder = "words of a name, prompt or help"
@@ -184,7 +192,7 @@ func (s *configScreen) context() string {
 		parts = append(parts, "standalone")
 	}
 	if s.eng != nil && s.eng.Source() != "" {
-		parts = append(parts, s.eng.Source())
+		parts = append(parts, s.shortPath(s.eng.Source()))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -575,4 +583,23 @@ func (s *configScreen) flags() string {
 		f = append(f, fmt.Sprintf("%d/%d", at, n))
 	}
 	return strings.Join(f, " ")
+}
+
+// shortPath shows a path relative to the working directory when it is
+// under it, else under ~ when in the home directory, else as is.
+func (s *configScreen) shortPath(p string) string {
+	if p == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	if s.cwd != "" {
+		if rel, err := filepath.Rel(s.cwd, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	if s.home != "" && s.home != "/" {
+		if rel, err := filepath.Rel(s.home, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.Join("~", rel)
+		}
+	}
+	return p
 }

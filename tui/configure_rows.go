@@ -631,6 +631,12 @@ func (s *configScreen) shortProblem(r row, p string) string {
 	if label := r.entry.Prompt; label != "" {
 		p = strings.TrimPrefix(p, label+": ")
 	}
+	return s.shortOverlay(p)
+}
+
+// shortOverlay shortens the overlay's path in a message to its last
+// element ("overlay/etc/cube/certs/ca.pem").
+func (s *configScreen) shortOverlay(p string) string {
 	if o := s.opts.OverlayDir; o != "" {
 		p = strings.ReplaceAll(p, strings.TrimSuffix(o, "/")+"/", filepath.Base(o)+"/")
 	}

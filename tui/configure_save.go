@@ -76,13 +76,13 @@ func (s *configScreen) saved(msg savedMsg) tea.Cmd {
 	if msg.err != nil {
 		s.save.err = msg.err.Error()
 		if len(msg.written) > 0 {
-			s.save.err = "wrote " + strings.Join(msg.written, ", ") + ", then: " + s.save.err
+			s.save.err = "wrote " + s.savedFiles(msg.written) + ", then: " + s.save.err
 		}
 		return nil
 	}
 	s.eng.MarkSaved()
 	s.mode = modeBrowse
-	s.setStatus(statusOK, "Saved "+strings.Join(msg.written, " and "))
+	s.setStatus(statusOK, "Saved "+s.savedFiles(msg.written))
 	if s.quitAfterSave {
 		return quitNow
 	}
@@ -102,7 +102,7 @@ func writeFilesCmd(seq int, plan []FileWrite) tea.Cmd {
 			if err := writeFile(f.Path, f.Data, f.Backup); err != nil {
 				return savedMsg{seq: seq, written: written, err: fmt.Errorf("%s: %w", f.What, err)}
 			}
-			written = append(written, f.What+" ("+f.Path+")")
+			written = append(written, f.What)
 		}
 		if len(written) == 0 {
 			return savedMsg{seq: seq, err: errors.New("nothing to write")}
@@ -121,17 +121,17 @@ func (s *configScreen) viewSave() string {
 	}
 	v.Changes = lines
 	if s.eng.Standalone() {
-		v.Files = []saveFile{{On: true, Lock: true, What: "defconfig", Path: s.eng.DefconfigPath(),
+		v.Files = []saveFile{{On: true, Lock: true, What: "defconfig", Path: s.shortPath(s.eng.DefconfigPath()),
 			Note: "edited in place: only the Cube lines change"}}
 	} else {
 		v.Files = []saveFile{
-			{On: true, Lock: true, What: ".config", Path: s.eng.ConfigPath(), Note: "the previous one is kept as .config.old"},
-			{On: s.save.defconfig, What: "defconfig", Path: s.eng.DefconfigPath(), Note: "the minimal defconfig (savedefconfig)"},
+			{On: true, Lock: true, What: ".config", Path: s.shortPath(s.eng.ConfigPath()), Note: "the previous one is kept as .config.old"},
+			{On: s.save.defconfig, What: "defconfig", Path: s.shortPath(s.eng.DefconfigPath()), Note: "the minimal defconfig (savedefconfig)"},
 		}
 	}
 	for _, it := range s.cubeItems {
 		if p, ok := s.problems[it.opt.Symbol]; ok {
-			v.Problems = append(v.Problems, s.redact(p))
+			v.Problems = append(v.Problems, s.redact(s.shortOverlay(p)))
 		}
 	}
 	if p, ok := s.problems[cubecfg.SymCertsToken]; ok && !containsStr(v.Problems, p) {
@@ -147,4 +147,17 @@ func containsStr(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// savedFiles names the files a save wrote: ".config (output/.config)".
+func (s *configScreen) savedFiles(whats []string) string {
+	var parts []string
+	for _, w := range whats {
+		p := s.eng.ConfigPath()
+		if w == "defconfig" {
+			p = s.eng.DefconfigPath()
+		}
+		parts = append(parts, w+" ("+s.shortPath(p)+")")
+	}
+	return strings.Join(parts, " and ")
 }
