@@ -28,6 +28,7 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 		Open:       func() (tui.Engine, error) { return openConfig(ws) },
 		OverlayDir: ws.OverlayDir,
 		Context:    workspaceContext(ws),
+		Workspace:  ws,
 	})
 }
 
