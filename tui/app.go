@@ -116,8 +116,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, a.common.Keys.App.ForceQuit) {
 			return a, quitRequest
 		}
-		if !s.Capturing() && key.Matches(msg, a.common.Keys.App.Screens) {
-			if i := int(msg.Runes[0] - '1'); i < len(a.screens) {
+		if key.Matches(msg, a.common.Keys.App.Screens) && (msg.Type != tea.KeyRunes || msg.Alt || !s.Capturing()) {
+			if i := screenIndex(msg.String()); i >= 0 && i < len(a.screens) {
 				return a, a.show(i)
 			}
 		}
@@ -169,6 +169,16 @@ func (a *App) updateQuitDialog(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// screenIndex is the screen a screen key names: "2", "alt+2" and "f2" all
+// name the second; -1 for anything else.
+func screenIndex(k string) int {
+	k = strings.TrimPrefix(strings.TrimPrefix(k, "alt+"), "f")
+	if len(k) == 1 && k[0] >= '1' && k[0] <= '9' {
+		return int(k[0] - '1')
+	}
+	return -1
 }
 
 // show makes screen i the active one.

@@ -12,7 +12,7 @@ import "github.com/charmbracelet/bubbles/key"
 type KeyMap struct {
 	App struct {
 		ForceQuit key.Binding // ctrl+c: quit (asks when something would be lost)
-		Screens   key.Binding // 1-9: show that screen (when no text is being typed)
+		Screens   key.Binding // 1-9 (when no text is being typed), alt+1-9, F1-F9: show that screen
 	}
 	Browse struct {
 		Up, Down, PageUp, PageDown, Top, Bottom key.Binding
@@ -79,7 +79,11 @@ func DefaultKeyMap() *KeyMap {
 	keys, hlp := key.WithKeys, key.WithHelp
 
 	k.App.ForceQuit = nb(keys("ctrl+c"), hlp("ctrl+c", "quit"))
-	k.App.Screens = nb(keys("1", "2", "3", "4", "5", "6", "7", "8", "9"), hlp("1-4", "screens"))
+	var screens []string
+	for i := '1'; i <= '9'; i++ {
+		screens = append(screens, string(i), "alt+"+string(i), "f"+string(i))
+	}
+	k.App.Screens = nb(keys(screens...), hlp("1-4", "screens"))
 
 	b := &k.Browse
 	b.Up = nb(keys("up", "k"), hlp("↑/k", "up"))
