@@ -303,7 +303,7 @@ func followConsole(ctx context.Context, out io.Writer, vm *launch.VM) error {
 }
 
 func launchCheck(ctx context.Context, out io.Writer, imagesDir string, f *launchFlags) error {
-	facts := launch.HostProbe{}.Facts(ctx, f.qemu)
+	facts := launch.HostProbe{}.Facts(ctx, f.qemu, true)
 	fw := map[launch.Mode]string{}
 	if f.firmware != "" {
 		for _, m := range launch.Modes {

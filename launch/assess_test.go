@@ -106,7 +106,7 @@ func goodTDX() fakeHost {
 func assessFake(t *testing.T, h fakeHost, mode Mode, accel Accel) Verdict {
 	t.Helper()
 	root, qemu, fw := h.build(t)
-	f := HostProbe{Host: &host.Host{Root: root}}.Facts(context.Background(), qemu)
+	f := HostProbe{Host: &host.Host{Root: root}}.Facts(context.Background(), qemu, mode != ModePlain)
 	return Assess(f, mode, fw, accel)
 }
 

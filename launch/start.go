@@ -93,7 +93,7 @@ func Prepare(ctx context.Context, cfg Config, prober Prober) (Config, Verdict, e
 	if prober == nil {
 		prober = HostProbe{}
 	}
-	facts := prober.Facts(ctx, cfg.QEMU)
+	facts := prober.Facts(ctx, cfg.QEMU, cfg.Mode != ModePlain)
 	v := Assess(facts, cfg.Mode, cfg.Firmware, cfg.Accel)
 	if !v.OK {
 		return cfg, v, &RefusedError{Verdict: v}
