@@ -1,13 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/google/go-configfs-tsm/configfs/configfsi"
+	"github.com/google/go-configfs-tsm/configfs/faketsm"
+	tdxtestdata "github.com/google/go-tdx-guest/testing/testdata"
+
 	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
+	"github.com/ultravioletrs/cube-hal/agent/tsm"
 	"github.com/ultravioletrs/cube-hal/agent/verify"
 )
 
@@ -99,5 +108,55 @@ func TestAttestUnreachableAgent(t *testing.T) {
 	code, _, errOut := runCLI(t, "attest", "--agent", a.URL, "--timeout", "2s")
 	if code != exitFailed || !strings.Contains(errOut, "fetching evidence") || !strings.Contains(errOut, "hint: is the VM running") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// The attestation libraries share one google/logger that go-tdx-guest
+// points at the process's real stdout; nothing they print may end up in
+// --json output. This runs the CLI in a child process with real stdout.
+func TestAttestJSONStdoutIsOnlyJSON(t *testing.T) {
+	if os.Getenv("CUBE_HAL_ATTEST_HELPER") != "" {
+		open := func(uint) (tsm.Source, error) {
+			sub := faketsm.Report611(0)
+			fb := sub.ReadAttr
+			sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
+				switch attr {
+				case "provider":
+					return []byte("tdx_guest\n"), nil
+				case "outblob":
+					return tdxtestdata.RawQuote, nil
+				}
+				return fb(e, attr)
+			}
+			return tsm.Open(&faketsm.Client{Subsystems: map[string]configfsi.Client{"report": sub}}, 0)
+		}
+		tdx := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
+		snp := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake"}, nil)
+		run([]string{"attest", "--agent", snp.URL, "--test-roots", "--json"}, os.Stdout, os.Stderr)
+		run([]string{"attest", "--agent", snp.URL, "--json"}, os.Stdout, os.Stderr)
+		run([]string{"attest", "--agent", tdx.URL, "--json"}, os.Stdout, os.Stderr)
+		os.Stdout.Sync()
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAttestJSONStdoutIsOnlyJSON$")
+	cmd.Env = append(os.Environ(), "CUBE_HAL_ATTEST_HELPER=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helper: %v\n%s", err, stderr.String())
+	}
+	dec := json.NewDecoder(&stdout)
+	var platforms []string
+	for {
+		var r verify.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("stdout is not a stream of JSON results: %v\nstdout:\n%s", err, stdout.String())
+		}
+		platforms = append(platforms, string(r.Platform))
+	}
+	if strings.Join(platforms, ",") != "snp,snp,tdx" {
+		t.Fatalf("results for %v\nstderr:\n%s", platforms, stderr.String())
 	}
 }

@@ -1,3 +1,5 @@
+//go:build !kconfigapi
+
 package main
 
 import "github.com/spf13/cobra"

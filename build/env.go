@@ -12,7 +12,7 @@ import (
 // removing them up front also covers the early goals (show-info, the
 // dependency check) and says so in the log instead of failing obscurely.
 var unsetVars = map[string]string{
-	"PERL_MM_OPT":            "breaks the perl packages (Buildroot's Makefile unexports it)",
+	"PERL_MM_OPT":            "breaks the perl packages, as Buildroot's Makefile says",
 	"RUBYOPT":                "breaks packages that need host-ruby",
 	"DESTDIR":                "confuses the install steps of some packages",
 	"PKG_CONFIG_PATH":        "makes pkg-config look outside the Buildroot tree",
@@ -35,7 +35,7 @@ var unsetVars = map[string]string{
 	"TAR_OPTIONS":            "changes how tar extracts sources",
 	"GCC_COLORS":             "is unexported by Buildroot",
 	"TERMINFO":               "points tput at another terminal database",
-	"MAKEFLAGS":              "belongs to an outer make (jobserver descriptors that are not open here)",
+	"MAKEFLAGS":              "belongs to an outer make: its jobserver descriptors are not open here",
 	"MFLAGS":                 "belongs to an outer make",
 	"GNUMAKEFLAGS":           "belongs to an outer make",
 	"MAKELEVEL":              "belongs to an outer make",

@@ -371,12 +371,13 @@ func TestFakeBuildCancel(t *testing.T) {
 		hang     string
 		grace    time.Duration
 		signals  string // what the trailer must list
+		swept    bool   // processes left behind were ended after make exited
 		needKill bool
 	}{
 		// make stops on SIGINT, as with Ctrl-C in a terminal; the
 		// daemon-like child a step left (ignoring SIGINT and SIGHUP) is
 		// swept with SIGTERM.
-		{hang: "busybox:build", grace: 5 * time.Second, signals: "SIGINT to make's process group); make exited with status 130\n=== cube-hal: note: ended 1 process(es) make left behind (SIGTERM)"},
+		{hang: "busybox:build", grace: 5 * time.Second, signals: "SIGINT to make's process group)", swept: true},
 		// A step that ignores SIGINT and SIGTERM: SIGKILL after the grace
 		// periods, for make and all of its session.
 		{hang: "busybox:build:stubborn", grace: 300 * time.Millisecond, signals: "SIGINT to make's process group, then SIGTERM after 300ms, then SIGKILL after 600ms", needKill: true},
@@ -419,6 +420,9 @@ func TestFakeBuildCancel(t *testing.T) {
 			if !strings.Contains(trailer, "build cancelled") || !strings.Contains(trailer, tc.signals) {
 				t.Errorf("trailer %q does not say the build was cancelled with %q", trailer, tc.signals)
 			}
+			if tc.swept && !strings.Contains(trailer, "make left behind (SIGTERM)") {
+				t.Errorf("trailer %q does not note the processes ended after make", trailer)
+			}
 			if tc.needKill && took < 2*tc.grace {
 				t.Errorf("took %s: SIGKILL came before the grace periods", took)
 			}
@@ -444,5 +448,32 @@ func TestCancelWhilePreparing(t *testing.T) {
 	}
 	if fileExists(filepath.Join(ws.OutputDir, "build", "host-skeleton", ".stamp_installed")) {
 		t.Error("a package was built after the cancel")
+	}
+}
+
+// With per-package directories Buildroot builds packages in parallel at
+// the top level: steps of several packages run at once and their output
+// interleaves. The instrumentation events keep the count right.
+func TestFakeBuildTopLevelParallel(t *testing.T) {
+	ws := fakeWorkspace(t)
+	if err := os.WriteFile(ws.ConfigFile(), []byte("BR2_HAVE_DOT_CONFIG=y\nBR2_PER_PACKAGE_DIRECTORIES=y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv("FAKE_DELAY=0.05"), Jobs: 4})
+	most := 0
+	for range b.Updates() {
+		most = max(most, len(b.Snapshot().Active))
+	}
+	s := b.Wait()
+	if s.Phase != Succeeded || s.Done != 7 || s.Total != 7 || s.Warnings != 3 {
+		t.Fatalf("phase %s, %d/%d, %d warnings", s.Phase, s.Done, s.Total, s.Warnings)
+	}
+	if most < 2 {
+		t.Errorf("at most %d package(s) active at once; want parallel steps", most)
+	}
+	for _, p := range s.Packages {
+		if p.Status != Built {
+			t.Errorf("%s: %s", p.Name, p.Status)
+		}
 	}
 }

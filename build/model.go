@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -157,6 +158,9 @@ type Snapshot struct {
 	// Packages are the counted packages in build order, then any others
 	// that ran (virtual packages).
 	Packages []Package
+	// LastLine is the last line of output as a terminal shows it (empty
+	// lines skipped): something to show before the first package step.
+	LastLine string
 	Warnings int
 	Bytes    int64 // output bytes so far (all of it is in the log)
 	ExitCode int   // make's exit status once finished; 128+N when killed by signal N
@@ -615,6 +619,13 @@ func (m *model) snapshot(now time.Time) Snapshot {
 		end = m.ended
 	}
 	s.Elapsed = end.Sub(m.started)
+	lines := strings.Split(string(m.tail.lastLines(3)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(displayText([]byte(lines[i]))); l != "" {
+			s.LastLine = l
+			break
+		}
+	}
 	if m.failure != nil {
 		f := *m.failure
 		f.Lines = append([]string(nil), f.Lines...)

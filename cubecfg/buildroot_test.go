@@ -142,13 +142,27 @@ func TestBuildrootCubeAgentSourcesOffline(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(src, "overlay")); err == nil {
 		t.Errorf("the overlay (keys) was copied into the build directory")
 	}
-	vars := brMake(t, br, out, "printvars", "VARS=CUBE_AGENT_GOPROXY", "QUOTED_VARS=YES")
-	proxy := ""
-	for _, l := range strings.Split(vars, "\n") {
-		if v, ok := strings.CutPrefix(l, "CUBE_AGENT_GOPROXY="); ok {
-			proxy = strings.Trim(v, "'")
+	printvar := func(name string, extra ...string) string {
+		t.Helper()
+		vars := brMake(t, br, out, append([]string{"printvars", "VARS=" + name, "QUOTED_VARS=YES"}, extra...)...)
+		for _, l := range strings.Split(vars, "\n") {
+			if v, ok := strings.CutPrefix(l, name+"="); ok {
+				return strings.Trim(v, `'"`)
+			}
 		}
+		t.Fatalf("printvars printed no %s:\n%s", name, vars)
+		return ""
 	}
+	// The overlay: the checkout's overlay/ by default, cube-hal's workspace
+	// overlay when it passes one.
+	overlays := strings.Fields(printvar("BR2_ROOTFS_OVERLAY"))
+	if len(overlays) != 2 || filepath.Clean(overlays[1]) != filepath.Join(testenv.RepoRoot(t), "overlay") {
+		t.Errorf("BR2_ROOTFS_OVERLAY expands to %q, want the board overlay and %s", overlays, filepath.Join(testenv.RepoRoot(t), "overlay"))
+	}
+	if got := strings.Fields(printvar("BR2_ROOTFS_OVERLAY", "CUBE_HAL_OVERLAY=/srv/ov")); len(got) != 2 || got[1] != "/srv/ov" {
+		t.Errorf("with CUBE_HAL_OVERLAY=/srv/ov, BR2_ROOTFS_OVERLAY expands to %q", got)
+	}
+	proxy := printvar("CUBE_AGENT_GOPROXY")
 	if !strings.HasPrefix(proxy, "file://") {
 		t.Fatalf("CUBE_AGENT_GOPROXY = %q, want the host module cache first", proxy)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/kconfig"
 )
 
 // externalDir is the Cube BR2_EXTERNAL tree of this checkout.
@@ -18,54 +19,98 @@ func externalDir(t *testing.T) string {
 	return filepath.Join(testenv.RepoRoot(t), "buildroot")
 }
 
-// conf runs Debian's kconfig-conf --olddefconfig on the stub base (which
-// sources the Cube tree) over input, and returns the resulting .config text
-// and values.
+// conf runs conf --olddefconfig on the stub base (which sources the Cube
+// tree) over input, with the project's engine and Debian's kconfig-conf
+// (see confWarnings), and returns the resulting .config text and values.
 func conf(t *testing.T, input string) (string, Values) {
 	t.Helper()
 	text, vals, warnings := confWarnings(t, input)
 	if warnings != "" {
-		t.Errorf("kconfig-conf warned on the Cube tree:\n%s", warnings)
+		t.Errorf("conf warned on the Cube tree:\n%s", warnings)
 	}
 	return text, vals
 }
 
-// confWarnings is conf that returns kconfig-conf's warnings instead of
-// failing on them.
+// confWarnings is conf that returns the warnings instead of failing on
+// them. It runs the project's Go Kconfig engine and, when installed,
+// Debian's kconfig-conf on the same input, and insists both write the same
+// .config: the tree parses with both.
 func confWarnings(t *testing.T, input string) (string, Values, string) {
 	t.Helper()
-	bin := testenv.Tool(t, "kconfig-conf")[0]
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, ".config")
-	if err := os.WriteFile(cfg, []byte(input), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	base, err := filepath.Abs(filepath.Join("testdata", "stub-base", "Config.in"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--olddefconfig", base)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BR2_EXTERNAL_CUBE_PATH="+externalDir(t), "CONFIG_=", "KCONFIG_CONFIG="+cfg)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("kconfig-conf --olddefconfig: %v\n%s", err, out)
+	env := map[string]string{"BR2_EXTERNAL_CUBE_PATH": externalDir(t), "CONFIG_": ""}
+
+	// The project's engine.
+	goDir := t.TempDir()
+	goCfg := filepath.Join(goDir, ".config")
+	if err := os.WriteFile(goCfg, []byte(input), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	var warnings []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.Contains(l, "warning") {
-			warnings = append(warnings, l)
+	var stdout, stderr strings.Builder
+	code := kconfig.RunConf("conf", []string{"--olddefconfig", base}, kconfig.ConfIO{
+		Stdout: &stdout, Stderr: &stderr, Dir: goDir,
+		LookupEnv: func(k string) (string, bool) {
+			if k == "KCONFIG_CONFIG" {
+				return goCfg, true
+			}
+			v, ok := env[k]
+			return v, ok
+		},
+	})
+	if code != 0 {
+		t.Fatalf("kconfig engine: conf --olddefconfig exited %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	text, err := os.ReadFile(goCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings := warningLines(stdout.String() + stderr.String())
+
+	// Debian's kconfig-conf, the C reference.
+	if bin, err := exec.LookPath("kconfig-conf"); err != nil {
+		testenv.Missing(t, "kconfig-conf (kconfig-frontends-nox) to compare with")
+	} else {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, ".config")
+		if err := os.WriteFile(cfg, []byte(input), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "--olddefconfig", base)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "BR2_EXTERNAL_CUBE_PATH="+externalDir(t), "CONFIG_=", "KCONFIG_CONFIG="+cfg)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kconfig-conf --olddefconfig: %v\n%s", err, out)
+		}
+		ref, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(ref) != string(text) {
+			t.Errorf("the Go engine and kconfig-conf disagree on input %q:\n%s", input, lineDiff(string(text), string(ref)))
+		}
+		if w := warningLines(string(out)); (w == "") != (warnings == "") {
+			t.Errorf("warnings differ: engine %q, kconfig-conf %q", warnings, w)
 		}
 	}
-	text, err := os.ReadFile(cfg)
+	vals, err := ParseConfig(strings.NewReader(string(text)), goCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vals, err := ParseConfig(strings.NewReader(string(text)), cfg)
-	if err != nil {
-		t.Fatal(err)
+	return string(text), vals, warnings
+}
+
+func warningLines(out string) string {
+	var w []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "warning") {
+			w = append(w, l)
+		}
 	}
-	return string(text), vals, strings.Join(warnings, "\n")
+	return strings.Join(w, "\n")
 }
 
 // The whole tree parses, without a warning, and every option of the table

@@ -28,9 +28,10 @@ func (p Problem) Error() string { return p.Symbol + ": " + p.Message }
 
 // Validate checks the Cube options of a configuration and the files they
 // name in the rootfs overlay. It returns every problem found (nil when
-// there is none), in menu order, so the TUI can mark each field and
-// `cube-hal build` can refuse to start a build that would fail or produce
-// an agent that cannot start.
+// there is none): the options' own checks in menu order, then the
+// certificate files. The TUI marks each field with them; `cube-hal build`
+// refuses to start a build that would fail or produce an agent that cannot
+// start.
 //
 // get is described in the package documentation. Options of a package that
 // is not enabled are not checked. What is checked:

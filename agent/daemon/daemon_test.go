@@ -29,6 +29,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/agent/daemon"
+	"github.com/ultravioletrs/cube-hal/agent/verify"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
@@ -37,6 +38,14 @@ const token = "cube-certs-token-7d1e9b0f-DO-NOT-LOG"
 // fakeCA signs CSRs for the right token; wrong tokens get a 401 that
 // (carelessly) echoes the Authorization header back.
 func fakeCA(t *testing.T) *httptest.Server {
+	srv, _ := fakeCAWithCert(t)
+	return srv
+}
+
+// fakeCAWithCert also returns its CA certificate (PEM file). Issued
+// certificates carry the CSR's extensions, as the certs service does for
+// attested CSRs.
+func fakeCAWithCert(t *testing.T) (*httptest.Server, string) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fake CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
@@ -57,14 +66,17 @@ func fakeCA(t *testing.T) *httptest.Server {
 			http.Error(w, err.Error(), 400)
 			return
 		}
-		leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: csr.Subject, DNSNames: csr.DNSNames, IPAddresses: csr.IPAddresses,
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		leaf := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: csr.Subject, DNSNames: csr.DNSNames, IPAddresses: csr.IPAddresses,
+			ExtraExtensions: csr.Extensions,
+			NotBefore:       time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
 		ld, _ := x509.CreateCertificate(rand.Reader, leaf, ca, csr.PublicKey, key)
 		json.NewEncoder(w).Encode(map[string]string{"certificate": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ld}))})
 	}))
 	t.Cleanup(srv.Close)
-	return srv
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	return srv, caFile
 }
 
 // keyMaterial returns the base64 body lines of every PEM private key in
@@ -262,5 +274,30 @@ func TestStaticBinaryServesHealthWithMinimalEnv(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
+	}
+}
+
+// With a CA and attested TLS, each attested certificate is issued by the
+// CA (Cube's deployment); a verifier trusting that CA checks the evidence.
+func TestAttestedTLSWithCAIssuedCertificates(t *testing.T) {
+	ca, caFile := fakeCAWithCert(t)
+	a := agenttest.Start(t, map[string]string{
+		"UV_CUBE_AGENT_TSM": "fake", "UV_CUBE_AGENT_ATTESTED_TLS": "true",
+		"UV_CUBE_AGENT_CA_URL": ca.URL, "UV_CUBE_AGENT_CERTS_TOKEN": token,
+	}, nil)
+	r, err := verify.Attest(context.Background(), verify.Options{Agent: a.URL, Transport: verify.ATLS,
+		Roots: verify.Roots{TestRoots: true}, TLS: verify.ClientTLS{CAFile: caFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Verified {
+		var b bytes.Buffer
+		r.WriteText(&b)
+		t.Fatalf("not verified:\n%s", b.String())
+	}
+	// The same agent's attested certificate is not self-signed: without the
+	// CA the handshake's certificate is refused.
+	if _, err := verify.Attest(context.Background(), verify.Options{Agent: a.URL, Transport: verify.ATLS, Roots: verify.Roots{TestRoots: true}}); err == nil {
+		t.Fatal("CA-issued attested certificate accepted without the CA")
 	}
 }

@@ -102,13 +102,38 @@ func (e *Evidence) SNPAttestation(productFMS uint32) (*sevpb.Attestation, error)
 			return nil, fmt.Errorf("SNP certificate table: %w", err)
 		}
 	}
-	raw := make([]byte, 0, len(e.Report)+len(table))
-	raw = append(append(raw, e.Report...), table...)
-	att, err := sevabi.ReportCertsToProto(raw)
+	return reportCertsToProto(e.Report, table)
+}
+
+// reportCertsToProto is abi.ReportCertsToProto without its side effect:
+// go-sev-guest logs a warning through the process-wide google/logger when
+// the table has no VCEK, and in cube-hal that logger writes to stdout
+// (go-tdx-guest initialises it so), which would corrupt --json output.
+func reportCertsToProto(report, table []byte) (*sevpb.Attestation, error) {
+	r, err := sevabi.ReportToProto(report)
 	if err != nil {
 		return nil, fmt.Errorf("SNP report: %w", err)
 	}
-	return att, nil
+	certs := new(sevabi.CertTable)
+	if err := certs.Unmarshal(table); err != nil {
+		return nil, fmt.Errorf("SNP certificate table: %w", err)
+	}
+	chain := &sevpb.CertificateChain{Extras: map[string][]byte{}}
+	for _, e := range certs.Entries {
+		switch e.GUID.String() {
+		case sevabi.VcekGUID:
+			chain.VcekCert = e.RawCert
+		case sevabi.VlekGUID:
+			chain.VlekCert = e.RawCert
+		case sevabi.AskGUID:
+			chain.AskCert = e.RawCert
+		case sevabi.ArkGUID:
+			chain.ArkCert = e.RawCert
+		default:
+			chain.Extras[e.GUID.String()] = e.RawCert
+		}
+	}
+	return &sevpb.Attestation{Report: r, CertificateChain: chain}, nil
 }
 
 // Marshal encodes the evidence in the upstream wire format and returns the
@@ -153,7 +178,15 @@ func (e *Evidence) MarshalProtoJSON(productFMS uint32) ([]byte, string, error) {
 }
 
 // TDXQuote parses a raw TDX quote (version 4 is the only one in use).
-func TDXQuote(raw []byte) (*tdxpb.QuoteV4, error) {
+// go-tdx-guest v0.3.1 can panic on a malformed quote (it trusts inner
+// length fields); that becomes an error here, since the bytes come from
+// the network.
+func TDXQuote(raw []byte) (q4 *tdxpb.QuoteV4, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			q4, err = nil, fmt.Errorf("TDX quote: malformed (%v)", r)
+		}
+	}()
 	q, err := tdxabi.QuoteToProto(raw)
 	if err != nil {
 		return nil, fmt.Errorf("TDX quote: %w", err)
@@ -229,7 +262,7 @@ func Parse(platform Platform, body []byte) (*Parsed, error) {
 		if err := proto.Unmarshal(body, att); err != nil || att.GetReport() == nil {
 			// Not a protobuf: maybe a bare report followed by a cert table.
 			if len(body) >= sevabi.ReportSize {
-				a, rerr := sevabi.ReportCertsToProto(body)
+				a, rerr := reportCertsToProto(body[:sevabi.ReportSize], body[sevabi.ReportSize:])
 				if rerr == nil {
 					return &Parsed{Platform: SNP, SNP: a}, nil
 				}

@@ -104,7 +104,12 @@ func chain(created time.Time) (*sevtest.AmdSigner, error) {
 	}
 	signMu.Lock()
 	defer signMu.Unlock()
-	return b.TestOnlyCertChain()
+	amd, err := b.TestOnlyCertChain()
+	if err != nil {
+		return nil, err
+	}
+	amd.Product = Product()
+	return amd, nil
 }
 
 // hwid is the fake chip's ID: fixed, so a VCEK cached by a verifier keeps
@@ -159,6 +164,10 @@ func New(opts Options) (*Signer, error) {
 // CertTable returns the AMD certificate table (ARK, ASK, VCEK, ...) a host
 // would hand the guest as the configfs auxblob.
 func (s *Signer) CertTable() []byte { return append([]byte(nil), s.certTable...) }
+
+// VCEK returns the fake chip's VCEK certificate (DER), as AMD's KDS would
+// serve it.
+func (s *Signer) VCEK() []byte { return append([]byte(nil), s.amd.Vcek.Raw...) }
 
 // FMS returns the masked CPUID 1 EAX of the fake product.
 func (s *Signer) FMS() uint32 { return s.fms }
@@ -243,4 +252,15 @@ func TestRoots(now time.Time) (map[string][]*trust.AMDRootCerts, error) {
 	root := trust.AMDRootCertsProduct(line)
 	root.ProductCerts = &trust.ProductCerts{Ark: amd.Ark, Ask: amd.Ask, Asvk: amd.Asvk}
 	return map[string][]*trust.AMDRootCerts{line: {root}}, nil
+}
+
+// KDS returns a stand-in for AMD's Key Distribution Service that serves the
+// fake chain (the ASK/ARK bundle and the fake chip's VCEK), for testing
+// verifiers that fetch certificates.
+func KDS(now time.Time) (trust.HTTPSGetter, error) {
+	amd, err := chain(now)
+	if err != nil {
+		return nil, err
+	}
+	return sevtest.FakeKDSFromSigner(amd)
 }

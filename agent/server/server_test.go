@@ -46,7 +46,7 @@ func post(t *testing.T, url, body string) (*http.Response, []byte) {
 	return resp, b
 }
 
-func b64(n int, fill byte) string {
+func b64(n int, fill byte) string { // base64 of n bytes of fill
 	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, n))
 }
 

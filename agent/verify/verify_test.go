@@ -403,3 +403,71 @@ func TestFetchErrors(t *testing.T) {
 		t.Fatal("ftp URL accepted")
 	}
 }
+
+// BenchmarkAttestAndVerify is cube-hal attest's whole path against the fake
+// TSM: fresh nonce, POST /attestation, signature chain, checks, validate.
+func BenchmarkAttestAndVerify(b *testing.B) {
+	a := agenttest.Start(b, fakeEnv, nil)
+	opts := Options{Agent: a.URL, Roots: Roots{TestRoots: true}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := Attest(context.Background(), opts)
+		if err != nil || !r.Verified {
+			b.Fatalf("%v %+v", err, r)
+		}
+	}
+}
+
+// noCerts is a platform whose host hands the guest no certificates (an
+// empty auxblob): the usual case with upstream QEMU.
+type noCerts struct{ tsm.Source }
+
+func (n noCerts) Attest(rd []byte) (*evidence.Evidence, error) {
+	ev, err := n.Source.Attest(rd)
+	if ev != nil {
+		ev.CertTable = nil
+	}
+	return ev, err
+}
+
+func TestVCEKFromCertsDirCacheOrFetch(t *testing.T) {
+	signer, err := fakesnp.New(fakesnp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(v uint) (tsm.Source, error) {
+		src, err := tsm.NewFake(signer, v)
+		return noCerts{src}, err
+	}
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
+	cache := t.TempDir()
+
+	// Offline and nowhere to find the VCEK: a clear failure with the way out.
+	r := mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CacheDir: cache}})
+	if c := check(t, r, CheckSignature); c.Status != Fail || !strings.Contains(c.Detail, "--certs") || !strings.Contains(c.Detail, "--fetch-certs") {
+		t.Fatalf("signature without a VCEK: %+v", c)
+	}
+
+	// The user put the VCEK in --certs.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "vcek.der"), signer.VCEK(), 0o644)
+	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CertsDir: dir, CacheDir: cache}})
+	if c := check(t, r, CheckSignature); !r.Verified || !strings.Contains(c.Actual, "vcek.der") {
+		t.Fatalf("VCEK from --certs: %+v", c)
+	}
+
+	// Allowed to fetch: from (a fake) AMD KDS, then cached.
+	kds, err := fakesnp.KDS(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CacheDir: cache, Fetch: true, Getter: kds}})
+	if c := check(t, r, CheckSignature); !r.Verified || !strings.Contains(c.Actual, "AMD KDS") || !strings.Contains(c.Actual, "cached") {
+		t.Fatalf("fetched VCEK: %+v", c)
+	}
+	// Offline again: the cache serves.
+	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CacheDir: cache}})
+	if c := check(t, r, CheckSignature); !r.Verified || !strings.Contains(c.Actual, cache) {
+		t.Fatalf("cached VCEK: %+v", c)
+	}
+}

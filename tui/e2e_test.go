@@ -1,0 +1,265 @@
+//go:build kconfigapi
+
+package tui
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
+)
+
+// These tests run the real cube-hal binary in a tmux pane, type into it one
+// key at a time and read the screen back, then check the files on disk.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// cubeHal builds the cube-hal binary once for the test run.
+func cubeHal(t *testing.T) string {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cube-hal-e2e-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "cube-hal")
+		cmd := exec.Command("go", "build", "-tags", "kconfigapi", "-o", binPath, ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// tmuxPane is a tmux server of its own (-L, no user config) with one pane
+// running a command.
+type tmuxPane struct {
+	t    *testing.T
+	tmux string
+	sock string
+}
+
+// startPane runs argv in a fresh w x h pane with env added to a clean
+// terminal environment (TERM, LANG and NO_COLOR pinned).
+func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
+	t.Helper()
+	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() { exec.Command(p.tmux, "-L", p.sock, "kill-server").Run() })
+	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
+		"-e", "TERM=xterm-256color", "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1"}
+	for _, e := range env {
+		args = append(args, "-e", e)
+	}
+	// Start a placeholder, keep the pane after the command exits (to read
+	// its status), then put the command in: set before it can exit.
+	p.run(append(args, "cat")...)
+	p.run("set-option", "-g", "remain-on-exit", "on")
+	p.run("respawn-pane", "-k", "-t", "t", shellJoin(argv))
+	return p
+}
+
+func (p *tmuxPane) run(args ...string) string {
+	p.t.Helper()
+	cmd := exec.Command(p.tmux, append([]string{"-L", p.sock, "-f", "/dev/null"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// key sends key presses, one send-keys each (tmux merges the runes of one
+// send-keys into one read, which Bubble Tea sees as one key), with a pause
+// so each is read on its own.
+func (p *tmuxPane) key(keys ...string) {
+	p.t.Helper()
+	for _, k := range keys {
+		p.run("send-keys", "-t", "t", k)
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
+// typeText types text literally, one character per send-keys.
+func (p *tmuxPane) typeText(text string) {
+	p.t.Helper()
+	for _, r := range text {
+		p.run("send-keys", "-t", "t", "-l", string(r))
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
+// screen is the pane's text, lines right-trimmed.
+func (p *tmuxPane) screen() string {
+	out := p.run("capture-pane", "-p", "-t", "t")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// waitFor polls the screen until it shows every one of want.
+func (p *tmuxPane) waitFor(want ...string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := p.screen()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				ok = false
+			}
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("screen never showed %q:\n%s", want, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitExit waits for the command to end and returns its exit status.
+func (p *tmuxPane) waitExit() int {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := strings.Fields(p.run("list-panes", "-t", "t", "-F", "#{pane_dead} #{pane_dead_status}"))
+		if len(out) == 2 && out[0] == "1" {
+			var code int
+			fmt.Sscan(out[1], &code)
+			return code
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("cube-hal did not exit:\n%s", p.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func shellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return "exec " + strings.Join(q, " ")
+}
+
+// copyTree copies a directory (the external tree, so the test can edit its
+// defconfig).
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// capture saves a screen for the README tour when CUBE_HAL_CAPTURE_DIR is
+// set (the README's captures are made this way, from the real binary).
+func capture(t *testing.T, name, screen string) {
+	if dir := os.Getenv("CUBE_HAL_CAPTURE_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(screen+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The whole path of issue 8 in standalone mode: open, search for the
+// agent port, set it to 7002, save, and find it in the Cube defconfig,
+// which keeps every other line as it was.
+func TestTmuxStandaloneSetPort(t *testing.T) {
+	bin := cubeHal(t)
+	dir := t.TempDir()
+	ext := filepath.Join(dir, "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	defconfig := filepath.Join(ext, "configs", "cube_defconfig")
+	before, err := os.ReadFile(defconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
+		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
+	s := p.waitFor("Cube packages", "standalone", "Agent Port", "7001", "Loaded in")
+	capture(t, "cube-view", s)
+
+	p.key("/")
+	p.typeText("agent port")
+	s = p.waitFor("Search: agent port", "Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT", "> Cube packages > cube-agent")
+	capture(t, "search", s)
+	p.key("Enter")
+	p.waitFor("Jumped to Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT)")
+	p.key("Enter", "C-u")
+	p.typeText("70000")
+	s = p.waitFor("! 70000 is not in 1-65535")
+	capture(t, "edit-invalid", s)
+	p.key("BSpace", "BSpace", "BSpace")
+	p.typeText("02")
+	p.waitFor("ok (1-65535)")
+	p.key("Enter")
+	p.waitFor("Agent Port = 7002")
+	p.key("s")
+	s = p.waitFor("Save the configuration", "Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT): 7001 -> 7002", "[x] defconfig", "edited in place")
+	capture(t, "save", s)
+	p.key("Enter")
+	p.waitFor("Saved defconfig (~/external/configs/cube_defconfig)")
+
+	after, err := os.ReadFile(defconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(append([]byte{}, before...), "BR2_PACKAGE_CUBE_AGENT_PORT=7002\n"...); !bytes.Equal(after, want) {
+		t.Fatalf("defconfig after the save:\n%s\nwant the original plus the port line", after)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "output", ".config")); !os.IsNotExist(err) {
+		t.Fatalf("standalone mode wrote a .config: %v", err)
+	}
+
+	// Resize: the frame follows, down to the smallest supported size.
+	p.run("resize-window", "-t", "t", "-x", "60", "-y", "20")
+	s = p.waitFor("cube-hal", "Cube packages")
+	for i, l := range strings.Split(s, "\n") {
+		if len([]rune(l)) > 60 {
+			t.Fatalf("line %d wider than 60 after a resize: %q", i, l)
+		}
+	}
+
+	p.key("q")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+}
