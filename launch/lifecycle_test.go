@@ -124,6 +124,14 @@ func TestStartStatusStop(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(vm.Record.PID) {
 		t.Errorf("pidfile %q (%v), record pid %d", b, err, vm.Record.PID)
 	}
+	// QEMU holds no pipe: not the keeper's to the launcher, nor anything
+	// inherited (a held pipe keeps readers such as $(...) waiting).
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", vm.Record.PID))
+	for _, fd := range fds {
+		if target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", vm.Record.PID, fd.Name())); strings.HasPrefix(target, "pipe:") {
+			t.Errorf("QEMU holds fd %s -> %s", fd.Name(), target)
+		}
+	}
 	list, err := List(context.Background(), o.RunDir)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("List = %+v, %v", list, err)
