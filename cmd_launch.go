@@ -138,12 +138,13 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		return nil
 	}
 	opts := launch.Options{
-		Config:      cfg,
-		RunDir:      w.RunDir(),
-		AutoPorts:   f.ports == "auto",
-		Wait:        f.wait,
-		WaitTimeout: f.timeout,
-		Progress:    func(s string) { fmt.Fprintf(errOut, "cube-hal: %s\n", s) },
+		Config:         cfg,
+		RunDir:         w.RunDir(),
+		KnownHostsFile: w.KnownHostsFile(),
+		AutoPorts:      f.ports == "auto",
+		Wait:           f.wait,
+		WaitTimeout:    f.timeout,
+		Progress:       func(s string) { fmt.Fprintf(errOut, "cube-hal: %s\n", s) },
 	}
 	vm, err := launch.Start(ctx, opts)
 	if err != nil {

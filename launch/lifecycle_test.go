@@ -115,7 +115,13 @@ func startVM(t *testing.T, o Options) *VM {
 
 func TestStartStatusStop(t *testing.T) {
 	o := testOptions(t, "life")
+	// The previous run's pin is forgotten (new host keys every boot).
+	o.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(o.KnownHostsFile, []byte("cube-hal-life ssh-ed25519 AAAAold\ncube-hal-other ssh-ed25519 AAAAkeep\n"), 0o600)
 	vm := startVM(t, o)
+	if kh, _ := os.ReadFile(o.KnownHostsFile); string(kh) != "cube-hal-other ssh-ed25519 AAAAkeep\n" {
+		t.Errorf("known_hosts after Start:\n%s", kh)
+	}
 	if !vm.Running() || vm.Record.PID == 0 || vm.Record.KeeperPID == 0 {
 		t.Fatalf("after Start: running=%v record=%+v", vm.Running(), vm.Record)
 	}

@@ -40,6 +40,10 @@ type Options struct {
 	// Attached keeps the VM tied to the caller: if the calling process dies
 	// the VM is killed, until VM.Detach. Tests use it; the CLI does not.
 	Attached bool
+	// KnownHostsFile is cube-hal's known_hosts (workspace.KnownHostsFile()):
+	// the previous run's host key of this VM is forgotten there, because the
+	// image makes new host keys at every boot (see HostKeyAlias).
+	KnownHostsFile string
 	// Prober gathers host facts (default HostProbe{}); tests inject fakes.
 	Prober Prober
 	// Progress, when set, receives one-line progress messages.
@@ -169,6 +173,11 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	}
 	if err := writeRecord(dir, rec); err != nil {
 		return nil, err
+	}
+	if o.KnownHostsFile != "" {
+		if err := ForgetHostKey(o.KnownHostsFile, cfg.Name); err != nil {
+			return nil, fmt.Errorf("forgetting the previous run's SSH host key in %s: %w", o.KnownHostsFile, err)
+		}
 	}
 	cmdline := CommandLine(append([]string{cfg.QEMU}, args...))
 
