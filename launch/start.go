@@ -99,6 +99,12 @@ func Prepare(ctx context.Context, cfg Config, prober Prober) (Config, Verdict, e
 	}
 	facts := prober.Facts(ctx, cfg.QEMU, cfg.Mode != ModePlain)
 	v := Assess(facts, cfg.Mode, cfg.Firmware, cfg.Accel)
+	if cfg.Mode == ModeSNP && cfg.SNP.KernelHashes && cfg.Firmware != "" {
+		if err := CheckKernelHashes(cfg.Firmware); err != nil {
+			v.Reasons = append(v.Reasons, err.Error())
+			v.OK = false
+		}
+	}
 	if !v.OK {
 		return cfg, v, &RefusedError{Verdict: v}
 	}
