@@ -92,7 +92,7 @@ type Kconfig struct {
 	defconfigL *Symbol
 	envSyms    []*Symbol // in definition order
 
-	root  Menu
+	root       Menu
 	files      []*File // in the order read (conf lists them newest first)
 	fileByName map[string]*File
 
