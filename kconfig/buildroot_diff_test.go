@@ -62,7 +62,7 @@ func setupBuildroot(t *testing.T, externals []string, skipLegacy bool) *brTree {
 		"srctree": br, "CONFIG_": "", "LC_ALL": "C", "TZ": "UTC",
 		"BR2_VERSION": string(m[1]), "BR2_VERSION_FULL": string(m[1]), "HOSTARCH": "x86_64", "HOST_GCC_VERSION": "12",
 		"BR2_HIDE_SECONDARY_TARGET_OPTIONS": "n", "BASE_DIR": out, "SKIP_LEGACY": "",
-		"BR2_DEFCONFIG": filepath.Join(br, "configs", "qemu_x86_64_defconfig"),
+		"BR2_DEFCONFIG":      filepath.Join(br, "configs", "qemu_x86_64_defconfig"),
 		"BR2_EXTERNAL_NAMES": "",
 	}
 	if skipLegacy {
