@@ -143,7 +143,11 @@ func (r *confRun) parseArgs(args []string) bool {
 				first := longOpts[match[0]]
 				for _, j := range match[1:] {
 					if longOpts[j].mode != first.mode || longOpts[j].arg != first.arg {
-						return bad("option '%s' is ambiguous", a)
+						var poss strings.Builder
+						for _, m := range match {
+							fmt.Fprintf(&poss, " '--%s'", longOpts[m].name)
+						}
+						return bad("option '--%s' is ambiguous; possibilities:%s", name, poss.String())
 					}
 				}
 			}
