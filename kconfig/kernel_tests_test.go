@@ -15,7 +15,7 @@ import (
 )
 
 // newlines answers every question with Enter after the given keys, like
-// the kernel test suite's `printf keys; yes ''`.
+// the kernel test suite's `printf keys; yes ”`.
 type newlines struct{ keys *strings.Reader }
 
 func (n newlines) Read(p []byte) (int, error) {
