@@ -348,7 +348,8 @@ func (b *Build) run() {
 
 	// The pty is drained by its own goroutine, always: the log and the
 	// model are updated as fast as make writes, whoever watches.
-	pipe := &pipeline{log: lw, m: m}
+	sink := newLogSink(lw)
+	pipe := &pipeline{log: sink, m: m}
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -363,8 +364,9 @@ func (b *Build) run() {
 			}
 		}
 	}()
-	stopPoll := make(chan struct{})
+	stopPoll, pollDone := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(pollDone)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -403,6 +405,7 @@ func (b *Build) run() {
 		<-readerDone
 	}
 	close(stopPoll)
+	<-pollDone // nothing may notify once finish closes Updates
 	ptmx.Close()
 	b.ptyMu.Lock()
 	b.ptmx = nil
@@ -410,8 +413,8 @@ func (b *Build) run() {
 	if events != nil {
 		events.finish()
 	}
-	if pipe.logErr != nil {
-		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", pipe.logErr))
+	if err := sink.Close(); err != nil {
+		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", err))
 	}
 	lw.last = pipe.last
 	b.finish(lw, code, nil, cancelNote)
@@ -709,8 +712,8 @@ func (m *model) buildFailure(dlDir string) *Failure {
 	return f
 }
 
-// pipeline is the output path: pty bytes → log file → line parser → model.
-// Its Write never fails and never waits for a consumer of the model.
+// pipeline is the output path: pty bytes → log (a logSink) → line parser →
+// model. Its Write never fails and never waits for a consumer of the model.
 type pipeline struct {
 	log    io.Writer
 	m      *model
