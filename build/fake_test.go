@@ -477,3 +477,21 @@ func TestFakeBuildTopLevelParallel(t *testing.T) {
 		}
 	}
 }
+
+// Nothing in a build may wait for a person: a step that reads stdin (as
+// Kconfig's syncconfig does about NEW symbols) gets end of file and goes
+// on with the default, instead of hanging on the pty.
+func TestFakeBuildNeverWaitsForInput(t *testing.T) {
+	ws := fakeWorkspace(t)
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv("FAKE_ASK=zlib")})
+	select {
+	case <-b.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the build hangs on a question")
+	}
+	s := b.Snapshot()
+	log, _ := os.ReadFile(s.LogPath)
+	if s.Phase != Succeeded || !strings.Contains(string(log), "[N/y/?] (NEW) \nanswer: ''") {
+		t.Errorf("phase %s; log:\n%s", s.Phase, log)
+	}
+}

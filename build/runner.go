@@ -325,8 +325,13 @@ func (b *Build) run() {
 	cmd := exec.Command(b.opts.Make, args...)
 	cmd.Dir = w.BuildrootDir
 	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	// Output goes to the pty; input comes from /dev/null. Nobody types into
+	// a build, and a tty on stdin makes Kconfig's syncconfig stop and ask
+	// about every NEW symbol (a .config from before an external tree was
+	// added, or from another Buildroot version): with no terminal there it
+	// takes the defaults, as in any unattended build.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 1}
 	err = cmd.Start()
 	tty.Close()
 	if err != nil {
