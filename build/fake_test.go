@@ -3,6 +3,7 @@ package build
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -493,5 +494,13 @@ func TestFakeBuildNeverWaitsForInput(t *testing.T) {
 	log, _ := os.ReadFile(s.LogPath)
 	if s.Phase != Succeeded || !strings.Contains(string(log), "[N/y/?] (NEW) \nanswer: ''") {
 		t.Errorf("phase %s; log:\n%s", s.Phase, log)
+	}
+}
+
+func TestFakeBuildrootScriptPassesShellcheck(t *testing.T) {
+	bin := testenv.Tool(t, "shellcheck")[0]
+	out, err := exec.Command(bin, filepath.Join("testdata", "fakebr", "fake-step.sh")).CombinedOutput()
+	if err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
 	}
 }
