@@ -325,8 +325,13 @@ func (b *Build) run() {
 	cmd := exec.Command(b.opts.Make, args...)
 	cmd.Dir = w.BuildrootDir
 	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	// Output goes to the pty; input comes from /dev/null. Nobody types into
+	// a build, and a tty on stdin makes Kconfig's syncconfig stop and ask
+	// about every NEW symbol (a .config from before an external tree was
+	// added, or from another Buildroot version): with no terminal there it
+	// takes the defaults, as in any unattended build.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 1}
 	err = cmd.Start()
 	tty.Close()
 	if err != nil {
@@ -348,7 +353,8 @@ func (b *Build) run() {
 
 	// The pty is drained by its own goroutine, always: the log and the
 	// model are updated as fast as make writes, whoever watches.
-	pipe := &pipeline{log: lw, m: m}
+	sink := newLogSink(lw)
+	pipe := &pipeline{log: sink, m: m}
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -363,8 +369,9 @@ func (b *Build) run() {
 			}
 		}
 	}()
-	stopPoll := make(chan struct{})
+	stopPoll, pollDone := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(pollDone)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -403,6 +410,7 @@ func (b *Build) run() {
 		<-readerDone
 	}
 	close(stopPoll)
+	<-pollDone // nothing may notify once finish closes Updates
 	ptmx.Close()
 	b.ptyMu.Lock()
 	b.ptmx = nil
@@ -410,8 +418,8 @@ func (b *Build) run() {
 	if events != nil {
 		events.finish()
 	}
-	if pipe.logErr != nil {
-		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", pipe.logErr))
+	if err := sink.Close(); err != nil {
+		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", err))
 	}
 	lw.last = pipe.last
 	b.finish(lw, code, nil, cancelNote)
@@ -709,8 +717,8 @@ func (m *model) buildFailure(dlDir string) *Failure {
 	return f
 }
 
-// pipeline is the output path: pty bytes → log file → line parser → model.
-// Its Write never fails and never waits for a consumer of the model.
+// pipeline is the output path: pty bytes → log (a logSink) → line parser →
+// model. Its Write never fails and never waits for a consumer of the model.
 type pipeline struct {
 	log    io.Writer
 	m      *model
