@@ -263,3 +263,96 @@ func TestTmuxStandaloneSetPort(t *testing.T) {
 		t.Fatalf("cube-hal exited with %d", code)
 	}
 }
+
+// A tour of the screens under tmux, each checked (and saved for the
+// README with CUBE_HAL_CAPTURE_DIR): the why pane on a forced package,
+// the diff, the full tree with show-all, the certs token masked on every
+// screen it reaches.
+func TestTmuxTour(t *testing.T) {
+	bin := cubeHal(t)
+	dir := t.TempDir()
+	ext := filepath.Join(dir, "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
+		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
+	p.waitFor("Cube packages", "Loaded in")
+
+	// The why pane: ollama is forced on by the backend choice.
+	p.key("/")
+	p.typeText("ollama")
+	p.waitFor("ollama  BR2_PACKAGE_OLLAMA")
+	p.key("Enter")
+	p.waitFor("Jumped to ollama (BR2_PACKAGE_OLLAMA)")
+	p.key("i")
+	s := p.waitFor("Why: ollama (BR2_PACKAGE_OLLAMA)", "forced on by select", "BR2_PACKAGE_CUBE_AGENT_BACKEND_OLLAMA")
+	capture(t, "why", s)
+	p.key("Escape")
+
+	// A secret: typed masked, never shown afterwards unless revealed.
+	const token = "tour-secret-token-5150"
+	p.key("/")
+	p.typeText("ca url")
+	p.waitFor("Agent CA URL  BR2_PACKAGE_CUBE_AGENT_CA_URL")
+	p.key("Enter", "Enter")
+	p.typeText("https://ca.example.com")
+	p.waitFor("ok · enter sets")
+	p.key("Enter")
+	p.waitFor("Agent CA URL = https://ca.example.com")
+	p.key("j")
+	s = p.waitFor("Certs Token", "1 problem (!)")
+	capture(t, "cube-view-problem", s)
+	p.key("/")
+	p.typeText("certs token")
+	p.waitFor("Certs Token  BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN")
+	p.key("Enter", "Enter")
+	p.typeText(token)
+	s = p.waitFor("ok · enter sets", "ctrl+r reveal")
+	if strings.Contains(s, token) {
+		t.Fatalf("token shown while typed:\n%s", s)
+	}
+	p.key("Enter")
+	s = p.waitFor("Certs Token = (set, hidden)", "********")
+	noSecret(t, s, token)
+	p.key("d")
+	s = p.waitFor("Unsaved changes", `Agent CA URL (BR2_PACKAGE_CUBE_AGENT_CA_URL): "" ->`, "https://ca.example.com",
+		`Certs Token (BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN): "" -> ********`)
+	noSecret(t, s, token)
+	capture(t, "diff", s)
+	p.key("Escape", "i")
+	s = p.waitFor("Why: Certs Token")
+	noSecret(t, s, token)
+	p.key("Escape")
+
+	// The full tree, with show-all: hidden entries greyed and marked ~.
+	p.key("Tab", "A")
+	s = p.waitFor("show-all", "Buildroot options (stand-ins: no Buildroot tree) --->", "External options --->")
+	p.key("Down", "Enter")
+	s = p.waitFor("> External options")
+	p.key("Down", "Down", "Enter")
+	s = p.waitFor("> Cube packages", "~")
+	capture(t, "tree-show-all", s)
+	noSecret(t, s, token)
+
+	p.key("s")
+	s = p.waitFor("Save the configuration")
+	noSecret(t, s, token)
+	p.key("Escape", "q")
+	p.waitFor("Quit cube-hal?", "Configure: 2 unsaved changes")
+	capture(t, "quit", p.screen())
+	p.key("y")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+	data, _ := os.ReadFile(filepath.Join(ext, "configs", "cube_defconfig"))
+	if strings.Contains(string(data), token) {
+		t.Fatal("quitting without saving wrote the defconfig")
+	}
+}
+
+func noSecret(t *testing.T, screen, secret string) {
+	t.Helper()
+	if strings.Contains(screen, secret) {
+		t.Fatalf("secret on screen:\n%s", screen)
+	}
+}
