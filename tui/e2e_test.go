@@ -51,27 +51,27 @@ func cubeHal(t *testing.T) string {
 // tmuxPane is a tmux server of its own (-L, no user config) with one pane
 // running a command.
 type tmuxPane struct {
-	t    *testing.T
-	tmux string
-	sock string
+	t      *testing.T
+	tmux   string
+	sock   string
+	status string // the file the command's exit status is written to
 }
 
 // startPane runs argv in a fresh w x h pane with env added to a clean
-// terminal environment (TERM, LANG and NO_COLOR pinned).
+// terminal environment (TERM, LANG and NO_COLOR pinned). A shell around
+// the command writes its exit status to a file: tmux's own pane status
+// was seen missing when the server did not reap the process in time.
 func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
-	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
+		status: filepath.Join(t.TempDir(), "status")}
 	t.Cleanup(func() { exec.Command(p.tmux, "-L", p.sock, "kill-server").Run() })
 	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
 		"-e", "TERM=xterm-256color", "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1"}
 	for _, e := range env {
 		args = append(args, "-e", e)
 	}
-	// Start a placeholder, keep the pane after the command exits (to read
-	// its status), then put the command in: set before it can exit.
-	p.run(append(args, "cat")...)
-	p.run("set-option", "-g", "remain-on-exit", "on")
-	p.run("respawn-pane", "-k", "-t", "t", shellJoin(argv))
+	p.run(append(args, shellJoin(argv)+"; echo $? >"+shellQuote(p.status)+"; sleep 3600")...)
 	return p
 }
 
@@ -142,10 +142,11 @@ func (p *tmuxPane) waitExit() int {
 	p.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out := strings.Fields(p.run("list-panes", "-t", "t", "-F", "#{pane_dead} #{pane_dead_status}"))
-		if len(out) == 2 && out[0] == "1" {
+		if b, err := os.ReadFile(p.status); err == nil && strings.HasSuffix(string(b), "\n") {
 			var code int
-			fmt.Sscan(out[1], &code)
+			if _, err := fmt.Sscan(string(b), &code); err != nil {
+				p.t.Fatalf("exit status %q: %v", b, err)
+			}
 			return code
 		}
 		if time.Now().After(deadline) {
@@ -155,12 +156,14 @@ func (p *tmuxPane) waitExit() int {
 	}
 }
 
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
 func shellJoin(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		q[i] = shellQuote(a)
 	}
-	return "exec " + strings.Join(q, " ")
+	return strings.Join(q, " ")
 }
 
 // copyTree copies a directory (the external tree, so the test can edit its
