@@ -150,6 +150,17 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	key, _ := os.ReadFile(im.ClientKey)
 	os.WriteFile(filepath.Join(state, "ssh", "id_ed25519"), key, 0o600)
 	knownHosts := filepath.Join(state, "ssh", "known_hosts")
+	// A pin left from an earlier run of this VM: the image made other host
+	// keys then (every boot makes new ones), so launch must forget it.
+	// Another VM's pin stays.
+	stale := filepath.Join(t.TempDir(), "stale")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stale).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	stalePub, _ := os.ReadFile(stale + ".pub")
+	sf := strings.Fields(string(stalePub))
+	otherVM := launch.HostKeyAlias("other-vm") + " " + sf[0] + " " + sf[1] + "\n"
+	os.WriteFile(knownHosts, []byte(launch.HostKeyAlias("e2e")+" "+sf[0]+" "+sf[1]+"\n"+otherVM), 0o600)
 	c := cli{t: t, bin: bin, state: state}
 	sshPort, agentPort := freeTCPPort(t), freeTCPPort(t)
 	t.Cleanup(func() {
@@ -177,7 +188,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 		t.Fatalf("List = %+v, %v", vms, err)
 	}
 
-	// First contact pins the host key (known_hosts starts empty).
+	// First contact of this run pins the host key.
 	code, out, errOut = c.run("ssh", "--name", "e2e", "--", "uname", "-a")
 	if code != 0 {
 		t.Fatalf("ssh -- uname -a: exit %d\n%s\n%s", code, out, errOut)
@@ -186,8 +197,11 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 		t.Errorf("uname -a in the guest = %q, want the guest kernel %s", out, im.KernelVer)
 	}
 	pinned, _ := os.ReadFile(knownHosts)
-	if !strings.Contains(string(pinned), launch.HostKeyAlias("e2e")+" "+im.HostPubKey) {
-		t.Errorf("known_hosts after first contact:\n%s\nwant the guest key %s pinned", pinned, im.HostPubKey)
+	if !strings.Contains(string(pinned), launch.HostKeyAlias("e2e")+" "+im.HostPubKey) || strings.Count(string(pinned), launch.HostKeyAlias("e2e")) != 1 {
+		t.Errorf("known_hosts after first contact:\n%s\nwant only the guest key %s pinned for e2e", pinned, im.HostPubKey)
+	}
+	if !strings.Contains(string(pinned), otherVM) {
+		t.Errorf("another VM's pin was lost:\n%s", pinned)
 	}
 	// The remote exit status comes back as ours.
 	if code, _, _ := c.run("ssh", "--name", "e2e", "--", "exit 7"); code != 7 {
@@ -220,7 +234,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 
 	checkAgent(t, agentPort, vm)
 
-	// A changed host key is refused loudly.
+	// A host key that changes within the run is refused loudly.
 	other := filepath.Join(t.TempDir(), "other")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v %s", err, out)
@@ -229,7 +243,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	f := strings.Fields(string(otherPub))
 	os.WriteFile(knownHosts, []byte(launch.HostKeyAlias("e2e")+" "+f[0]+" "+f[1]+"\n"), 0o600)
 	code, _, errOut = c.run("ssh", "--name", "e2e", "--", "true")
-	if code != 1 || !strings.Contains(errOut, "host key of VM \"e2e\" CHANGED") || !strings.Contains(errOut, "ssh-keygen -R "+launch.HostKeyAlias("e2e")) {
+	if code != 1 || !strings.Contains(errOut, "host key of VM \"e2e\" CHANGED during this run") || !strings.Contains(errOut, "ssh-keygen -R "+launch.HostKeyAlias("e2e")) {
 		t.Errorf("changed host key: exit %d, stderr:\n%s", code, errOut)
 	}
 	os.WriteFile(knownHosts, pinned, 0o600)

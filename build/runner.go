@@ -17,6 +17,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
@@ -249,10 +250,10 @@ func (b *Build) run() {
 	m.mu.Unlock()
 	m.notify()
 
-	var cfg Config
+	var cfg cubecfg.Values
 	if fileExists(w.ConfigFile()) {
 		var err error
-		if cfg, err = ReadConfig(w.ConfigFile()); err != nil {
+		if cfg, err = cubecfg.ReadConfig(w.ConfigFile()); err != nil {
 			b.noteNow(fmt.Sprintf("could not read the configuration: %v", err))
 		}
 	}
@@ -473,16 +474,12 @@ func exitStatus(ps *os.ProcessState) int {
 	return ps.ExitCode()
 }
 
-func (b *Build) makeArgs(cfg Config, script string) []string {
-	w := b.opts.Workspace
+func (b *Build) makeArgs(cfg cubecfg.Values, script string) []string {
 	var args []string
 	if b.jobs > 0 {
 		args = append(args, fmt.Sprintf("-j%d", b.jobs), fmt.Sprintf("BR2_JLEVEL=%d", b.jobs))
 	}
-	args = append(args, "O="+w.OutputDir)
-	if w.ExternalDir != "" {
-		args = append(args, "BR2_EXTERNAL="+w.ExternalDir)
-	}
+	args = append(args, b.workspaceVars()...)
 	if script != "" {
 		// A command-line value replaces the .config's: keep the user's hooks.
 		scripts := strings.TrimSpace(cfg["BR2_INSTRUMENTATION_SCRIPTS"] + " " + script)
@@ -491,14 +488,30 @@ func (b *Build) makeArgs(cfg Config, script string) []string {
 	return append(args, b.opts.Targets...)
 }
 
+// workspaceVars are the make variables that point Buildroot at the
+// workspace: the output directory, the external tree and, for the Cube
+// tree's cube-agent.mk and external.mk, cube-hal's source (the agent is
+// built from it) and the rootfs overlay (certificates and SSH key).
+func (b *Build) workspaceVars() []string {
+	w := b.opts.Workspace
+	vars := []string{"O=" + w.OutputDir}
+	if w.ExternalDir != "" {
+		vars = append(vars, "BR2_EXTERNAL="+w.ExternalDir)
+	}
+	if w.SourceDir != "" {
+		vars = append(vars, "CUBE_HAL_DIR="+w.SourceDir)
+	}
+	if w.OverlayDir != "" {
+		vars = append(vars, "CUBE_HAL_OVERLAY="+w.OverlayDir)
+	}
+	return vars
+}
+
 // showInfo runs `make -s show-info` for the package list. It runs in its own
 // process group so Cancel can stop it.
 func (b *Build) showInfo(env []string) (map[string]*PackageInfo, error) {
 	w := b.opts.Workspace
-	args := []string{"-s", "--no-print-directory", "O=" + w.OutputDir}
-	if w.ExternalDir != "" {
-		args = append(args, "BR2_EXTERNAL="+w.ExternalDir)
-	}
+	args := append([]string{"-s", "--no-print-directory"}, b.workspaceVars()...)
 	args = append(args, "show-info")
 	var out, errb bytes.Buffer
 	cmd := exec.Command(b.opts.Make, args...)
@@ -629,7 +642,7 @@ func (b *Build) dlDir() string {
 		}
 	}
 	w := b.opts.Workspace
-	cfg, err := ReadConfig(w.ConfigFile())
+	cfg, err := cubecfg.ReadConfig(w.ConfigFile())
 	if err != nil || cfg["BR2_DL_DIR"] == "" {
 		return ""
 	}

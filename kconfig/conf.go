@@ -77,6 +77,17 @@ type confRun struct {
 	indent  int
 	cnt     int
 	rootEnt *Menu
+	eof     bool // standard input is exhausted
+}
+
+// errEndOfInput stops a question conf would repeat forever: once standard
+// input is exhausted, conf re-asks a rejected string or choice answer in an
+// endless loop; cube-hal stops instead.
+type errEndOfInput struct{ what string }
+
+func (r *confRun) giveUp(what string) {
+	r.err("\n*** End of input while asking for %s again; stopping.\n\n", what)
+	panic(errEndOfInput{what})
 }
 
 func (r *confRun) out(format string, args ...any) { fmt.Fprintf(r.io.Stdout, format, args...) }
@@ -226,7 +237,15 @@ func RunConf(prog string, args []string, cio ConfIO) int {
 	return r.run()
 }
 
-func (r *confRun) run() int {
+func (r *confRun) run() (code int) {
+	defer func() {
+		if x := recover(); x != nil {
+			if _, ok := x.(errEndOfInput); !ok {
+				panic(x)
+			}
+			code = 1
+		}
+	}()
 	k, err := Load(r.kconfig, Options{
 		Dir: r.io.Dir, LookupEnv: r.io.LookupEnv, Stdout: r.io.Stdout, Stderr: r.io.Stderr, Quiet: r.quiet,
 	})
@@ -391,6 +410,7 @@ func (r *confRun) readLine() {
 	}
 	if !ok {
 		r.err("\nError in reading or end of file.\n")
+		r.eof = true
 	} else {
 		r.line = string(b)
 	}
@@ -439,7 +459,10 @@ func (r *confRun) askValue(s *Symbol, def string) bool {
 func (r *confRun) confString(m *Menu) {
 	k := r.k
 	s := m.sym
-	for {
+	for asked := false; ; asked = true {
+		if asked && r.eof {
+			r.giveUp(s.name)
+		}
 		r.out("%*s%s ", r.indent-1, "", m.prompt.text)
 		r.out("(%s) ", s.name)
 		def := k.stringValue(s)
@@ -550,7 +573,11 @@ func (r *confRun) confChoice(m *Menu) bool {
 			return false
 		}
 	}
-	for {
+	for asked := false; ; asked = true {
+		if asked && r.eof {
+			t, _ := m.promptText()
+			r.giveUp(fmt.Sprintf("the choice %q", t))
+		}
 		t, _ := m.promptText()
 		r.out("%*s%s\n", r.indent-1, "", t)
 		defSym := s.curr.choice

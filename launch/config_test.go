@@ -228,3 +228,28 @@ func FuzzParseMemory(f *testing.F) {
 		}
 	})
 }
+
+func TestForgetHostKey(t *testing.T) {
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := ForgetHostKey(kh, "vm"); err != nil {
+		t.Fatalf("missing file: %v", err)
+	}
+	in := "# comment cube-hal-vm\n" +
+		"cube-hal-vm ssh-ed25519 AAAAold\n" +
+		"cube-hal-vm2 ssh-ed25519 AAAAother\n" +
+		"[127.0.0.1]:6190,cube-hal-vm ecdsa-sha2-nistp256 AAAAold2\n" +
+		"cube-hal-vm.example ssh-ed25519 AAAAkeep\n"
+	os.WriteFile(kh, []byte(in), 0o600)
+	if err := ForgetHostKey(kh, "vm"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(kh)
+	want := "# comment cube-hal-vm\ncube-hal-vm2 ssh-ed25519 AAAAother\ncube-hal-vm.example ssh-ed25519 AAAAkeep\n"
+	if string(got) != want {
+		t.Errorf("after ForgetHostKey:\n%s\nwant\n%s", got, want)
+	}
+	st, _ := os.Stat(kh)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", st.Mode().Perm())
+	}
+}

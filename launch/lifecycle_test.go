@@ -115,7 +115,13 @@ func startVM(t *testing.T, o Options) *VM {
 
 func TestStartStatusStop(t *testing.T) {
 	o := testOptions(t, "life")
+	// The previous run's pin is forgotten (new host keys every boot).
+	o.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(o.KnownHostsFile, []byte("cube-hal-life ssh-ed25519 AAAAold\ncube-hal-other ssh-ed25519 AAAAkeep\n"), 0o600)
 	vm := startVM(t, o)
+	if kh, _ := os.ReadFile(o.KnownHostsFile); string(kh) != "cube-hal-other ssh-ed25519 AAAAkeep\n" {
+		t.Errorf("known_hosts after Start:\n%s", kh)
+	}
 	if !vm.Running() || vm.Record.PID == 0 || vm.Record.KeeperPID == 0 {
 		t.Fatalf("after Start: running=%v record=%+v", vm.Running(), vm.Record)
 	}
@@ -123,6 +129,14 @@ func TestStartStatusStop(t *testing.T) {
 	b, err := os.ReadFile(vm.Paths().PIDFile)
 	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(vm.Record.PID) {
 		t.Errorf("pidfile %q (%v), record pid %d", b, err, vm.Record.PID)
+	}
+	// QEMU holds no pipe: not the keeper's to the launcher, nor anything
+	// inherited (a held pipe keeps readers such as $(...) waiting).
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", vm.Record.PID))
+	for _, fd := range fds {
+		if target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", vm.Record.PID, fd.Name())); strings.HasPrefix(target, "pipe:") {
+			t.Errorf("QEMU holds fd %s -> %s", fd.Name(), target)
+		}
 	}
 	list, err := List(context.Background(), o.RunDir)
 	if err != nil || len(list) != 1 {
