@@ -1,5 +1,3 @@
-//go:build kconfigapi
-
 package tui
 
 import (
@@ -36,7 +34,7 @@ func cubeHal(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "cube-hal")
-		cmd := exec.Command("go", "build", "-tags", "kconfigapi", "-o", binPath, ".")
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
