@@ -32,6 +32,16 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary cubeHalBinary built, so test runs leave
+// nothing behind in the temporary directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // cubeHalBinary builds this checkout's cube-hal once per test process: the
 // end-to-end tests run the real binary, as a user would, so that killing
 // it mid-start is a real process dying.
@@ -371,7 +381,18 @@ func TestE2EDeploy(t *testing.T) {
 		}
 		locked := filepath.Join(dir, "locked")
 		os.MkdirAll(locked, 0o755)
+		// nobody gets a home of its own and runs outside the checkout
+		// (which may sit in a directory only root can read, as in CI's
+		// fresh clone), so the only thing it cannot write is the
+		// destination.
+		home := filepath.Join(dir, "nobody-home")
+		os.MkdirAll(home, 0o755)
+		if err := os.Chown(home, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
 		cmd := exec.Command(bin, "--state-dir", filepath.Join(dir, "state"), "deploy", "--images", images, "--dest", filepath.Join(locked, "cube"))
+		cmd.Dir = home
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME=", "XDG_STATE_HOME=")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		var e bytes.Buffer
 		cmd.Stderr = &e
