@@ -125,7 +125,7 @@ func liveProcsUsing(dir string) []string {
 
 func requireNothingLeft(t *testing.T, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a wait for the outcome, generous for a loaded machine
 	for {
 		left := liveProcsUsing(dir)
 		if len(left) == 0 {
@@ -223,7 +223,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	rc, err := vm.FollowSerial(ctx, true)
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +275,7 @@ func checkAgent(t *testing.T, port int, vm *launch.VM) {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/health", port)
 	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // the agent starts after sshd; TCG on a busy machine is slow
 	var last string
 	for time.Now().Before(deadline) {
 		resp, err := client.Get(url)
@@ -317,11 +317,12 @@ func TestE2EKilledWhileStarting(t *testing.T) {
 			}
 			defer cmd.Process.Kill()
 			rec := filepath.Join(state, "runs", launch.DefaultName, "vm.json")
-			for i := 0; ; i++ {
+			deadline := time.Now().Add(60 * time.Second)
+			for {
 				if b, err := os.ReadFile(rec); err == nil && bytes.Contains(b, []byte(`"pid": `)) {
 					break
 				}
-				if i > 800 {
+				if time.Now().After(deadline) {
 					t.Fatalf("QEMU never started; stderr:\n%s", errOut.String())
 				}
 				time.Sleep(25 * time.Millisecond)
