@@ -113,7 +113,7 @@ func TestFollowSerialStreamsGrowingLog(t *testing.T) {
 	vm := &VM{Dir: dir, Record: Record{PID: os.Getpid()}} // "running" while this test runs
 	log := vm.Paths().SerialLog
 	os.WriteFile(log, []byte("boot line 1\n"), 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a hang guard, not a speed goal
 	defer cancel()
 	rc, err := vm.FollowSerial(ctx, true)
 	if err != nil {
