@@ -14,16 +14,34 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ultravioletrs/cube-hal/build"
+	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // configValidator checks the workspace's configuration before a build and
 // returns why the build would fail (a certificate the image needs is
 // missing, an agent setting is invalid), so that cube-hal refuses to start
-// a long build that is bound to fail. The Cube external tree's validation
-// (issue 4) plugs in here; nil means nothing to check beyond the .config
-// being present.
-var configValidator func(w *workspace.Workspace) error
+// a long build that is bound to fail. Tests replace it.
+var configValidator = validateCubeConfig
+
+// validateCubeConfig is the Cube external tree's validation
+// (cubecfg.Validate) of the .config against the workspace's overlay. Only
+// the Cube options are checked, and only when their packages are enabled.
+func validateCubeConfig(w *workspace.Workspace) error {
+	vals, err := cubecfg.ReadConfig(w.ConfigFile())
+	if err != nil {
+		return err
+	}
+	ps := cubecfg.Validate(vals.Get, w.OverlayDir)
+	if len(ps) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Message
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
 
 // redrawEvery is how often the live progress line may be redrawn.
 const redrawEvery = 100 * time.Millisecond
@@ -68,8 +86,8 @@ func runBuild(cmd *cobra.Command, g *globalFlags, jobs int, targets []string) er
 		return err
 	}
 	w.Jobs = jobs
-	if w.Standalone() {
-		return failf("no Buildroot checkout to build with").withHint("set --buildroot DIR or BUILDROOT_DIR (get one with: %s)", workspace.CloneCommand())
+	if err := w.RequireBuildroot(); err != nil {
+		return err
 	}
 	if err := build.CheckTargets(targets); err != nil {
 		return usageErrorf("%s", err).withHint("run 'cube-hal build --help' for the goals it runs")

@@ -3,6 +3,7 @@ package build
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -475,5 +476,82 @@ func TestFakeBuildTopLevelParallel(t *testing.T) {
 		if p.Status != Built {
 			t.Errorf("%s: %s", p.Name, p.Status)
 		}
+	}
+}
+
+// Nothing in a build may wait for a person: a step that reads stdin (as
+// Kconfig's syncconfig does about NEW symbols) gets end of file and goes
+// on with the default, instead of hanging on the pty.
+func TestFakeBuildNeverWaitsForInput(t *testing.T) {
+	ws := fakeWorkspace(t)
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv("FAKE_ASK=zlib")})
+	select {
+	case <-b.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the build hangs on a question")
+	}
+	s := b.Snapshot()
+	log, _ := os.ReadFile(s.LogPath)
+	if s.Phase != Succeeded || !strings.Contains(string(log), "[N/y/?] (NEW) \nanswer: ''") {
+		t.Errorf("phase %s; log:\n%s", s.Phase, log)
+	}
+}
+
+func TestFakeBuildrootScriptPassesShellcheck(t *testing.T) {
+	bin := testenv.Tool(t, "shellcheck")[0]
+	out, err := exec.Command(bin, filepath.Join("testdata", "fakebr", "fake-step.sh")).CombinedOutput()
+	if err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// Instrumentation scripts the .config already names keep running next to
+// cube-hal's (a command-line BR2_INSTRUMENTATION_SCRIPTS replaces the
+// .config's value, so cube-hal passes both).
+func TestFakeBuildKeepsTheUsersInstrumentationScripts(t *testing.T) {
+	ws := fakeWorkspace(t)
+	dir := t.TempDir()
+	userLog := filepath.Join(dir, "user-events")
+	script := filepath.Join(dir, "user-hook.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1 $2 $3\" >>"+userLog+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "BR2_HAVE_DOT_CONFIG=y\nBR2_INSTRUMENTATION_SCRIPTS=\"" + script + "\"\n"
+	if err := os.WriteFile(ws.ConfigFile(), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := mustStart(t, Options{Workspace: ws, Env: fakeEnv()}).Wait()
+	if s.Phase != Succeeded || s.Done != 7 {
+		t.Fatalf("phase %s, %d/%d", s.Phase, s.Done, s.Total)
+	}
+	got, err := os.ReadFile(userLog)
+	if err != nil || !strings.Contains(string(got), "start download host-skeleton\n") || !strings.Contains(string(got), "end install-image linux\n") {
+		t.Errorf("the user's hook saw: %q (%v)", got, err)
+	}
+	if cmd := strings.Join(s.Command, " "); !strings.Contains(cmd, "BR2_INSTRUMENTATION_SCRIPTS="+script+" /") {
+		t.Errorf("command %q does not pass the user's script first", cmd)
+	}
+}
+
+// make source: a package is done once downloaded.
+func TestFakeBuildSource(t *testing.T) {
+	ws := fakeWorkspace(t)
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv(), Targets: []string{"source"}})
+	s := b.Wait()
+	if s.Phase != Succeeded || s.Total != 7 || s.Done != 7 || s.Percent != 100 {
+		t.Fatalf("phase %s, %d/%d, %.0f%%", s.Phase, s.Done, s.Total, s.Percent)
+	}
+	for _, e := range b.Events(0) {
+		if e.Kind == StepStarted && e.Step != "download" {
+			t.Errorf("source ran a %s step of %s", e.Step, e.Package)
+		}
+	}
+	for _, p := range s.Packages {
+		if p.Counted && (p.StepsTotal != 1 || p.Status != Built) {
+			t.Errorf("%s: %+v", p.Name, p)
+		}
+	}
+	if fileExists(filepath.Join(ws.OutputDir, "build", "zlib-1.3.1", ".stamp_extracted")) {
+		t.Error("source extracted a package")
 	}
 }

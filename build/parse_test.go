@@ -1,7 +1,6 @@
 package build
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -268,37 +267,6 @@ func TestCleanEnv(t *testing.T) {
 	}
 	if _, notes := CleanEnv([]string{"PATH=/usr/bin:/bin", "HOME=/root"}); len(notes) != 0 {
 		t.Errorf("a clean environment got notes: %v", notes)
-	}
-}
-
-func TestReadConfig(t *testing.T) {
-	p := filepath.Join(t.TempDir(), ".config")
-	os.WriteFile(p, []byte(`#
-# Buildroot 2026.08 Configuration
-#
-BR2_HAVE_DOT_CONFIG=y
-BR2_DL_DIR="$(TOPDIR)/dl"
-BR2_INSTRUMENTATION_SCRIPTS="/a/b.sh \"quoted\" back\\slash"
-# BR2_PER_PACKAGE_DIRECTORIES is not set
-BR2_JLEVEL=0
-`), 0o644)
-	c, err := ReadConfig(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Config{"BR2_HAVE_DOT_CONFIG": "y", "BR2_DL_DIR": "$(TOPDIR)/dl", "BR2_INSTRUMENTATION_SCRIPTS": `/a/b.sh "quoted" back\slash`,
-		"BR2_PER_PACKAGE_DIRECTORIES": "n", "BR2_JLEVEL": "0"}
-	if !reflect.DeepEqual(c, want) {
-		t.Errorf("ReadConfig = %q, want %q", c, want)
-	}
-	if !c.Enabled("BR2_HAVE_DOT_CONFIG") || c.Enabled("BR2_PER_PACKAGE_DIRECTORIES") {
-		t.Error("Enabled")
-	}
-	for i, bad := range []string{"BR2_X=y\nnot an assignment\n", "BR2_X=\"open\n"} {
-		os.WriteFile(p, []byte(bad), 0o644)
-		if _, err := ReadConfig(p); err == nil || !strings.Contains(err.Error(), p+":") {
-			t.Errorf("case %d: error %v, want one naming %s and the line", i, err, p)
-		}
 	}
 }
 

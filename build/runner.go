@@ -17,6 +17,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
@@ -249,10 +250,10 @@ func (b *Build) run() {
 	m.mu.Unlock()
 	m.notify()
 
-	var cfg Config
+	var cfg cubecfg.Values
 	if fileExists(w.ConfigFile()) {
 		var err error
-		if cfg, err = ReadConfig(w.ConfigFile()); err != nil {
+		if cfg, err = cubecfg.ReadConfig(w.ConfigFile()); err != nil {
 			b.noteNow(fmt.Sprintf("could not read the configuration: %v", err))
 		}
 	}
@@ -324,8 +325,13 @@ func (b *Build) run() {
 	cmd := exec.Command(b.opts.Make, args...)
 	cmd.Dir = w.BuildrootDir
 	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	// Output goes to the pty; input comes from /dev/null. Nobody types into
+	// a build, and a tty on stdin makes Kconfig's syncconfig stop and ask
+	// about every NEW symbol (a .config from before an external tree was
+	// added, or from another Buildroot version): with no terminal there it
+	// takes the defaults, as in any unattended build.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 1}
 	err = cmd.Start()
 	tty.Close()
 	if err != nil {
@@ -347,7 +353,8 @@ func (b *Build) run() {
 
 	// The pty is drained by its own goroutine, always: the log and the
 	// model are updated as fast as make writes, whoever watches.
-	pipe := &pipeline{log: lw, m: m}
+	sink := newLogSink(lw)
+	pipe := &pipeline{log: sink, m: m}
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -362,8 +369,9 @@ func (b *Build) run() {
 			}
 		}
 	}()
-	stopPoll := make(chan struct{})
+	stopPoll, pollDone := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(pollDone)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -402,6 +410,7 @@ func (b *Build) run() {
 		<-readerDone
 	}
 	close(stopPoll)
+	<-pollDone // nothing may notify once finish closes Updates
 	ptmx.Close()
 	b.ptyMu.Lock()
 	b.ptmx = nil
@@ -409,8 +418,8 @@ func (b *Build) run() {
 	if events != nil {
 		events.finish()
 	}
-	if pipe.logErr != nil {
-		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", pipe.logErr))
+	if err := sink.Close(); err != nil {
+		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", err))
 	}
 	lw.last = pipe.last
 	b.finish(lw, code, nil, cancelNote)
@@ -473,16 +482,12 @@ func exitStatus(ps *os.ProcessState) int {
 	return ps.ExitCode()
 }
 
-func (b *Build) makeArgs(cfg Config, script string) []string {
-	w := b.opts.Workspace
+func (b *Build) makeArgs(cfg cubecfg.Values, script string) []string {
 	var args []string
 	if b.jobs > 0 {
 		args = append(args, fmt.Sprintf("-j%d", b.jobs), fmt.Sprintf("BR2_JLEVEL=%d", b.jobs))
 	}
-	args = append(args, "O="+w.OutputDir)
-	if w.ExternalDir != "" {
-		args = append(args, "BR2_EXTERNAL="+w.ExternalDir)
-	}
+	args = append(args, b.workspaceVars()...)
 	if script != "" {
 		// A command-line value replaces the .config's: keep the user's hooks.
 		scripts := strings.TrimSpace(cfg["BR2_INSTRUMENTATION_SCRIPTS"] + " " + script)
@@ -491,14 +496,30 @@ func (b *Build) makeArgs(cfg Config, script string) []string {
 	return append(args, b.opts.Targets...)
 }
 
+// workspaceVars are the make variables that point Buildroot at the
+// workspace: the output directory, the external tree and, for the Cube
+// tree's cube-agent.mk and external.mk, cube-hal's source (the agent is
+// built from it) and the rootfs overlay (certificates and SSH key).
+func (b *Build) workspaceVars() []string {
+	w := b.opts.Workspace
+	vars := []string{"O=" + w.OutputDir}
+	if w.ExternalDir != "" {
+		vars = append(vars, "BR2_EXTERNAL="+w.ExternalDir)
+	}
+	if w.SourceDir != "" {
+		vars = append(vars, "CUBE_HAL_DIR="+w.SourceDir)
+	}
+	if w.OverlayDir != "" {
+		vars = append(vars, "CUBE_HAL_OVERLAY="+w.OverlayDir)
+	}
+	return vars
+}
+
 // showInfo runs `make -s show-info` for the package list. It runs in its own
 // process group so Cancel can stop it.
 func (b *Build) showInfo(env []string) (map[string]*PackageInfo, error) {
 	w := b.opts.Workspace
-	args := []string{"-s", "--no-print-directory", "O=" + w.OutputDir}
-	if w.ExternalDir != "" {
-		args = append(args, "BR2_EXTERNAL="+w.ExternalDir)
-	}
+	args := append([]string{"-s", "--no-print-directory"}, b.workspaceVars()...)
 	args = append(args, "show-info")
 	var out, errb bytes.Buffer
 	cmd := exec.Command(b.opts.Make, args...)
@@ -629,7 +650,7 @@ func (b *Build) dlDir() string {
 		}
 	}
 	w := b.opts.Workspace
-	cfg, err := ReadConfig(w.ConfigFile())
+	cfg, err := cubecfg.ReadConfig(w.ConfigFile())
 	if err != nil || cfg["BR2_DL_DIR"] == "" {
 		return ""
 	}
@@ -696,8 +717,8 @@ func (m *model) buildFailure(dlDir string) *Failure {
 	return f
 }
 
-// pipeline is the output path: pty bytes → log file → line parser → model.
-// Its Write never fails and never waits for a consumer of the model.
+// pipeline is the output path: pty bytes → log (a logSink) → line parser →
+// model. Its Write never fails and never waits for a consumer of the model.
 type pipeline struct {
 	log    io.Writer
 	m      *model

@@ -113,7 +113,7 @@ func TestFollowSerialStreamsGrowingLog(t *testing.T) {
 	vm := &VM{Dir: dir, Record: Record{PID: os.Getpid()}} // "running" while this test runs
 	log := vm.Paths().SerialLog
 	os.WriteFile(log, []byte("boot line 1\n"), 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a hang guard, not a speed goal
 	defer cancel()
 	rc, err := vm.FollowSerial(ctx, true)
 	if err != nil {
@@ -227,4 +227,29 @@ func FuzzParseMemory(f *testing.F) {
 			t.Fatalf("round trip of %d MiB: %d, %v", mb, back, err)
 		}
 	})
+}
+
+func TestForgetHostKey(t *testing.T) {
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := ForgetHostKey(kh, "vm"); err != nil {
+		t.Fatalf("missing file: %v", err)
+	}
+	in := "# comment cube-hal-vm\n" +
+		"cube-hal-vm ssh-ed25519 AAAAold\n" +
+		"cube-hal-vm2 ssh-ed25519 AAAAother\n" +
+		"[127.0.0.1]:6190,cube-hal-vm ecdsa-sha2-nistp256 AAAAold2\n" +
+		"cube-hal-vm.example ssh-ed25519 AAAAkeep\n"
+	os.WriteFile(kh, []byte(in), 0o600)
+	if err := ForgetHostKey(kh, "vm"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(kh)
+	want := "# comment cube-hal-vm\ncube-hal-vm2 ssh-ed25519 AAAAother\ncube-hal-vm.example ssh-ed25519 AAAAkeep\n"
+	if string(got) != want {
+		t.Errorf("after ForgetHostKey:\n%s\nwant\n%s", got, want)
+	}
+	st, _ := os.Stat(kh)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", st.Mode().Perm())
+	}
 }

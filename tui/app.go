@@ -64,6 +64,10 @@ func New(o Options) *App {
 
 // Run opens the app on the terminal and returns when the user quits.
 func Run(ctx context.Context, o Options) error {
+	// Ask the terminal for its background now: the query reads the
+	// terminal's answer from standard input, which the program owns once
+	// it runs (asked later, the answer would arrive as key presses).
+	lipgloss.HasDarkBackground()
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}
 	if o.Input != nil {
 		opts = append(opts, tea.WithInput(o.Input))

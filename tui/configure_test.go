@@ -278,7 +278,7 @@ func TestDiffMasksSecrets(t *testing.T) {
 	h.keys("d")
 	h.mustShow("Unsaved changes", "2 symbols changed since the last save:",
 		"Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT): 7001 -> 7002",
-		"Certs Token (BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN): (unset) -> ********")
+		`Certs Token (BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN): "" -> ********`)
 	h.mustNotShow(token)
 	h.keys("esc")
 	// The list masks it; ctrl+r shows it on the focused row only.

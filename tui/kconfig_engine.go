@@ -1,5 +1,3 @@
-//go:build kconfigapi
-
 package tui
 
 import (
@@ -20,9 +18,12 @@ type kconfigEngine struct {
 	k   *kconfig.Kconfig
 	cfg KconfigFiles
 
-	saved   map[string]string // the values on disk: at load, then at each save
-	changes []Change          // Changes, cached until the next Set or save
-	fresh   bool
+	// pending are the symbols whose value differs from the one on disk
+	// (at load, then at each save), kept up to date from what each Set
+	// reports: comparing whole configurations after every key press would
+	// cost a walk of the tree.
+	pending map[string]*Change
+	order   []string // pending's symbols in the order they first changed
 
 	// defconfig is the Cube defconfig as on disk, for the standalone
 	// in-place edit; planned is what the last SavePlan would write.
@@ -58,7 +59,7 @@ func NewKconfigEngine(k *kconfig.Kconfig, f KconfigFiles) Engine {
 	if e.owned == nil {
 		e.owned = func(*kconfig.Symbol) bool { return true }
 	}
-	e.saved = k.Values()
+	e.pending = map[string]*Change{}
 	return e
 }
 
@@ -273,19 +274,38 @@ func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.fresh = false
 	out := make([]Change, 0, len(kc))
 	for _, c := range kc {
 		ch := Change{Symbol: c.Name, Prompt: c.Prompt, Old: c.Old, New: c.New}
+		// A symbol absent from .config counts as n (bool) or empty.
+		absent := ""
+		if t := c.Symbol.Type(); t == kconfig.TypeBool || t == kconfig.TypeTristate {
+			absent = "n"
+		}
 		if !c.OldWritten {
-			ch.Old = ""
+			ch.Old = absent
 		}
 		if !c.NewWritten {
-			ch.New = ""
+			ch.New = absent
 		}
 		out = append(out, ch)
+		e.note(ch)
 	}
 	return out, nil
+}
+
+// note folds one change into the pending ones.
+func (e *kconfigEngine) note(c Change) {
+	p, ok := e.pending[c.Symbol]
+	if !ok {
+		p = &Change{Symbol: c.Symbol, Prompt: c.Prompt, Old: c.Old}
+		e.pending[c.Symbol] = p
+		e.order = append(e.order, c.Symbol)
+	}
+	p.New = c.New
+	if p.New == p.Old {
+		delete(e.pending, c.Symbol)
+	}
 }
 
 func (e *kconfigEngine) Explain(n Node) []Section {
@@ -294,16 +314,20 @@ func (e *kconfigEngine) Explain(n Node) []Section {
 	if s := m.Symbol(); s != nil {
 		x := e.k.Explain(s)
 		secs = append(secs, Section{Lines: strings.Split(strings.TrimRight(x.Text(), "\n"), "\n")})
-		// Every select that can reach it, active or not, and where.
+		// Every select that can reach it, with where it is written, when
+		// that says more than the text (which lists the active ones).
 		var sel []string
+		more := false
 		for _, t := range x.SelectedBy {
-			line := t.String()
+			line := "- " + t.String()
 			if t.Where.File != "" {
 				line += " (" + t.Where.String() + ")"
+				more = true
 			}
+			more = more || t.Value == kconfig.No
 			sel = append(sel, line)
 		}
-		if len(sel) > 0 {
+		if more {
 			secs = append(secs, Section{Title: "Selects that can reach it", Lines: sel})
 		}
 		return secs
@@ -382,16 +406,16 @@ func (e *kconfigEngine) Search(q string, max int) []Hit {
 }
 
 func (e *kconfigEngine) Changes() []Change {
-	if e.fresh {
-		return e.changes
+	out := make([]Change, 0, len(e.pending))
+	kept := e.order[:0]
+	for _, sym := range e.order {
+		if p, ok := e.pending[sym]; ok {
+			out = append(out, *p)
+			kept = append(kept, sym)
+		}
 	}
-	diff := e.k.Diff(e.saved, e.k.Values())
-	e.changes = make([]Change, 0, len(diff))
-	for _, d := range diff {
-		e.changes = append(e.changes, Change{Symbol: d.Name, Prompt: d.Prompt, Old: d.Old, New: d.New})
-	}
-	e.fresh = true
-	return e.changes
+	e.order = kept
+	return out
 }
 
 func (e *kconfigEngine) SavePlan(defconfig bool) ([]FileWrite, error) {
@@ -426,8 +450,8 @@ func dropDefconfigLine(b []byte) []byte {
 }
 
 func (e *kconfigEngine) MarkSaved() {
-	e.saved = e.k.Values()
-	e.fresh = false
+	e.pending = map[string]*Change{}
+	e.order = nil
 	if e.cfg.Standalone && e.planned != nil {
 		e.defconfig = e.planned
 	}

@@ -218,3 +218,31 @@ func TestRenderColour(t *testing.T) {
 		t.Errorf("hidden forced row: %q", out[8])
 	}
 }
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in   string
+		w    int
+		want []string
+	}{
+		{"short", 10, []string{"short"}},
+		{"two words here", 9, []string{"two words", "here"}},
+		{"  indented text that wraps", 12, []string{"  indented", "  text that", "  wraps"}},
+		{"  - a list item that wraps", 12, []string{"  - a list", "    item", "    that", "    wraps"}},
+		{"open /home/user/cube-hal/buildroot: read-only", 20, []string{"open", "/home/user/cube-hal/", "buildroot: read-only"}},
+		{"BR2_A_VERY_LONG_SYMBOL_NAME", 10, []string{"BR2_A_VERY", "_LONG_SYMB", "OL_NAME"}},
+		{"para one\n\npara two", 20, []string{"para one", "", "para two"}},
+		{"x", 0, []string{"x"}},
+	}
+	for _, tt := range tests {
+		got := wrap(tt.in, tt.w)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tt.in, tt.w, got, tt.want)
+		}
+		for _, l := range got {
+			if w := max(tt.w, 1); ansi.StringWidth(l) > w {
+				t.Errorf("wrap(%q, %d): line %q too wide", tt.in, tt.w, l)
+			}
+		}
+	}
+}

@@ -226,7 +226,7 @@ func (r realLaunch) Facts(ctx context.Context) launch.HostFacts {
 		// so no QEMU to ask.
 		return launch.HostFacts{}
 	}
-	return launch.HostProbe{}.Facts(ctx, qemuBinary)
+	return launch.HostProbe{}.Facts(ctx, qemuBinary, true)
 }
 
 func (r realLaunch) Images() (launch.Images, error) {
