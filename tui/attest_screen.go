@@ -417,9 +417,9 @@ func (v attestView) lines(st *Styles, w int) []string {
 	}
 	out := []string{renderBar(st.Work.Heading, st.Work.Muted, "Result: "+strings.Join(tags, ", "), v.at.Format("15:04:05"), w-len("✓ NOT VERIFIED")-1) + " " + verdict}
 	out[0] = fitLine(out[0], w)
-	lw := 13
+	lw := 14
 	kv := func(label, value string) {
-		for i, l := range wrap(value, max(10, w-lw-4)) {
+		for i, l := range wrapHex(value, max(10, w-lw-4)) {
 			if i == 0 {
 				out = append(out, kvLine(st, label, st.Work.Value.Render(l), lw, w))
 			} else {
@@ -429,7 +429,7 @@ func (v attestView) lines(st *Styles, w int) []string {
 	}
 	kv("measurement", r.Measurement)
 	if v.source != "" {
-		kv("expected", v.source)
+		kv("expected from", v.source)
 	}
 	kv("nonce", r.Nonce)
 	kv("report data", r.ReportData)
@@ -479,11 +479,11 @@ func (v attestView) lines(st *Styles, w int) []string {
 			out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Value.Render(l), w))
 		}
 		if c.Expected != "" {
-			for i, l := range wrap(c.Expected, max(10, w-indent-10)) {
+			for i, l := range wrapHex(c.Expected, max(10, w-indent-10)) {
 				label := ifThen(i == 0, "expected  ")
 				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+st.Work.Value.Render(l), w))
 			}
-			for i, l := range wrap(c.Actual, max(10, w-indent-10)) {
+			for i, l := range wrapHex(c.Actual, max(10, w-indent-10)) {
 				label := ifThen(i == 0, "actual    ")
 				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+ls.Render(l), w))
 			}
@@ -498,4 +498,20 @@ func (v attestView) lines(st *Styles, w int) []string {
 		out = append(out, fitLine("  "+vs.Render(l), w))
 	}
 	return out
+}
+
+// wrapHex wraps a long hex string in chunks of a multiple of 8 digits, so
+// an expected and an actual value line up digit for digit; other text is
+// word-wrapped.
+func wrapHex(s string, w int) []string {
+	if len(s) <= w || strings.Trim(s, "0123456789abcdefABCDEF") != "" {
+		return wrap(s, w)
+	}
+	n := max(8, w/8*8)
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return append(out, s)
 }

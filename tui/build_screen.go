@@ -567,7 +567,11 @@ func renderBuildView(st *Styles, v buildView, w, h int) string {
 			if !v.following {
 				right = fmt.Sprintf("paused, %d lines up · f follows", v.scroll)
 			}
-			body = renderBox(st, "Log", right, v.log, false, w, rest)
+			log := v.log
+			if len(log) > rest-2 {
+				log = log[len(log)-(rest-2):] // the end of the output
+			}
+			body = renderBox(st, "Log", right, log, false, w, rest)
 		}
 	}
 	lines := append(top, body...)
@@ -636,7 +640,7 @@ func (v buildView) title() (string, string) {
 	if s.Failure != nil {
 		where = failureWhat(s.Failure)
 	}
-	return "✗ Build failed in " + where + " after " + clock(s.Elapsed), fmt.Sprintf("make exited with status %d", s.ExitCode)
+	return "✗ Build failed in " + where + " after " + clock(s.Elapsed), fmt.Sprintf("exit status %d", s.ExitCode)
 }
 
 // failureWhat names where a build failed: "busybox 1.38.0, step build".
@@ -662,7 +666,7 @@ func failureWhat(f *build.Failure) string {
 }
 
 // progressLine is the overall bar: packages N of M, percent, ETA,
-// warnings.
+// warnings (the title line has the elapsed time).
 func progressLine(st *Styles, s build.Snapshot, w int) string {
 	frac := -1.0
 	switch {
@@ -674,29 +678,43 @@ func progressLine(st *Styles, s build.Snapshot, w int) string {
 	if s.Phase == build.Succeeded && frac < 0 {
 		frac = 1
 	}
-	var parts []string
-	if s.Total > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %d packages", s.Done, s.Total))
-		if frac >= 0 {
-			parts = append(parts, fmt.Sprintf("%d%%", int(frac*100)))
+	// The words, long and short: the short ones when the long do not fit.
+	texts := func(short bool) (string, string) {
+		var parts []string
+		if s.Total > 0 {
+			if short {
+				parts = append(parts, fmt.Sprintf("%d/%d", s.Done, s.Total))
+			} else {
+				parts = append(parts, fmt.Sprintf("%d of %d packages", s.Done, s.Total))
+			}
+			if frac >= 0 {
+				parts = append(parts, fmt.Sprintf("%d%%", int(frac*100)))
+			}
+		} else if s.Phase == build.Preparing {
+			parts = append(parts, "counting packages")
 		}
-	} else if s.Phase == build.Preparing {
-		parts = append(parts, "counting packages")
-	}
-	parts = append(parts, "elapsed "+clock(s.Elapsed))
-	if s.ETA >= 0 && !s.Phase.Finished() && s.Phase != build.Preparing {
-		parts = append(parts, "ETA "+clock(s.ETA))
-	}
-	text := strings.Join(parts, " · ")
-	warn := ""
-	if s.Warnings > 0 {
-		warn = " · " + st.Work.Warn.Render(plural(s.Warnings, "warning", "warnings"))
+		if s.ETA >= 0 && !s.Phase.Finished() && s.Phase != build.Preparing {
+			parts = append(parts, "ETA "+clock(s.ETA))
+		}
+		warn := ""
+		if s.Warnings > 0 {
+			if short {
+				warn = fmt.Sprintf(" · %d warn", s.Warnings)
+			} else {
+				warn = " · " + plural(s.Warnings, "warning", "warnings")
+			}
+		}
+		return strings.Join(parts, " · "), warn
 	}
 	barW := min(40, max(10, w/3))
 	if w-barW-2 < 20 {
 		barW = max(5, w-22)
 	}
-	return fitLine(renderProgressBar(st, frac, s.Elapsed, barW)+" "+st.Work.Value.Render(text)+warn, w)
+	text, warn := texts(false)
+	if barW+1+len([]rune(text+warn)) > w {
+		text, warn = texts(true)
+	}
+	return fitLine(renderProgressBar(st, frac, s.Elapsed, barW)+" "+st.Work.Value.Render(text)+st.Work.Warn.Render(warn), w)
 }
 
 // activeLines lists the packages building now, knotty-style: name, step,
