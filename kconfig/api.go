@@ -309,9 +309,9 @@ func (s *Symbol) Range() (lo, hi string, ok bool) {
 	if p == nil {
 		return "", "", false
 	}
-	k.calcValue(p.expr.lsym)
-	k.calcValue(p.expr.rsym)
-	return k.stringValue(p.expr.lsym), k.stringValue(p.expr.rsym), true
+	k.calcValue(p.expr.lsym())
+	k.calcValue(p.expr.rsym())
+	return k.stringValue(p.expr.lsym()), k.stringValue(p.expr.rsym()), true
 }
 
 // Visibility is how far the user can set the symbol from its prompts

@@ -791,7 +791,12 @@ func (k *Kconfig) parse(name string) error {
 	k.symInit()
 	k.menuInit()
 	p := &parser{k: k, l: l}
-	if err := p.parse(); err != nil {
+	err := p.parse()
+	if l.pf != nil {
+		l.pf.stop()
+		l.pf = nil
+	}
+	if err != nil {
 		return &LoadError{Diagnostics: k.diagnostics}
 	}
 	if k.nerrs > 0 {
