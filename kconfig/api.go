@@ -544,7 +544,9 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 	}
 	before := k.valueSnapshot()
 	k.calcValue(s)
-	if !k.setStringValue(s, value) {
+	// conf's setter takes any string for a hidden string symbol (the
+	// value then has no effect); refuse it like a hidden bool.
+	if s.visible == No || !k.setStringValue(s, value) {
 		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
 	}
 	k.dirty = true
