@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/ultravioletrs/cube-hal/kconfig"
 	"github.com/ultravioletrs/cube-hal/kconfig/brenv"
@@ -49,11 +49,9 @@ Modes: --defconfig[=FILE] --olddefconfig --oldconfig --oldaskconfig
 	}
 }
 
-// isTerminal reports whether f is a terminal (isatty).
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
+// isTerminal reports whether f is a terminal (isatty): conf echoes the
+// answers it reads only when they do not come from a terminal.
+func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
 // ---- shared by defconfig, olddefconfig, savedefconfig, get and set ----
 

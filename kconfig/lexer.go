@@ -259,9 +259,16 @@ func (l *lexer) nextFile(name string, at token) error {
 			Msg: fmt.Sprintf("can't open file %q%s", f.Name, l.chain())},
 			fmt.Sprintf("%s:%d: can't open file \"%s\"\n", l.curName(), l.posLine, f.Name))
 	}
-	parentInc := l.buf.inc
+	// A source statement on the last line of the top file, without a
+	// newline, is read after that file ended (conf crashes there).
+	var parentInc *inclusion
+	if l.buf != nil {
+		parentInc = l.buf.inc
+	}
 	l.buf = &buffer{data: data, parent: l.buf, inc: &inclusion{file: f, parent: parentInc, line: at.line}}
-	l.file.lineno = l.line
+	if l.file != nil {
+		l.file.lineno = l.line
+	}
 	f.Parent = l.file
 	for it := l.file; it != nil; it = it.Parent {
 		if it.Name == f.Name {
@@ -288,6 +295,9 @@ func (l *lexer) nextFile(name string, at token) error {
 
 // chain describes the sources that led to the current file.
 func (l *lexer) chain() string {
+	if l.buf == nil {
+		return ""
+	}
 	var parts []string
 	for inc := l.buf.inc; inc != nil && inc.parent != nil; inc = inc.parent {
 		parts = append(parts, fmt.Sprintf("%s:%d", inc.parent.file.Name, inc.line))
