@@ -32,6 +32,10 @@ type attestFlags struct {
 	cert, key   string
 	json        bool
 	timeout     time.Duration
+	// --measurement-from-images DIR and the launch settings it needs
+	// (issue 10, cmd_measure.go).
+	fromImages imagesMeasurement
+	changed    func(flag string) bool
 }
 
 func newAttestCmd(g *globalFlags) *cobra.Command {
@@ -49,6 +53,7 @@ is 0 only when every check passed. Nothing is fetched from the network unless
 --fetch-certs is given: the VCEK comes from the report's certificate table, the
 --certs directory or the local cache.`,
 		Example: `  cube-hal attest --agent http://localhost:6193 --measurement 5f3a...e1
+  cube-hal attest --agent http://localhost:6193 --measurement-from-images output/images --cpus 4
   cube-hal attest --agent https://localhost:6193 --atls --policy policy.json --json
   cube-hal attest --agent http://localhost:6193 --test-roots   # agent with UV_CUBE_AGENT_TSM=fake`,
 		Args: cobra.NoArgs,
@@ -73,6 +78,8 @@ is 0 only when every check passed. Nothing is fetched from the network unless
 	fl.StringVar(&f.key, "key", "", "client key for --cert")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up fetching after this long")
+	f.fromImages.register(fl)
+	f.changed = fl.Changed
 	return cmd
 }
 
@@ -91,10 +98,20 @@ func decodeHexFlag(name, v string, size int) ([]byte, error) {
 }
 
 // expectedMeasurement resolves the launch measurement to expect from the
-// flags. This is the seam for --measurement-from-images DIR (issue 10): it
-// will compute the value with launch/measure and return it with a source
-// such as "computed from the images in DIR".
+// flags: --measurement as given, or --measurement-from-images DIR computed
+// with launch/measure from the images and launch settings.
 func (f *attestFlags) expectedMeasurement() (m []byte, source string, err error) {
+	if f.fromImages.dir != "" {
+		if f.measurement != "" {
+			return nil, "", usageErrorf("--measurement and --measurement-from-images both given").withHint("give one expected value")
+		}
+		if f.mode == "tdx" {
+			return nil, "", usageErrorf("--measurement-from-images computes an SEV-SNP measurement, not a TDX MRTD").withHint("use --measurement with the MRTD of a known-good TD")
+		}
+	}
+	if m, source, err = f.fromImages.expected(f.changed); m != nil || err != nil {
+		return m, source, err
+	}
 	if f.measurement == "" {
 		return nil, "", nil
 	}

@@ -138,18 +138,22 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		return nil
 	}
 	opts := launch.Options{
-		Config:      cfg,
-		RunDir:      w.RunDir(),
-		AutoPorts:   f.ports == "auto",
-		Wait:        f.wait,
-		WaitTimeout: f.timeout,
-		Progress:    func(s string) { fmt.Fprintf(errOut, "cube-hal: %s\n", s) },
+		Config:         cfg,
+		RunDir:         w.RunDir(),
+		KnownHostsFile: w.KnownHostsFile(),
+		AutoPorts:      f.ports == "auto",
+		Wait:           f.wait,
+		WaitTimeout:    f.timeout,
+		Progress:       func(s string) { fmt.Fprintf(errOut, "cube-hal: %s\n", s) },
 	}
 	vm, err := launch.Start(ctx, opts)
 	if err != nil {
 		return launchError(errOut, err, cfg)
 	}
 	printReach(out, vm)
+	if f.wait != launch.WaitSSH {
+		fmt.Fprintf(out, "  (SSH answers once the guest has booted; --wait ssh waits for it)\n")
+	}
 	printSNPMeasurement(out, snpDigest)
 	if f.follow {
 		return followConsole(ctx, out, vm)
@@ -300,7 +304,7 @@ func followConsole(ctx context.Context, out io.Writer, vm *launch.VM) error {
 }
 
 func launchCheck(ctx context.Context, out io.Writer, imagesDir string, f *launchFlags) error {
-	facts := launch.HostProbe{}.Facts(ctx, f.qemu)
+	facts := launch.HostProbe{}.Facts(ctx, f.qemu, true)
 	fw := map[launch.Mode]string{}
 	if f.firmware != "" {
 		for _, m := range launch.Modes {

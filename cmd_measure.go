@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ultravioletrs/cube-hal/launch"
 	"github.com/ultravioletrs/cube-hal/launch/measure"
@@ -232,51 +233,9 @@ func measureFailure(err error, f *measureFlags) error {
 
 // The expected measurement of the VMs cube-hal itself starts: 'cube-hal
 // launch --mode snp' prints it, and 'cube-hal attest' compares reports with
-// it (measurementFromImages). Both derive the measure.Options from the same
-// launch.Config, so the value is computed from exactly the files, vCPUs,
-// -cpu model and command line QEMU is given.
-
-// snpMeasureOptions returns what measure.SNPDigest needs for the SEV-SNP VM
-// cfg describes, and notes on what the measurement does not cover.
-func snpMeasureOptions(cfg launch.Config) (measure.Options, []string, error) {
-	c := cfg.WithDefaults()
-	o := measure.Options{
-		OVMF:          c.Firmware,
-		VCPUs:         c.CPUs,
-		VCPUType:      c.SNP.CPUModel,
-		GuestFeatures: measure.DefaultGuestFeatures, // upstream QEMU >= 9.1 (KVM_SEV_INIT2), see 'cube-hal measure --help'
-	}
-	if c.Firmware == "" {
-		return o, nil, errors.New("no firmware: an SEV-SNP launch needs an OVMF image (-bios)")
-	}
-	if !c.SNP.KernelHashes {
-		return o, []string{"kernel-hashes is off: the measurement covers the firmware and vCPUs only, not the kernel, initrd or command line"}, nil
-	}
-	bz, err := isBzImage(c.Kernel)
-	if err != nil {
-		return o, nil, fmt.Errorf("kernel: %w", err)
-	}
-	if !bz {
-		return o, nil, fmt.Errorf("kernel %s is not a bzImage: QEMU measures only bzImage kernels with kernel-hashes=on (an ELF/PVH vmlinux is loaded unmeasured)", c.Kernel)
-	}
-	o.Kernel, o.Initrd, o.Append = c.Kernel, c.Initrd, c.Append
-	return o, nil, nil
-}
-
-// isBzImage reports whether path carries the Linux boot protocol header
-// ("HdrS" at 0x202), the kernel format QEMU hashes into the SEV hashes table.
-func isBzImage(path string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	var magic [4]byte
-	if _, err := f.ReadAt(magic[:], 0x202); err != nil {
-		return false, nil // too short to be a bzImage
-	}
-	return string(magic[:]) == "HdrS", nil
-}
+// it (measurementFromImages). Both derive it from a launch.Config
+// (Config.SNPMeasureOptions), so the value is computed from exactly the
+// files, vCPUs, -cpu model and command line QEMU is given.
 
 // expectedSNPMeasurement is the hex launch digest of the SEV-SNP VM cfg
 // starts, or "" for other modes. It never stops a launch: when the value
@@ -285,15 +244,12 @@ func expectedSNPMeasurement(errOut io.Writer, cfg launch.Config) string {
 	if cfg.Mode != launch.ModeSNP {
 		return ""
 	}
-	o, notes, err := snpMeasureOptions(cfg)
+	d, notes, err := cfg.ExpectedSNPMeasurement()
 	if err == nil {
-		var d []byte
-		if d, err = measure.SNPDigest(o); err == nil {
-			for _, n := range notes {
-				fmt.Fprintf(errOut, "warning: %s\n", n)
-			}
-			return hex.EncodeToString(d)
+		for _, n := range notes {
+			fmt.Fprintf(errOut, "warning: %s\n", n)
 		}
+		return hex.EncodeToString(d)
 	}
 	fmt.Fprintf(errOut, "warning: the expected SEV-SNP measurement is unknown: %s\n", err)
 	return ""
@@ -309,12 +265,22 @@ func printSNPMeasurement(w io.Writer, digest string) {
 // measurementFromImages computes the SEV-SNP launch digest of the images in
 // dir (bzImage, rootfs.cpio.gz, OVMF.fd, found as 'cube-hal launch --images'
 // finds them) launched with cfg's settings (vCPUs, -cpu model, command line,
-// kernel-hashes; zero values take launch's defaults). It is what 'cube-hal
-// attest --measurement-from-images DIR' checks a report against.
+// kernel-hashes, firmware; zero values take launch's defaults). It is what
+// 'cube-hal attest --measurement-from-images DIR' checks a report against.
 func measurementFromImages(dir string, cfg launch.Config) ([]byte, error) {
-	im, err := launch.FindImages(dir)
+	cfg, err := imagesConfig(dir, cfg)
 	if err != nil {
 		return nil, err
+	}
+	d, _, err := cfg.ExpectedSNPMeasurement()
+	return d, err
+}
+
+// imagesConfig fills cfg with the boot files found in dir.
+func imagesConfig(dir string, cfg launch.Config) (launch.Config, error) {
+	im, err := launch.FindImages(dir)
+	if err != nil {
+		return cfg, err
 	}
 	cfg.Mode = launch.ModeSNP
 	cfg.Kernel, cfg.Initrd = im.Kernel, im.Initrd
@@ -322,11 +288,65 @@ func measurementFromImages(dir string, cfg launch.Config) ([]byte, error) {
 		cfg.Firmware = im.Firmware
 	}
 	if cfg.Firmware == "" {
-		return nil, fmt.Errorf("images directory %s: no firmware (looked for %s)", dir, strings.Join(launch.FirmwareNames, ", "))
+		return cfg, fmt.Errorf("images directory %s: no firmware (looked for %s)", dir, strings.Join(launch.FirmwareNames, ", "))
 	}
-	o, _, err := snpMeasureOptions(cfg)
-	if err != nil {
-		return nil, err
+	return cfg, nil
+}
+
+// imagesMeasurement are the flags of 'cube-hal attest --measurement-from-images
+// DIR': the images, and the launch settings that enter the measurement,
+// spelled as 'cube-hal launch' spells them so the same values can be passed
+// to both.
+type imagesMeasurement struct {
+	dir            string
+	cpus           int
+	cpuModel       string
+	appendS        string
+	firmware       string
+	noKernelHashes bool
+}
+
+var imagesMeasurementSettings = []string{"cpus", "cpu-model", "append", "firmware", "no-kernel-hashes"}
+
+func (m *imagesMeasurement) register(fl *pflag.FlagSet) {
+	fl.StringVar(&m.dir, "measurement-from-images", "", "compute the expected SEV-SNP measurement from the images in DIR (bzImage, rootfs.cpio.gz, OVMF.fd) as 'cube-hal launch --mode snp --images DIR' starts them")
+	fl.IntVar(&m.cpus, "cpus", 4, "with --measurement-from-images: the VM's vCPUs, as given to launch")
+	fl.StringVar(&m.cpuModel, "cpu-model", launch.DefaultSNP.CPUModel, "with --measurement-from-images: the VM's vCPU model, as given to launch")
+	fl.StringVar(&m.appendS, "append", launch.DefaultAppend, "with --measurement-from-images: the kernel command line, as given to launch")
+	fl.StringVar(&m.firmware, "firmware", "", "with --measurement-from-images: the firmware, when not OVMF.fd in DIR")
+	fl.BoolVar(&m.noKernelHashes, "no-kernel-hashes", false, "with --measurement-from-images: the VM was launched with --no-kernel-hashes")
+}
+
+// expected computes the measurement, or returns nil when the flag is not
+// given. source says where the value comes from, for attest's summary.
+func (m *imagesMeasurement) expected(changed func(string) bool) (digest []byte, source string, err error) {
+	if m.dir == "" {
+		for _, name := range imagesMeasurementSettings {
+			if changed != nil && changed(name) {
+				return nil, "", usageErrorf("--%s only applies with --measurement-from-images DIR", name)
+			}
+		}
+		return nil, "", nil
 	}
-	return measure.SNPDigest(o)
+	if m.cpus < 1 {
+		return nil, "", usageErrorf("--cpus %d: want at least 1", m.cpus)
+	}
+	cfg := launch.Config{CPUs: m.cpus, Append: m.appendS, Firmware: m.firmware, SNP: launch.DefaultSNP}
+	cfg.SNP.CPUModel, cfg.SNP.KernelHashes = m.cpuModel, !m.noKernelHashes
+	if cfg, err = imagesConfig(m.dir, cfg); err != nil {
+		return nil, "", usageErrorf("--measurement-from-images: %s", err).
+			withHint("give the directory 'cube-hal build' wrote (output/images), or the one given to 'cube-hal launch --images'")
+	}
+	if _, err := measure.VCPUSignature(m.cpuModel); err != nil {
+		return nil, "", usageErrorf("--cpu-model: %s", err)
+	}
+	digest, _, err = cfg.ExpectedSNPMeasurement()
+	switch {
+	case err == nil:
+		return digest, fmt.Sprintf("the images in %s (%d vCPUs, -cpu %s)", m.dir, m.cpus, m.cpuModel), nil
+	case errors.Is(err, measure.ErrNoKernelHashes):
+		return nil, "", failf("--measurement-from-images: %s", err).
+			withHint("%s cannot measure a direct boot; if the VM was launched with --no-kernel-hashes, pass it here too", cfg.Firmware)
+	}
+	return nil, "", failf("--measurement-from-images: %s", err)
 }

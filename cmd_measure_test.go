@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/launch"
 	"github.com/ultravioletrs/cube-hal/launch/measure"
@@ -349,5 +350,75 @@ func TestMeasurementFromImages(t *testing.T) {
 	}
 	if _, err := measurementFromImages(filepath.Join(dir, "nope"), launch.Config{}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("missing directory: %v", err)
+	}
+}
+
+// 'cube-hal attest --measurement-from-images DIR' computes the measurement
+// of the images and checks the guest's report against it in one step. The
+// agent is the real cube-agent server with its fake TSM, which signs
+// reports carrying the measurement it is told.
+func TestAttestMeasurementFromImages(t *testing.T) {
+	dir := snpImages(t)
+	d, err := measurementFromImages(dir, launch.Config{CPUs: 2, Append: "console=ttyS0 quiet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake", "UV_CUBE_AGENT_FAKE_MEASUREMENT": hex.EncodeToString(d)}, nil)
+	attest := func(extra ...string) (int, string, string) {
+		return runCLI(t, append([]string{"attest", "--agent", a.URL, "--test-roots", "--measurement-from-images", dir}, extra...)...)
+	}
+
+	code, out, errOut := attest("--cpus", "2", "--append", "console=ttyS0 quiet")
+	if code != exitOK || !strings.Contains(out, "ok    measurement") || !strings.Contains(out, "the images in "+dir) {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Any launch setting that differs is caught: the guest is not what these
+	// images and settings would give.
+	for _, wrong := range [][]string{
+		{"--cpus", "4", "--append", "console=ttyS0 quiet"},
+		{"--cpus", "2"},
+		{"--cpus", "2", "--append", "console=ttyS0 quiet", "--cpu-model", "EPYC-Genoa"},
+		{"--cpus", "2", "--append", "console=ttyS0 quiet", "--no-kernel-hashes"},
+	} {
+		code, out, _ := attest(wrong...)
+		if code != exitFailed || !strings.Contains(out, "FAIL  measurement") {
+			t.Errorf("%v: exit %d\n%s", wrong, code, out)
+		}
+	}
+}
+
+func TestAttestMeasurementFromImagesErrors(t *testing.T) {
+	dir := snpImages(t)
+	empty := t.TempDir()
+	x64 := filepath.Join(measureVectors(t), "ovmf_OvmfX64_suffix.bin")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"both expected values", []string{"--measurement-from-images", dir, "--measurement", strings.Repeat("ab", 48)}, exitUsage, []string{"both given"}},
+		{"tdx", []string{"--measurement-from-images", dir, "--mode", "tdx"}, exitUsage, []string{"not a TDX MRTD"}},
+		{"setting without images", []string{"--cpus", "8"}, exitUsage, []string{"--cpus only applies with --measurement-from-images"}},
+		{"no images", []string{"--measurement-from-images", empty}, exitUsage, []string{"--measurement-from-images", empty, "no kernel"}},
+		{"unknown cpu model", []string{"--measurement-from-images", dir, "--cpu-model", "EPYC-v9"}, exitUsage, []string{"--cpu-model", "EPYC-v9"}},
+		{"zero cpus", []string{"--measurement-from-images", dir, "--cpus", "0"}, exitUsage, []string{"--cpus 0"}},
+		{"firmware without hashes", []string{"--measurement-from-images", dir, "--firmware", x64}, exitFailed,
+			[]string{"Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section", "--no-kernel-hashes"}},
+		{"missing firmware file", []string{"--measurement-from-images", dir, "--firmware", filepath.Join(empty, "OVMF.fd")}, exitFailed,
+			[]string{filepath.Join(empty, "OVMF.fd")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// No agent is contacted: the expected value is settled first.
+			code, _, errOut := runCLI(t, append([]string{"attest", "--agent", "http://127.0.0.1:1"}, c.args...)...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d: %s", code, c.code, errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -16,8 +18,10 @@ func newSSHCmd(g *globalFlags) *cobra.Command {
 		Use:   "ssh [-- COMMAND...]",
 		Short: "Open an SSH session to the running VM",
 		Long: `Run the system OpenSSH client against the VM's forwarded SSH port, with the key
-'cube-hal certs' made and cube-hal's own known_hosts: the guest's host key is
-pinned on first contact, and a changed key is refused loudly. Your ~/.ssh/config
+cube-hal certs' made and cube-hal's own known_hosts: the guest's host key is
+pinned at the first contact of each run of the VM (the image makes new host
+keys at every boot, so 'cube-hal launch' forgets the previous run's key), and a
+key that changes within a run is refused loudly. Your ~/.ssh/config
 and ssh-agent keep working; ~/.ssh/known_hosts is never touched.`,
 		Example: "  cube-hal ssh\n  cube-hal ssh -- uname -a\n  cube-hal ssh --name test-vm -- cat /etc/cube/agent.env",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,14 +54,19 @@ and ssh-agent keep working; ~/.ssh/known_hosts is never touched.`,
 				return failf("the OpenSSH client (ssh) is not on PATH").withHint("install openssh-client")
 			}
 			argv := vm.SSHArgs(o, args...)
+			// Ctrl-C belongs to ssh (and the remote command): cube-hal waits
+			// for it and passes its exit status on.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT)
+			defer signal.Stop(sigs)
 			code, changed, err := launch.RunSSH(cmd.Context(), argv, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if err != nil {
 				return failf("running ssh: %s", err).withHint("install openssh-client")
 			}
 			if changed {
 				alias := launch.HostKeyAlias(vm.Record.Name)
-				return failf("the SSH host key of VM %q CHANGED since it was pinned in %s: refusing to connect", vm.Record.Name, w.KnownHostsFile()).
-					withHint("if you rebuilt the image, forget the old key with: ssh-keygen -R %s -f %s", alias, w.KnownHostsFile())
+				return failf("the SSH host key of VM %q CHANGED during this run (pinned at first contact in %s): refusing to connect", vm.Record.Name, w.KnownHostsFile()).
+					withHint("something other than the guest may answer on 127.0.0.1:%d; if the guest's keys changed on purpose, forget the pin with: ssh-keygen -R %s -f %s", vm.Record.Ports.SSH, alias, w.KnownHostsFile())
 			}
 			if code != 0 {
 				return exitCode(code)

@@ -32,6 +32,16 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary cubeHalBinary built, so test runs leave
+// nothing behind in the temporary directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // cubeHalBinary builds this checkout's cube-hal once per test process: the
 // end-to-end tests run the real binary, as a user would, so that killing
 // it mid-start is a real process dying.
@@ -115,7 +125,7 @@ func liveProcsUsing(dir string) []string {
 
 func requireNothingLeft(t *testing.T, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a wait for the outcome, generous for a loaded machine
 	for {
 		left := liveProcsUsing(dir)
 		if len(left) == 0 {
@@ -150,6 +160,17 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	key, _ := os.ReadFile(im.ClientKey)
 	os.WriteFile(filepath.Join(state, "ssh", "id_ed25519"), key, 0o600)
 	knownHosts := filepath.Join(state, "ssh", "known_hosts")
+	// A pin left from an earlier run of this VM: the image made other host
+	// keys then (every boot makes new ones), so launch must forget it.
+	// Another VM's pin stays.
+	stale := filepath.Join(t.TempDir(), "stale")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stale).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	stalePub, _ := os.ReadFile(stale + ".pub")
+	sf := strings.Fields(string(stalePub))
+	otherVM := launch.HostKeyAlias("other-vm") + " " + sf[0] + " " + sf[1] + "\n"
+	os.WriteFile(knownHosts, []byte(launch.HostKeyAlias("e2e")+" "+sf[0]+" "+sf[1]+"\n"+otherVM), 0o600)
 	c := cli{t: t, bin: bin, state: state}
 	sshPort, agentPort := freeTCPPort(t), freeTCPPort(t)
 	t.Cleanup(func() {
@@ -159,7 +180,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 
 	t1 := time.Now()
 	code, out, errOut := c.run("launch", "--mode", "plain", "--images", im.Dir, "--memory", "512M", "--cpus", "1",
-		"--restrict-net", "--wait", "ssh", "--timeout", "90s", "--name", "e2e",
+		"--restrict-net", "--wait", "ssh", "--timeout", "90s", "--name", "e2e", "--append", testimage.Append,
 		"--ssh-port", strconv.Itoa(sshPort), "--agent-port", strconv.Itoa(agentPort))
 	if code != 0 {
 		t.Fatalf("launch: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -177,7 +198,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 		t.Fatalf("List = %+v, %v", vms, err)
 	}
 
-	// First contact pins the host key (known_hosts starts empty).
+	// First contact of this run pins the host key.
 	code, out, errOut = c.run("ssh", "--name", "e2e", "--", "uname", "-a")
 	if code != 0 {
 		t.Fatalf("ssh -- uname -a: exit %d\n%s\n%s", code, out, errOut)
@@ -186,8 +207,11 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 		t.Errorf("uname -a in the guest = %q, want the guest kernel %s", out, im.KernelVer)
 	}
 	pinned, _ := os.ReadFile(knownHosts)
-	if !strings.Contains(string(pinned), launch.HostKeyAlias("e2e")+" "+im.HostPubKey) {
-		t.Errorf("known_hosts after first contact:\n%s\nwant the guest key %s pinned", pinned, im.HostPubKey)
+	if !strings.Contains(string(pinned), launch.HostKeyAlias("e2e")+" "+im.HostPubKey) || strings.Count(string(pinned), launch.HostKeyAlias("e2e")) != 1 {
+		t.Errorf("known_hosts after first contact:\n%s\nwant only the guest key %s pinned for e2e", pinned, im.HostPubKey)
+	}
+	if !strings.Contains(string(pinned), otherVM) {
+		t.Errorf("another VM's pin was lost:\n%s", pinned)
 	}
 	// The remote exit status comes back as ours.
 	if code, _, _ := c.run("ssh", "--name", "e2e", "--", "exit 7"); code != 7 {
@@ -199,7 +223,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	rc, err := vm.FollowSerial(ctx, true)
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +244,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 
 	checkAgent(t, agentPort, vm)
 
-	// A changed host key is refused loudly.
+	// A host key that changes within the run is refused loudly.
 	other := filepath.Join(t.TempDir(), "other")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v %s", err, out)
@@ -229,7 +253,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	f := strings.Fields(string(otherPub))
 	os.WriteFile(knownHosts, []byte(launch.HostKeyAlias("e2e")+" "+f[0]+" "+f[1]+"\n"), 0o600)
 	code, _, errOut = c.run("ssh", "--name", "e2e", "--", "true")
-	if code != 1 || !strings.Contains(errOut, "host key of VM \"e2e\" CHANGED") || !strings.Contains(errOut, "ssh-keygen -R "+launch.HostKeyAlias("e2e")) {
+	if code != 1 || !strings.Contains(errOut, "host key of VM \"e2e\" CHANGED during this run") || !strings.Contains(errOut, "ssh-keygen -R "+launch.HostKeyAlias("e2e")) {
 		t.Errorf("changed host key: exit %d, stderr:\n%s", code, errOut)
 	}
 	os.WriteFile(knownHosts, pinned, 0o600)
@@ -251,7 +275,7 @@ func checkAgent(t *testing.T, port int, vm *launch.VM) {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/health", port)
 	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // the agent starts after sshd; TCG on a busy machine is slow
 	var last string
 	for time.Now().Before(deadline) {
 		resp, err := client.Get(url)
@@ -293,11 +317,12 @@ func TestE2EKilledWhileStarting(t *testing.T) {
 			}
 			defer cmd.Process.Kill()
 			rec := filepath.Join(state, "runs", launch.DefaultName, "vm.json")
-			for i := 0; ; i++ {
+			deadline := time.Now().Add(60 * time.Second)
+			for {
 				if b, err := os.ReadFile(rec); err == nil && bytes.Contains(b, []byte(`"pid": `)) {
 					break
 				}
-				if i > 800 {
+				if time.Now().After(deadline) {
 					t.Fatalf("QEMU never started; stderr:\n%s", errOut.String())
 				}
 				time.Sleep(25 * time.Millisecond)
@@ -357,7 +382,18 @@ func TestE2EDeploy(t *testing.T) {
 		}
 		locked := filepath.Join(dir, "locked")
 		os.MkdirAll(locked, 0o755)
+		// nobody gets a home of its own and runs outside the checkout
+		// (which may sit in a directory only root can read, as in CI's
+		// fresh clone), so the only thing it cannot write is the
+		// destination.
+		home := filepath.Join(dir, "nobody-home")
+		os.MkdirAll(home, 0o755)
+		if err := os.Chown(home, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
 		cmd := exec.Command(bin, "--state-dir", filepath.Join(dir, "state"), "deploy", "--images", images, "--dest", filepath.Join(locked, "cube"))
+		cmd.Dir = home
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME=", "XDG_STATE_HOME=")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		var e bytes.Buffer
 		cmd.Stderr = &e

@@ -291,3 +291,19 @@ func ParseGUIDTable(tail []byte) map[GUID][]byte {
 	}
 	return table
 }
+
+// InspectFirmware reads the GUIDed table of one firmware image the user
+// names (e.g. `cube-hal launch --firmware F`): whether it carries SEV-SNP
+// metadata, a usable kernel-hashes area, TDX metadata. Kind is "bios"; Err
+// says why the file could not be read.
+func InspectFirmware(path string) Firmware {
+	fw := Firmware{Path: path, Kind: FirmwareBIOS}
+	st, err := os.Stat(path)
+	if err != nil {
+		fw.Err = err.Error()
+		return fw
+	}
+	fw.Size = st.Size()
+	readFooter(&fw)
+	return fw
+}

@@ -77,6 +77,17 @@ type confRun struct {
 	indent  int
 	cnt     int
 	rootEnt *Menu
+	eof     bool // standard input is exhausted
+}
+
+// errEndOfInput stops a question conf would repeat forever: once standard
+// input is exhausted, conf re-asks a rejected string or choice answer in an
+// endless loop; cube-hal stops instead.
+type errEndOfInput struct{ what string }
+
+func (r *confRun) giveUp(what string) {
+	r.err("\n*** End of input while asking for %s again; stopping.\n\n", what)
+	panic(errEndOfInput{what})
 }
 
 func (r *confRun) out(format string, args ...any) { fmt.Fprintf(r.io.Stdout, format, args...) }
@@ -132,7 +143,11 @@ func (r *confRun) parseArgs(args []string) bool {
 				first := longOpts[match[0]]
 				for _, j := range match[1:] {
 					if longOpts[j].mode != first.mode || longOpts[j].arg != first.arg {
-						return bad("option '%s' is ambiguous", a)
+						var poss strings.Builder
+						for _, m := range match {
+							fmt.Fprintf(&poss, " '--%s'", longOpts[m].name)
+						}
+						return bad("option '--%s' is ambiguous; possibilities:%s", name, poss.String())
 					}
 				}
 			}
@@ -233,6 +248,19 @@ func (r *confRun) run() int {
 	if err != nil {
 		return 1
 	}
+	return r.execute(k)
+}
+
+// execute is conf's main after parsing: read, apply the mode, write.
+func (r *confRun) execute(k *Kconfig) (code int) {
+	defer func() {
+		if x := recover(); x != nil {
+			if _, ok := x.(errEndOfInput); !ok {
+				panic(x)
+			}
+			code = 1
+		}
+	}()
 	r.k = k
 	if r.mode == ModeRand {
 		k.rand = newGlibcRand(r.seed)
@@ -391,6 +419,7 @@ func (r *confRun) readLine() {
 	}
 	if !ok {
 		r.err("\nError in reading or end of file.\n")
+		r.eof = true
 	} else {
 		r.line = string(b)
 	}
@@ -439,7 +468,10 @@ func (r *confRun) askValue(s *Symbol, def string) bool {
 func (r *confRun) confString(m *Menu) {
 	k := r.k
 	s := m.sym
-	for {
+	for asked := false; ; asked = true {
+		if asked && r.eof {
+			r.giveUp(s.name)
+		}
 		r.out("%*s%s ", r.indent-1, "", m.prompt.text)
 		r.out("(%s) ", s.name)
 		def := k.stringValue(s)
@@ -550,7 +582,11 @@ func (r *confRun) confChoice(m *Menu) bool {
 			return false
 		}
 	}
-	for {
+	for asked := false; ; asked = true {
+		if asked && r.eof {
+			t, _ := m.promptText()
+			r.giveUp(fmt.Sprintf("the choice %q", t))
+		}
 		t, _ := m.promptText()
 		r.out("%*s%s\n", r.indent-1, "", t)
 		defSym := s.curr.choice

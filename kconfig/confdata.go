@@ -663,8 +663,9 @@ func (k *Kconfig) writeDep(name string) {
 	dir := dirOf(k.ConfigName())
 	var b bytes.Buffer
 	b.WriteString("deps_config := \\\n")
-	for i, f := range k.files {
-		if i < len(k.files)-1 {
+	for i := len(k.files) - 1; i >= 0; i-- {
+		f := k.files[i]
+		if i > 0 {
 			fmt.Fprintf(&b, "\t%s \\\n", f.Name)
 		} else {
 			fmt.Fprintf(&b, "\t%s\n", f.Name)

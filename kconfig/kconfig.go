@@ -92,8 +92,9 @@ type Kconfig struct {
 	defconfigL *Symbol
 	envSyms    []*Symbol // in definition order
 
-	root  Menu
-	files []*File // newest first, like conf's file_list
+	root       Menu
+	files      []*File // in the order read (conf lists them newest first)
+	fileByName map[string]*File
 
 	// parser state
 	currentMenu  *Menu
@@ -116,6 +117,14 @@ type Kconfig struct {
 	unmet       map[*Symbol]bool
 	nerrs       int
 	rand        *glibcRand
+
+	rendered bool // a configuration was rendered (see freshen)
+	dirty    bool // Set was called since the last WriteConfig
+	search   *searchIndex
+	virtual  map[string][]byte // in-memory Kconfig files (standalone base)
+	standIns map[*Symbol]bool  // standalone stand-ins for Buildroot symbols
+
+	externalDir string // the external tree of a standalone load
 }
 
 func newKconfig(o Options) *Kconfig {

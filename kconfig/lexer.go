@@ -194,6 +194,9 @@ func (l *lexer) curName() string {
 // open reads a Kconfig file the way zconf_fopen does: the name as given
 // (relative to the working directory), else under $srctree.
 func (l *lexer) open(name string) ([]byte, error) {
+	if d, ok := l.k.virtual[name]; ok {
+		return d, nil
+	}
 	data, err := os.ReadFile(l.k.path(name))
 	if err != nil && !filepath.IsAbs(name) {
 		if st, ok := l.k.lookupEnv("srctree"); ok {
@@ -205,15 +208,19 @@ func (l *lexer) open(name string) ([]byte, error) {
 	return data, err
 }
 
+// fileLookup finds the File for a source statement's name. Like conf it
+// compares the name as written with the (expanded) names already read, so
+// a name using $SYMBOL always gets a new entry.
 func (k *Kconfig) fileLookup(name string) *File {
-	expanded := k.expandString(name)
-	for _, f := range k.files {
-		if f.Name == name {
-			return f
-		}
+	if f := k.fileByName[name]; f != nil {
+		return f
 	}
-	f := &File{Name: expanded}
-	k.files = append([]*File{f}, k.files...)
+	f := &File{Name: k.expandString(name)}
+	k.files = append(k.files, f)
+	if k.fileByName == nil {
+		k.fileByName = map[string]*File{}
+	}
+	k.fileByName[f.Name] = f // the newest entry wins, as in conf's list
 	return f
 }
 

@@ -22,19 +22,21 @@ type Menu struct {
 	file       *File
 	line       int
 	inc        *inclusion
+	k          *Kconfig
 }
 
 const menuRoot = 0x0002
 
 func (k *Kconfig) menuInit() {
 	k.root.flags = menuRoot
+	k.root.k = k
 	k.currentEntry = &k.root
 	k.currentMenu = &k.root
 	k.lastEntry = &k.root.list
 }
 
 func (k *Kconfig) menuAddEntry(sym *Symbol) {
-	m := &Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: k.curLine()}
+	m := &Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: k.curLine(), k: k}
 	if k.lex != nil {
 		m.inc = k.lex.curInc()
 	}
@@ -98,6 +100,7 @@ func (k *Kconfig) menuAddProp(t propType, prompt string, hasPrompt bool, expr, d
 	p.menu = k.currentEntry
 	p.expr = expr
 	p.visible.expr = dep
+	p.cond = dep.copy()
 	if hasPrompt {
 		if prompt != "" && isCSpace(prompt[0]) {
 			k.propWarn(p, "leading whitespace ignored")

@@ -168,6 +168,7 @@ type Property struct {
 	menu    *Menu
 	file    *File
 	line    int
+	cond    *Expr // the "if" condition as written (visible.expr also has inherited dependencies)
 }
 
 func (k *Kconfig) initConstants() {
@@ -945,6 +946,8 @@ func (k *Kconfig) checkPrintRecursive(last *Symbol) {
 	}
 	var b strings.Builder
 	var menu *Menu
+	var cycle []string
+	firstFile, firstLine := "", 0
 	for ; i < len(k.checkStack); i++ {
 		st := k.checkStack[i]
 		sym := st.sym
@@ -972,7 +975,9 @@ func (k *Kconfig) checkPrintRecursive(last *Symbol) {
 		}
 		if sym == last {
 			fmt.Fprintf(&b, "%s:%d:error: recursive dependency detected!\n", pf, pl)
+			firstFile, firstLine = pf, pl
 		}
+		cycle = append(cycle, sym.displayName())
 		switch {
 		case st.expr != nil:
 			fmt.Fprintf(&b, "%s:%d:\tsymbol %s %s value contains %s\n", pf, pl, sym.displayName(), prop.typ, next.displayName())
@@ -989,7 +994,10 @@ func (k *Kconfig) checkPrintRecursive(last *Symbol) {
 	b.WriteString("For a resolution refer to Documentation/kbuild/kconfig-language.txt\n" +
 		"subsection \"Kconfig recursive dependency limitations\"\n\n")
 	k.eprint(b.String())
-	k.diag(Diagnostic{Severity: SeverityError, Msg: strings.TrimSpace(b.String()), File: "", Line: 0})
+	// conf 4.17 reports the cycle and carries on (its check only fails
+	// when the cycle closes on another symbol), so this is not an error.
+	k.diagnostics = append(k.diagnostics, Diagnostic{Severity: SeverityWarning, File: firstFile, Line: firstLine,
+		Msg: "recursive dependency: " + strings.Join(cycle, "; ")})
 	if cv != nil && len(k.checkStack) > 0 && k.checkStack[len(k.checkStack)-1] == cv {
 		k.depPop()
 	}

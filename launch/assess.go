@@ -97,7 +97,11 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 				fail("QEMU %d.%d (%s) was built without sev-snp-guest ('-object help' does not list it)", f.QEMU.Version.Major, f.QEMU.Version.Minor, f.QEMU.Path)
 			}
 		}
-		checkFirmware(&v, firmware, "SEV-SNP boots OVMF through -bios: pass --firmware with an OVMF.fd built from OvmfPkg/AmdSev/AmdSevX64.dsc, or put OVMF.fd in the images directory")
+		if checkFirmware(&v, firmware, "SEV-SNP boots OVMF through -bios: pass --firmware with an OVMF.fd built from OvmfPkg/AmdSev/AmdSevX64.dsc, or put OVMF.fd in the images directory") {
+			if fw := host.InspectFirmware(firmware); fw.Err == "" && !fw.SEVMetadata {
+				fail("firmware %s has no SEV-SNP metadata: it cannot boot an SNP guest (use an OVMF built from OvmfPkg/AmdSev/AmdSevX64.dsc)", firmware)
+			}
+		}
 	case ModeTDX:
 		if cpuOK && !f.TDX.CPUHostPlatform {
 			fail("the CPU does not report tdx_host_platform in /proc/cpuinfo (needs an Intel Xeon with TDX enabled in the firmware setup, and a host kernel with TDX host support)")
@@ -122,7 +126,11 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 				fail("QEMU %d.%d (%s) was built without tdx-guest ('-object help' does not list it)", f.QEMU.Version.Major, f.QEMU.Version.Minor, f.QEMU.Path)
 			}
 		}
-		checkFirmware(&v, firmware, "TDX boots TDVF (an OVMF.fd with TDX support) through -bios: pass --firmware, or put OVMF.fd in the images directory")
+		if checkFirmware(&v, firmware, "TDX boots TDVF (an OVMF.fd with TDX support) through -bios: pass --firmware, or put OVMF.fd in the images directory") {
+			if fw := host.InspectFirmware(firmware); fw.Err == "" && !fw.TDXMetadata {
+				fail("firmware %s has no TDX metadata: it is not a TDVF and cannot boot a TD", firmware)
+			}
+		}
 		v.Notes = append(v.Notes, "TD quotes need Intel's QGS (qgsd) and PCCS running on the host; cube-hal does not check them")
 	case ModePlain:
 		switch accel {
@@ -154,10 +162,12 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 	return v
 }
 
-func checkFirmware(v *Verdict, firmware, howto string) {
+// checkFirmware reports whether the firmware file is there, adding the
+// reason to v when not.
+func checkFirmware(v *Verdict, firmware, howto string) bool {
 	if firmware == "" {
 		v.Reasons = append(v.Reasons, "no firmware: "+howto)
-		return
+		return false
 	}
 	st, err := os.Stat(firmware)
 	switch {
@@ -165,7 +175,21 @@ func checkFirmware(v *Verdict, firmware, howto string) {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("firmware %s: %v", firmware, unwrapPathError(err)))
 	case st.IsDir():
 		v.Reasons = append(v.Reasons, fmt.Sprintf("firmware %s: is a directory, want a file", firmware))
+	default:
+		return true
 	}
+	return false
+}
+
+// CheckKernelHashes refuses kernel-hashes=on with a firmware that has no
+// usable SEV hashes table: QEMU would fail with "SEV: kernel specified but
+// guest firmware has no hashes table GUID" (cvm-facts §1.0).
+func CheckKernelHashes(firmware string) error {
+	fw := host.InspectFirmware(firmware)
+	if fw.Err != "" || !fw.SEVMetadata || fw.SEVHashTable {
+		return nil // unreadable or not SNP firmware: Assess says so
+	}
+	return fmt.Errorf("firmware %s has no SEV hashes table, so kernel-hashes=on cannot measure the kernel, initrd and command line (QEMU would refuse it): use an OVMF built from OvmfPkg/AmdSev/AmdSevX64.dsc, or --no-kernel-hashes to boot unmeasured", firmware)
 }
 
 // AssessAll gives a verdict for every mode, for capability panels and

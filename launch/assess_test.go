@@ -2,6 +2,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ultravioletrs/cube-hal/host"
+	"github.com/ultravioletrs/cube-hal/host/hosttest"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
@@ -19,8 +21,8 @@ type fakeHost struct {
 	devs       map[string]string // "kvm" → "rw" | "dir" (cannot open rw) ; absent: missing
 	qemuVer    string            // "" → no QEMU binary
 	qemuObjs   []string
-	qemuBroken bool // exits 1 on --version
-	firmware   bool
+	qemuBroken bool   // exits 1 on --version
+	firmware   []byte // an OVMF image (hosttest builds them); nil: none
 }
 
 func (h fakeHost) build(t *testing.T) (root, qemu, fw string) {
@@ -74,9 +76,9 @@ esac
 			t.Fatal(err)
 		}
 	}
-	if h.firmware {
+	if h.firmware != nil {
 		fw = filepath.Join(root, "OVMF.fd")
-		write("OVMF.fd", "fw")
+		write("OVMF.fd", string(h.firmware))
 	}
 	return root, qemu, fw
 }
@@ -88,7 +90,7 @@ func goodSNP() fakeHost {
 		devs:     map[string]string{"kvm": "rw", "sev": "rw"},
 		qemuVer:  "9.2.0",
 		qemuObjs: []string{"memory-backend-memfd", "sev-guest", "sev-snp-guest"},
-		firmware: true,
+		firmware: hosttest.AmdSevOVMF,
 	}
 }
 
@@ -99,14 +101,14 @@ func goodTDX() fakeHost {
 		devs:     map[string]string{"kvm": "rw"},
 		qemuVer:  "10.1.0",
 		qemuObjs: []string{"memory-backend-memfd", "tdx-guest"},
-		firmware: true,
+		firmware: hosttest.DebianOVMF,
 	}
 }
 
 func assessFake(t *testing.T, h fakeHost, mode Mode, accel Accel) Verdict {
 	t.Helper()
 	root, qemu, fw := h.build(t)
-	f := HostProbe{Host: &host.Host{Root: root}}.Facts(context.Background(), qemu)
+	f := HostProbe{Host: &host.Host{Root: root}}.Facts(context.Background(), qemu, mode != ModePlain)
 	return Assess(f, mode, fw, accel)
 }
 
@@ -133,7 +135,9 @@ func TestAssessRefusals(t *testing.T) {
 		{"snp qemu without object", ModeSNP, func(h *fakeHost) { h.qemuObjs = []string{"sev-guest"} }, "built without sev-snp-guest"},
 		{"snp no qemu", ModeSNP, func(h *fakeHost) { h.qemuVer = "" }, "not found"},
 		{"snp broken qemu", ModeSNP, func(h *fakeHost) { h.qemuBroken = true }, "--version: exit status 1"},
-		{"snp no firmware", ModeSNP, func(h *fakeHost) { h.firmware = false }, "no firmware: SEV-SNP boots OVMF"},
+		{"snp no firmware", ModeSNP, func(h *fakeHost) { h.firmware = nil }, "no firmware: SEV-SNP boots OVMF"},
+		{"snp firmware without SNP metadata", ModeSNP, func(h *fakeHost) { h.firmware = []byte("not an OVMF") }, "has no SEV-SNP metadata"},
+		{"snp Debian OVMF (no hashes area) is fine without kernel-hashes", ModeSNP, func(h *fakeHost) { h.firmware = hosttest.DebianOVMF }, ""},
 		{"tdx ok", ModeTDX, func(h *fakeHost) {}, ""},
 		{"tdx no cpu flag", ModeTDX, func(h *fakeHost) { h.flags = "fpu vmx" }, "does not report tdx_host_platform"},
 		{"tdx kvm_intel not loaded", ModeTDX, func(h *fakeHost) { delete(h.params, "kvm_intel/tdx") }, "kvm_intel is not loaded"},
@@ -142,7 +146,8 @@ func TestAssessRefusals(t *testing.T) {
 		{"tdx no vmx", ModeTDX, func(h *fakeHost) { h.flags = "fpu tdx_host_platform" }, "neither vmx nor svm"},
 		{"tdx old qemu", ModeTDX, func(h *fakeHost) { h.qemuVer = "9.2.0" }, "QEMU 9.2 has no tdx-guest; TDX needs QEMU 10.1 or later"},
 		{"tdx qemu without object", ModeTDX, func(h *fakeHost) { h.qemuObjs = nil }, "built without tdx-guest"},
-		{"tdx no firmware", ModeTDX, func(h *fakeHost) { h.firmware = false }, "no firmware: TDX boots TDVF"},
+		{"tdx no firmware", ModeTDX, func(h *fakeHost) { h.firmware = nil }, "no firmware: TDX boots TDVF"},
+		{"tdx firmware that is no TDVF", ModeTDX, func(h *fakeHost) { h.firmware = hosttest.AmdSevOVMF }, "has no TDX metadata"},
 		{"plain no qemu", ModePlain, func(h *fakeHost) { h.qemuVer = "" }, "not found"},
 	}
 	for _, tc := range cases {
@@ -245,5 +250,39 @@ func TestProbeRealQEMU(t *testing.T) {
 		if !strings.Contains(strings.Join(v.Reasons, "\n"), want) {
 			t.Errorf("SNP reasons %q lack %q", v.Reasons, want)
 		}
+	}
+}
+
+// kernel-hashes=on needs an OVMF with a SEV hashes area (AmdSevX64);
+// Debian's OvmfPkgX64 build has SNP metadata but no usable area.
+func TestCheckKernelHashes(t *testing.T) {
+	dir := t.TempDir()
+	for name, img := range map[string][]byte{"amdsev": hosttest.AmdSevOVMF, "debian": hosttest.DebianOVMF, "junk": []byte("x")} {
+		os.WriteFile(filepath.Join(dir, name), img, 0o644)
+	}
+	if err := CheckKernelHashes(filepath.Join(dir, "amdsev")); err != nil {
+		t.Errorf("AmdSevX64 image refused: %v", err)
+	}
+	if err := CheckKernelHashes(filepath.Join(dir, "debian")); err == nil || !strings.Contains(err.Error(), "no SEV hashes table") || !strings.Contains(err.Error(), "--no-kernel-hashes") {
+		t.Errorf("Debian OVMF with kernel-hashes: %v", err)
+	}
+	if err := CheckKernelHashes(filepath.Join(dir, "junk")); err != nil {
+		t.Errorf("junk (Assess reports it): %v", err)
+	}
+	// Prepare applies it for snp.
+	h := goodSNP()
+	h.firmware = hosttest.DebianOVMF
+	root, qemu, fw := h.build(t)
+	k := filepath.Join(dir, "bzImage")
+	os.WriteFile(k, []byte("k"), 0o644)
+	cfg := Config{Mode: ModeSNP, Kernel: k, Firmware: fw, QEMU: qemu, SNP: DefaultSNP}
+	_, _, err := Prepare(context.Background(), cfg, HostProbe{Host: &host.Host{Root: root}})
+	var re *RefusedError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "no SEV hashes table") {
+		t.Fatalf("Prepare = %v", err)
+	}
+	cfg.SNP.KernelHashes = false
+	if _, _, err := Prepare(context.Background(), cfg, HostProbe{Host: &host.Host{Root: root}}); err != nil {
+		t.Fatalf("Prepare without kernel-hashes: %v", err)
 	}
 }

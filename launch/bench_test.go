@@ -27,7 +27,7 @@ import (
 func BenchmarkLaunchOverhead(b *testing.B) {
 	im := testimage.Build(b, testimage.Options{})
 	ctx := context.Background()
-	cfg := Config{Mode: ModePlain, Name: "bench", Kernel: im.Kernel, Initrd: im.Initrd, MemoryMB: 512, CPUs: 1,
+	cfg := Config{Mode: ModePlain, Name: "bench", Kernel: im.Kernel, Initrd: im.Initrd, Append: testimage.Append, MemoryMB: 512, CPUs: 1,
 		Accel: AccelTCG, RestrictNet: true}
 	var direct, managed, own time.Duration
 	for i := 0; i < b.N; i++ {

@@ -298,6 +298,9 @@ func ParseMemory(s string) (int, error) {
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("memory %q: want a size like 512M or 8G", s)
 	}
+	if n > (1<<30)/mult { // 1 PiB: far beyond any host, and no overflow
+		return 0, fmt.Errorf("memory %q: too large", s)
+	}
 	return n * mult, nil
 }
 

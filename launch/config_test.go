@@ -18,7 +18,7 @@ func TestParseMemory(t *testing.T) {
 			t.Errorf("ParseMemory(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "G", "-1G", "0", "1.5G", "lots"} {
+	for _, in := range []string{"", "G", "-1G", "0", "1.5G", "lots", "99999999999999999T", "2000000T"} {
 		if _, err := ParseMemory(in); err == nil || !strings.Contains(err.Error(), "memory") {
 			t.Errorf("ParseMemory(%q) = %v, want an error naming memory", in, err)
 		}
@@ -113,7 +113,7 @@ func TestFollowSerialStreamsGrowingLog(t *testing.T) {
 	vm := &VM{Dir: dir, Record: Record{PID: os.Getpid()}} // "running" while this test runs
 	log := vm.Paths().SerialLog
 	os.WriteFile(log, []byte("boot line 1\n"), 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a hang guard, not a speed goal
 	defer cancel()
 	rc, err := vm.FollowSerial(ctx, true)
 	if err != nil {
@@ -208,5 +208,48 @@ func TestScanWriterFindsMarkerAcrossWrites(t *testing.T) {
 	s.Write([]byte("IFICATION HAS CHANGED! @@@\n"))
 	if !s.found() || !strings.Contains(out.String(), HostKeyChangedMarker) {
 		t.Errorf("found=%v out=%q", s.found(), out.String())
+	}
+}
+
+func FuzzParseMemory(f *testing.F) {
+	for _, s := range []string{"512M", "8G", "2048", "1GiB", "", "-1", "9999999999999G"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		mb, err := ParseMemory(s)
+		if err != nil {
+			return
+		}
+		if mb <= 0 {
+			t.Fatalf("ParseMemory(%q) = %d without error", s, mb)
+		}
+		if back, err := ParseMemory(FormatMemory(mb)); err != nil || back != mb {
+			t.Fatalf("round trip of %d MiB: %d, %v", mb, back, err)
+		}
+	})
+}
+
+func TestForgetHostKey(t *testing.T) {
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := ForgetHostKey(kh, "vm"); err != nil {
+		t.Fatalf("missing file: %v", err)
+	}
+	in := "# comment cube-hal-vm\n" +
+		"cube-hal-vm ssh-ed25519 AAAAold\n" +
+		"cube-hal-vm2 ssh-ed25519 AAAAother\n" +
+		"[127.0.0.1]:6190,cube-hal-vm ecdsa-sha2-nistp256 AAAAold2\n" +
+		"cube-hal-vm.example ssh-ed25519 AAAAkeep\n"
+	os.WriteFile(kh, []byte(in), 0o600)
+	if err := ForgetHostKey(kh, "vm"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(kh)
+	want := "# comment cube-hal-vm\ncube-hal-vm2 ssh-ed25519 AAAAother\ncube-hal-vm.example ssh-ed25519 AAAAkeep\n"
+	if string(got) != want {
+		t.Errorf("after ForgetHostKey:\n%s\nwant\n%s", got, want)
+	}
+	st, _ := os.Stat(kh)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", st.Mode().Perm())
 	}
 }

@@ -18,9 +18,11 @@ type HostFacts struct {
 	QEMU host.QEMU
 }
 
-// Prober gathers HostFacts; tests and the TUI can substitute one.
+// Prober gathers HostFacts; tests and the TUI can substitute one. With
+// qemuDetails false only the QEMU binary's location is needed (plain mode
+// decides nothing from its version), which saves running QEMU three times.
 type Prober interface {
-	Facts(ctx context.Context, qemu string) HostFacts
+	Facts(ctx context.Context, qemu string, qemuDetails bool) HostFacts
 }
 
 // HostProbe reads a machine through package host: the real one by
@@ -31,7 +33,7 @@ type HostProbe struct {
 
 // Facts implements Prober. qemu is the QEMU binary: a name looked up on
 // the host's PATH or a path.
-func (p HostProbe) Facts(ctx context.Context, qemu string) HostFacts {
+func (p HostProbe) Facts(ctx context.Context, qemu string, qemuDetails bool) HostFacts {
 	h := p.Host
 	if h == nil {
 		h = host.Local()
@@ -39,7 +41,14 @@ func (p HostProbe) Facts(ctx context.Context, qemu string) HostFacts {
 	if qemu == "" {
 		qemu = host.DefaultQEMU
 	}
-	return HostFacts{CPU: h.CPU(), KVM: h.KVM(), SEV: h.SEV(), TDX: h.TDX(), QEMU: h.QEMU(ctx, qemu)}
+	f := HostFacts{CPU: h.CPU(), KVM: h.KVM(), SEV: h.SEV(), TDX: h.TDX()}
+	if qemuDetails {
+		f.QEMU = h.QEMU(ctx, qemu)
+	} else {
+		f.QEMU = host.QEMU{Name: qemu}
+		f.QEMU.Path, _ = h.LookPath(qemu)
+	}
+	return f
 }
 
 // ProbeQEMU asks the QEMU binary for its version and object types.

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +50,18 @@ func runKeeper(dir string) int {
 	// keeper process itself dies.
 	runtime.LockOSThread()
 	os.Unsetenv(keeperEnv)
+	// The pipes to the launcher are the keeper's alone: QEMU must not
+	// inherit them (it would hold the launcher's status pipe open).
+	syscall.CloseOnExec(3)
+	syscall.CloseOnExec(4)
+	// Nor anything the launcher's own parent leaked to us.
+	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, e := range ents {
+			if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 4 {
+				syscall.CloseOnExec(fd)
+			}
+		}
+	}
 	ctrl := os.NewFile(3, "control")
 	statusF := os.NewFile(4, "status")
 	var statusMu sync.Mutex

@@ -3,12 +3,16 @@ package launch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -25,7 +29,55 @@ type SSHOptions struct {
 // HostKeyAlias is the name a VM's host key is pinned under in cube-hal's
 // known_hosts: per VM name, not per port, so `--ports auto` does not
 // re-pin and a changed key is caught whatever port the VM got.
+//
+// The pin lasts one run of the VM. The Cube image boots from an
+// initramfs and makes fresh SSH host keys at every boot, so Start forgets
+// the previous run's key (ForgetHostKey); the first SSH contact of the new
+// run pins its key, and a key that changes within the run is refused.
 func HostKeyAlias(name string) string { return "cube-hal-" + name }
+
+// ForgetHostKey removes the host key pinned for VM name from the
+// known_hosts file (atomically; other entries stay). A missing file is
+// fine.
+func ForgetHostKey(knownHosts, name string) error {
+	b, err := os.ReadFile(knownHosts)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	alias := HostKeyAlias(name)
+	var keep []string
+	changed := false
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) > 0 && !strings.HasPrefix(f[0], "#") && !strings.HasPrefix(f[0], "@") && slices.Contains(strings.Split(f[0], ","), alias) {
+			changed = true
+			continue
+		}
+		keep = append(keep, line)
+	}
+	if !changed {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(knownHosts), ".known_hosts.*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(strings.Join(keep, "")); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), knownHosts)
+}
 
 // SSHArgs builds the ssh argument vector (argv[0] included) that reaches
 // the guest on its forwarded port. The user's ~/.ssh/config and agent stay

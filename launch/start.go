@@ -40,6 +40,10 @@ type Options struct {
 	// Attached keeps the VM tied to the caller: if the calling process dies
 	// the VM is killed, until VM.Detach. Tests use it; the CLI does not.
 	Attached bool
+	// KnownHostsFile is cube-hal's known_hosts (workspace.KnownHostsFile()):
+	// the previous run's host key of this VM is forgotten there, because the
+	// image makes new host keys at every boot (see HostKeyAlias).
+	KnownHostsFile string
 	// Prober gathers host facts (default HostProbe{}); tests inject fakes.
 	Prober Prober
 	// Progress, when set, receives one-line progress messages.
@@ -93,8 +97,14 @@ func Prepare(ctx context.Context, cfg Config, prober Prober) (Config, Verdict, e
 	if prober == nil {
 		prober = HostProbe{}
 	}
-	facts := prober.Facts(ctx, cfg.QEMU)
+	facts := prober.Facts(ctx, cfg.QEMU, cfg.Mode != ModePlain)
 	v := Assess(facts, cfg.Mode, cfg.Firmware, cfg.Accel)
+	if cfg.Mode == ModeSNP && cfg.SNP.KernelHashes && cfg.Firmware != "" {
+		if err := CheckKernelHashes(cfg.Firmware); err != nil {
+			v.Reasons = append(v.Reasons, err.Error())
+			v.OK = false
+		}
+	}
 	if !v.OK {
 		return cfg, v, &RefusedError{Verdict: v}
 	}
@@ -169,6 +179,11 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	}
 	if err := writeRecord(dir, rec); err != nil {
 		return nil, err
+	}
+	if o.KnownHostsFile != "" {
+		if err := ForgetHostKey(o.KnownHostsFile, cfg.Name); err != nil {
+			return nil, fmt.Errorf("forgetting the previous run's SSH host key in %s: %w", o.KnownHostsFile, err)
+		}
 	}
 	cmdline := CommandLine(append([]string{cfg.QEMU}, args...))
 
@@ -253,7 +268,8 @@ func spawnKeeper(dir string) (*keeperProc, error) {
 	}
 	defer klog.Close()
 	cmd := exec.Command(exe)
-	cmd.Args = []string{"cube-hal-vm-keeper"}
+	// The run directory in argv shows in ps, and lets tests find it.
+	cmd.Args = []string{"cube-hal-vm-keeper", dir}
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(os.Environ()), keeperEnv+"="+dir)
 	cmd.Stdout = klog

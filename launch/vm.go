@@ -280,12 +280,18 @@ func (vm *VM) Stop(ctx context.Context, o StopOptions) (StopResult, error) {
 	if ctx.Err() == nil {
 		progress("telling QEMU to quit")
 		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		if c, err := qmp.Dial(qctx, sock); err == nil {
+		c, err := qmp.Dial(qctx, sock)
+		if err == nil {
+			// QEMU may exit before it answers: what counts is that it goes.
 			c.Execute(qctx, "quit", nil)
 			c.Close()
 		}
 		cancel()
-		if waitGone(r.PID, r.PIDStart, o.QuitTimeout) {
+		switch {
+		case err != nil:
+			// No one to tell: do not wait for a quit never sent.
+			progress(fmt.Sprintf("QMP is unusable (%v)", err))
+		case waitGone(r.PID, r.PIDStart, o.QuitTimeout):
 			res.How = "quit"
 			return done()
 		}

@@ -82,6 +82,8 @@ type Config struct {
 
 	// EnvFile is the file the settings were read from ("" if none).
 	EnvFile string
+	// EnvFileNote explains why the default env file was skipped, if it was.
+	EnvFileNote string
 }
 
 // Error is an invalid setting.
@@ -165,18 +167,31 @@ func Load(env Lookup) (*Config, error) {
 			}
 			cfg.EnvFile = file
 		case errors.Is(err, fs.ErrNotExist) && !explicit:
+		case errors.Is(err, fs.ErrPermission) && !explicit:
+			// Run as an unprivileged user under systemd, which already put
+			// the file's settings in the environment.
+			cfg.EnvFileNote = fmt.Sprintf("%s not readable (%v); using the environment only", file, err)
 		default:
 			return nil, errf(Prefix+"ENV_FILE", "%v", err)
 		}
 	}
+	// get returns the first of names set in the environment, else in the
+	// file. A name set but empty in the environment means unset and hides
+	// the file's value (the environment wins). Values are returned as
+	// written; fill trims where blanks cannot matter (numbers, URLs, enums).
 	get := func(names ...string) (string, string) {
 		for _, n := range names {
 			if v, ok := env(n); ok && strings.TrimSpace(v) != "" {
-				return n, strings.TrimSpace(v)
+				return n, v
 			}
 		}
 		for _, n := range names {
-			if v := strings.TrimSpace(fileVars[n]); v != "" {
+			if _, ok := env(n); ok {
+				return n, ""
+			}
+		}
+		for _, n := range names {
+			if v := fileVars[n]; strings.TrimSpace(v) != "" {
 				return n, v
 			}
 		}
@@ -188,11 +203,18 @@ func Load(env Lookup) (*Config, error) {
 	return cfg, nil
 }
 
-func (c *Config) fill(get func(...string) (string, string)) error {
+func (c *Config) fill(raw func(...string) (string, string)) error {
 	var err error
 	p := func(s string) string { return Prefix + s }
+	// get trims: for numbers, URLs, names and switches, surrounding blanks
+	// are noise. raw keeps free text (IDs, OS strings, paths, the token)
+	// exactly as written.
+	get := func(names ...string) (string, string) {
+		n, v := raw(names...)
+		return n, strings.TrimSpace(v)
+	}
 
-	_, c.InstanceID = get(p("INSTANCE_ID"))
+	_, c.InstanceID = raw(p("INSTANCE_ID"))
 	if c.InstanceID == "" {
 		c.InstanceID = uuid.NewString()
 	}
@@ -220,9 +242,9 @@ func (c *Config) fill(get func(...string) (string, string)) error {
 	if c.TargetURL, err = parseHTTPURL(v); err != nil {
 		return errf(n, "%v", err)
 	}
-	_, c.OSBuild = get("AGENT_OS_BUILD", p("OS_BUILD"))
-	_, c.OSDistro = get("AGENT_OS_DISTRO", p("OS_DISTRO"))
-	_, c.OSType = get("AGENT_OS_TYPE", p("OS_TYPE"))
+	_, c.OSBuild = raw("AGENT_OS_BUILD", p("OS_BUILD"))
+	_, c.OSDistro = raw("AGENT_OS_DISTRO", p("OS_DISTRO"))
+	_, c.OSType = raw("AGENT_OS_TYPE", p("OS_TYPE"))
 	for _, s := range []*string{&c.OSBuild, &c.OSDistro, &c.OSType} {
 		if *s == "" {
 			*s = "UVC"
@@ -245,13 +267,13 @@ func (c *Config) fill(get func(...string) (string, string)) error {
 			return errf(n, "must be true or false, got %q", v)
 		}
 	}
-	_, c.ServerCACerts = get(p("SERVER_CA_CERTS"))
-	_, c.ServerCert = get(p("SERVER_CERT"))
-	_, c.ServerKey = get(p("SERVER_KEY"))
-	_, c.ClientCACerts = get(p("CLIENT_CA_CERTS"))
-	_, tok := get(p("CERTS_TOKEN"))
+	_, c.ServerCACerts = raw(p("SERVER_CA_CERTS"))
+	_, c.ServerCert = raw(p("SERVER_CERT"))
+	_, c.ServerKey = raw(p("SERVER_KEY"))
+	_, c.ClientCACerts = raw(p("CLIENT_CA_CERTS"))
+	_, tok := raw(p("CERTS_TOKEN"))
 	c.CertsToken = NewSecret(tok)
-	_, c.CVMID = get(p("CVM_ID"), p("ENTITY_ID"))
+	_, c.CVMID = raw(p("CVM_ID"), p("ENTITY_ID"))
 
 	if n, v := get(p("TSM")); v == "" {
 		c.TSM = TSMAuto
@@ -273,7 +295,7 @@ func (c *Config) fill(get func(...string) (string, string)) error {
 		}
 		c.FakeMeasurement = b
 	}
-	if _, c.StateDir = get(p("STATE_DIR")); c.StateDir == "" {
+	if _, c.StateDir = raw(p("STATE_DIR")); c.StateDir == "" {
 		c.StateDir = DefaultStateDir
 	}
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
 // envOf is a Lookup over a map; the env file is disabled unless the map
@@ -194,4 +196,48 @@ func FuzzParseEnvFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The external tree's agent-env.sh writes /etc/cube/agent.env; its goldens
+// (cubecfg/testdata/envfile) must read back to the exact strings the user
+// typed into the configurator.
+func TestReadsTheImagesEnvFile(t *testing.T) {
+	golden := testenv.File(t, filepath.Join(testenv.RepoRoot(t), "cubecfg", "testdata", "envfile", "odd-chars.golden"),
+		"agent-env.sh's golden output (issue 4)")
+	data, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseEnvFile(golden, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"UV_CUBE_AGENT_INSTANCE_ID": `it's "quoted" and \back\slashed\`,
+		"UV_CUBE_AGENT_OS_BUILD":    "$HOME ${PATH} $(id) `id` %h %%",
+		"AGENT_OS_DISTRO":           "  leading and trailing spaces  ",
+		"AGENT_OS_TYPE":             "é ü 雲 🚀 # not a comment ; = &|<>*?[]~!{}",
+		"UV_CUBE_AGENT_CA_URL":      "https://ca.example.com/certs?x=1&y=$2",
+		"UV_CUBE_AGENT_CERTS_TOKEN": `tok\n'"$` + "`" + `\\end`,
+		"UV_CUBE_AGENT_CVM_ID":      `\`,
+		"UV_CUBE_AGENT_HOST":        "::",
+	} {
+		if m[k] != want {
+			t.Errorf("%s = %q, want %q", k, m[k], want)
+		}
+	}
+	// The whole file loads (the certificate paths it names do not exist
+	// here; the environment blanks them).
+	c, err := Load(envOf(map[string]string{"UV_CUBE_AGENT_ENV_FILE": golden,
+		"UV_CUBE_AGENT_SERVER_CA_CERTS": "", "UV_CUBE_AGENT_SERVER_CERT": "", "UV_CUBE_AGENT_SERVER_KEY": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OSDistro != "  leading and trailing spaces  " || c.CVMID != `\` || c.Port != 65535 || c.VMPL != 0 ||
+		c.Addr() != "[::]:65535" || c.LogLevel != slog.LevelWarn || c.ServerCert != "" {
+		t.Fatalf("loaded: %+v", c)
+	}
+	if c.CertsToken.Reveal() != m["UV_CUBE_AGENT_CERTS_TOKEN"] {
+		t.Fatal("token altered")
+	}
 }

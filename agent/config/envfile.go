@@ -10,8 +10,9 @@ import (
 // ParseEnvFile reads KEY=VALUE lines the way systemd's EnvironmentFile= and
 // a POSIX shell agree on: blank lines and lines starting with # are skipped,
 // an optional "export " prefix is allowed, and a value may be wrapped in
-// single quotes (taken literally) or double quotes (with \" \\ \$ \` and \n
-// escapes). Unquoted values are trimmed of surrounding blanks.
+// single quotes (taken literally) or double quotes, where a backslash
+// escapes \ " $ and ` (any other backslash stays, as in sh). Unquoted
+// values are trimmed of surrounding blanks.
 //
 // Errors name the file and line but never echo the line: it may hold the
 // certs token.
@@ -92,9 +93,7 @@ func unquote(v string) (string, error) {
 				}
 				i++
 				switch v[i] {
-				case 'n':
-					b.WriteByte('\n')
-				case '"', '\\', '$', '`', '\'':
+				case '"', '\\', '$', '`':
 					b.WriteByte(v[i])
 				default:
 					b.WriteByte('\\')

@@ -64,6 +64,9 @@ func Run(ctx context.Context, opts Options) int {
 		return ExitConfig
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.EnvFileNote != "" {
+		log.Warn(cfg.EnvFileNote)
+	}
 	log.Info("cube-agent starting", "version", Version, "instance_id", cfg.InstanceID,
 		"listen", cfg.Addr(), "backend", cfg.TargetURL.Redacted(), "env_file", cfg.EnvFile,
 		"vmpl", cfg.VMPL, "os_build", cfg.OSBuild, "os_distro", cfg.OSDistro, "os_type", cfg.OSType)
