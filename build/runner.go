@@ -264,12 +264,12 @@ func lockOutput(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("build lock: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return f, nil // a file system without locks (some NFS): build unguarded
+		}
 		holder, _ := io.ReadAll(f)
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s (cube-hal process %s)", ErrBusy, dir, strings.TrimSpace(string(holder)))
-		}
-		return nil, fmt.Errorf("build lock %s: %w", path, err)
+		return nil, fmt.Errorf("%w: %s (cube-hal process %s)", ErrBusy, dir, strings.TrimSpace(string(holder)))
 	}
 	f.Truncate(0)
 	fmt.Fprintf(f, "%d\n", os.Getpid())
