@@ -18,6 +18,10 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 	if err != nil {
 		return err
 	}
+	if !ws.Standalone() {
+		return failf("the configurator cannot open a Buildroot tree yet (%s): it waits for the Kconfig engine's workspace loader", ws.BuildrootDir).
+			withHint("run 'BUILDROOT_DIR= cube-hal' (without --buildroot) to configure the Cube packages standalone")
+	}
 	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
 		return usageErrorf("the terminal UI needs a terminal on standard input and output").
 			withHint("run cube-hal in a terminal, or use a subcommand ('cube-hal --help' lists them)")
@@ -31,10 +35,7 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 
 // openConfig loads the configuration the UI edits.
 func openConfig(ws *workspace.Workspace) (tui.Engine, error) {
-	if ws.Standalone() {
-		return tui.OpenStandalone(ws.ExternalDir)
-	}
-	return nil, failf("configuring with a Buildroot tree is not wired yet (waits for kconfig's workspace open)")
+	return tui.OpenStandalone(ws.ExternalDir)
 }
 
 // workspaceContext is the header's summary of the workspace.

@@ -192,7 +192,7 @@ func (s *configScreen) viewSearch() string {
 	for i := ss.offset; i < len(ss.hits) && i < ss.offset+h; i++ {
 		n := ss.hits[i].Node
 		e := s.eng.Entry(n)
-		r := searchRow{Prompt: e.Prompt, Name: e.Symbol, Path: s.menuPath(n), Hidden: !e.Visible}
+		r := searchRow{Prompt: s.shortPaths(e.Prompt), Name: e.Symbol, Path: s.menuPath(n), Hidden: !e.Visible}
 		if r.Prompt == "" {
 			r.Prompt, r.Name = e.Symbol, ""
 		}
