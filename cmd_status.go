@@ -84,7 +84,7 @@ func writeStatus(ctx context.Context, out io.Writer, w *workspace.Workspace) {
 		row(out, ".config", "none yet in "+w.OutputDir)
 		fixes = append(fixes, fix{".config: none yet", "cube-hal defconfig cube_defconfig"})
 	case c.Err != "":
-		row(out, ".config", c.Path+": "+c.Err)
+		row(out, ".config", c.Err) // names the file (and line)
 	default:
 		var parts []string
 		if c.Defconfig != "" {
