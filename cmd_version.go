@@ -35,7 +35,7 @@ func newVersionCmd(g *globalFlags) *cobra.Command {
 		Use:     "version",
 		Short:   "Print cube-hal's version",
 		Example: "  cube-hal version",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(cmd.OutOrStdout(), "cube-hal %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil

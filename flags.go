@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ultravioletrs/cube-hal/workspace"
@@ -19,13 +21,14 @@ func (g *globalFlags) register(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.buildroot, "buildroot", "", "Buildroot checkout (default $BUILDROOT_DIR; none: standalone mode)")
 	pf.StringVarP(&g.output, "output", "O", "", "Buildroot output directory, make's O= (default ./output)")
-	pf.StringVar(&g.external, "external", "", "Cube BR2_EXTERNAL tree (default ./buildroot in this repo, else the built-in copy)")
-	pf.StringVar(&g.overlay, "overlay", "", "rootfs overlay directory (default ./overlay in this repo)")
+	pf.StringVar(&g.external, "external", "", "Cube BR2_EXTERNAL tree (default ./buildroot in this repo, else the built-in copy, written to the user cache)")
+	pf.StringVar(&g.overlay, "overlay", "", "rootfs overlay directory (default ./overlay in this repo, else <state-dir>/overlay)")
 	pf.StringVar(&g.stateDir, "state-dir", "", "cube-hal state: VM run records, SSH keys (default $XDG_STATE_HOME/cube-hal)")
 }
 
 // workspace resolves the workspace from the flags and environment. A bad
-// flag value is a usage error naming the flag.
+// flag value comes back as a *workspace.FlagError, which run reports as a
+// usage error (exit 2) naming the flag, with its fix as the hint.
 func (g *globalFlags) workspace() (*workspace.Workspace, error) {
 	w, err := workspace.Resolve(workspace.Options{
 		Buildroot: g.buildroot,
@@ -35,7 +38,11 @@ func (g *globalFlags) workspace() (*workspace.Workspace, error) {
 		StateDir:  g.stateDir,
 	})
 	if err != nil {
-		return nil, usageErrorf("%s", err).withHint("check the path, or run 'cube-hal status' to see the workspace")
+		var fe *workspace.FlagError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, failf("%s", err).withHint("set XDG_CACHE_HOME to a writable directory, or pass --external DIR")
 	}
 	return w, nil
 }

@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // Exit codes shared by every subcommand.
@@ -34,7 +38,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	return reportError(stderr, err)
+	return reportError(stderr, withSuggestion(root, err))
+}
+
+// withSuggestion turns cobra's `unknown command "statsu" for "cube-hal"`
+// into a usage error whose hint names the command the user probably meant.
+func withSuggestion(root *cobra.Command, err error) error {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "unknown command ") || !strings.HasSuffix(msg, `for "cube-hal"`) {
+		return err
+	}
+	name, perr := strconv.Unquote(strings.Fields(msg)[2])
+	if perr != nil {
+		return err
+	}
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		return usageErrorf("%s", msg).withHint("did you mean 'cube-hal %s'? ('cube-hal --help' lists every command)", s[0])
+	}
+	return err
+}
+
+// noArgs is cobra.NoArgs for leaf commands, with a message that says the
+// command takes no arguments instead of calling the first one an unknown
+// command.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("'%s' takes no arguments, got %q", cmd.CommandPath(), args[0]).
+			withHint("run '%s --help' for usage", cmd.CommandPath())
+	}
+	return nil
 }
 
 // reportError prints err as one line on stderr (plus a hint line when it has
@@ -51,6 +83,22 @@ func reportError(stderr io.Writer, err error) int {
 		}
 		return ce.code
 	}
+	// Workspace errors carry their own fix: a bad flag value is bad usage,
+	// anything else missing (no Buildroot checkout, ...) a failure.
+	var fe *workspace.FlagError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "cube-hal: %s\n", fe)
+		if fe.Fix != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", fe.Fix)
+		}
+		return exitUsage
+	}
+	var he hinter
+	if errors.As(err, &he) && he.Hint() != "" {
+		fmt.Fprintf(stderr, "cube-hal: %s\n", err)
+		fmt.Fprintf(stderr, "hint: %s\n", he.Hint())
+		return exitFailed
+	}
 	// Errors that cobra raises itself (unknown flag, bad argument count,
 	// unknown command) are usage errors.
 	if isCobraUsageError(err) {
@@ -60,6 +108,12 @@ func reportError(stderr io.Writer, err error) int {
 	}
 	fmt.Fprintf(stderr, "cube-hal: %s\n", err)
 	return exitFailed
+}
+
+// hinter is an error that knows the fix (workspace.MissingError, ...).
+type hinter interface {
+	error
+	Hint() string
 }
 
 func newRootCmd() *cobra.Command {
@@ -85,6 +139,7 @@ Run with no arguments to open the terminal UI.`,
 		},
 	}
 	root.CompletionOptions.HiddenDefaultCmd = false
+	root.SuggestionsMinimumDistance = 2
 	g.register(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%s", err).withHint("run '%s --help' for the flags it takes", c.CommandPath())

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package tsm
+
+// mountConfigFS is a no-op where configfs does not exist.
+func mountConfigFS() {}

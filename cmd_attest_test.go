@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/google/go-configfs-tsm/configfs/configfsi"
+	"github.com/google/go-configfs-tsm/configfs/faketsm"
+	tdxtestdata "github.com/google/go-tdx-guest/testing/testdata"
+
+	"github.com/ultravioletrs/cube-hal/agent/agenttest"
+	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
+	"github.com/ultravioletrs/cube-hal/agent/tsm"
+	"github.com/ultravioletrs/cube-hal/agent/verify"
+)
+
+func TestAttestFakeAgentWithTestRoots(t *testing.T) {
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake", "AGENT_VMPL": "2"}, nil)
+	m := hex.EncodeToString(fakesnp.DefaultMeasurement)
+	code, out, errOut := runCLI(t, "attest", "--agent", a.URL, "--test-roots", "--mode", "snp", "--measurement", m, "--vmpl", "2")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"AMD SEV-SNP", "ok    signature", "ok    measurement", "VERIFIED against TEST roots"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	// --json is machine readable and says the same.
+	code, out, _ = runCLI(t, "attest", "--agent", a.URL, "--test-roots", "--json")
+	var res verify.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || !res.Verified || res.Platform != "snp" {
+		t.Fatalf("json: exit %d, %v\n%s", code, err, out)
+	}
+}
+
+func TestAttestFailuresExitOneNamingTheCheck(t *testing.T) {
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake"}, nil)
+	wrong := strings.Repeat("ab", 48)
+	code, out, _ := runCLI(t, "attest", "--agent", a.URL, "--test-roots", "--measurement", wrong)
+	if code != exitFailed || !strings.Contains(out, "FAIL  measurement") || !strings.Contains(out, "expected: "+wrong) ||
+		!strings.Contains(out, "NOT VERIFIED: 1 check(s) failed: measurement") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	// Without --test-roots the fake agent's reports are not trusted.
+	code, out, _ = runCLI(t, "attest", "--agent", a.URL)
+	if code != exitFailed || !strings.Contains(out, "FAIL  signature") || !strings.Contains(out, "FAKE TSM") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	code, out, errOut := runCLI(t, "attest", "--agent", a.URL, "--test-roots", "--json", "--vmpl", "0")
+	if code != exitFailed || !strings.Contains(errOut, "NOT VERIFIED") || !strings.Contains(out, `"name": "vmpl"`) {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestAttestOverAttestedTLS(t *testing.T) {
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake", "UV_CUBE_AGENT_ATTESTED_TLS": "true"}, nil)
+	code, out, errOut := runCLI(t, "attest", "--agent", a.URL, "--atls", "--test-roots")
+	if code != exitOK || !strings.Contains(out, "ok    key binding") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestAttestOverMutualTLS(t *testing.T) {
+	c := agenttest.NewCerts(t, t.TempDir())
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake", "UV_CUBE_AGENT_SERVER_CERT": c.ServerCert,
+		"UV_CUBE_AGENT_SERVER_KEY": c.ServerKey, "UV_CUBE_AGENT_CLIENT_CA_CERTS": c.ClientCA}, nil)
+	code, out, errOut := runCLI(t, "attest", "--agent", a.URL, "--test-roots", "--cacert", c.CA, "--cert", c.ClientCert, "--key", c.ClientKey)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "attest", "--agent", a.URL, "--test-roots", "--cacert", c.CA)
+	if code != exitFailed || !strings.HasPrefix(errOut, "cube-hal: ") || !strings.Contains(errOut, "hint:") {
+		t.Fatalf("without a client certificate: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestAttestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"attest"}, "--agent is required"},
+		{[]string{"attest", "--agent", "http://x", "--measurement", "zz"}, "--measurement: not hex"},
+		{[]string{"attest", "--agent", "http://x", "--measurement", "abcd"}, "--measurement: 2 bytes, want 48"},
+		{[]string{"attest", "--agent", "http://x", "--mode", "sgx"}, "--mode"},
+		{[]string{"attest", "--agent", "http://x", "--vmpl", "7"}, "--vmpl 7"},
+		{[]string{"attest", "--agent", "http://x", "--policy", "/nonexistent.json"}, "--policy"},
+		{[]string{"attest", "--agent", "http://x", "--cert", "c.pem"}, "--cert and --key"},
+		{[]string{"attest", "--agent", "http://x", "--certs", "/nonexistent"}, "--certs /nonexistent"},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+func TestAttestUnreachableAgent(t *testing.T) {
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake"}, nil)
+	a.Stop()
+	code, _, errOut := runCLI(t, "attest", "--agent", a.URL, "--timeout", "2s")
+	if code != exitFailed || !strings.Contains(errOut, "fetching evidence") || !strings.Contains(errOut, "hint: is the VM running") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// The attestation libraries share one google/logger that go-tdx-guest
+// points at the process's real stdout; nothing they print may end up in
+// --json output. This runs the CLI in a child process with real stdout.
+func TestAttestJSONStdoutIsOnlyJSON(t *testing.T) {
+	if os.Getenv("CUBE_HAL_ATTEST_HELPER") != "" {
+		open := func(uint) (tsm.Source, error) {
+			sub := faketsm.Report611(0)
+			fb := sub.ReadAttr
+			sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
+				switch attr {
+				case "provider":
+					return []byte("tdx_guest\n"), nil
+				case "outblob":
+					return tdxtestdata.RawQuote, nil
+				}
+				return fb(e, attr)
+			}
+			return tsm.Open(&faketsm.Client{Subsystems: map[string]configfsi.Client{"report": sub}}, 0)
+		}
+		tdx := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
+		snp := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake"}, nil)
+		run([]string{"attest", "--agent", snp.URL, "--test-roots", "--json"}, os.Stdout, os.Stderr)
+		run([]string{"attest", "--agent", snp.URL, "--json"}, os.Stdout, os.Stderr)
+		run([]string{"attest", "--agent", tdx.URL, "--json"}, os.Stdout, os.Stderr)
+		os.Stdout.Sync()
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAttestJSONStdoutIsOnlyJSON$")
+	cmd.Env = append(os.Environ(), "CUBE_HAL_ATTEST_HELPER=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helper: %v\n%s", err, stderr.String())
+	}
+	dec := json.NewDecoder(&stdout)
+	var platforms []string
+	for {
+		var r verify.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("stdout is not a stream of JSON results: %v\nstdout:\n%s", err, stdout.String())
+		}
+		platforms = append(platforms, string(r.Platform))
+	}
+	if strings.Join(platforms, ",") != "snp,snp,tdx" {
+		t.Fatalf("results for %v\nstderr:\n%s", platforms, stderr.String())
+	}
+}

@@ -1,0 +1,168 @@
+package cubecfg
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ultravioletrs/cube-hal/certs"
+)
+
+func TestFieldValidators(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		check func(string) error
+		ok    []string
+		bad   []string
+	}{
+		{"port", ValidatePort, []string{"1", "7001", "65535"}, []string{"", "0", "65536", "-1", "+80", "80a", "0x50", " 80", "99999999999999999999"}},
+		{"vmpl", ValidateVMPL, []string{"0", "2", "3"}, []string{"", "4", "-1", "two"}},
+		{"host", ValidateHost, []string{"0.0.0.0", "::", "127.0.0.1", "fd00::1", "localhost", "agent.internal", "a-b.c", "host."},
+			[]string{"", "[::1]", "bad host", "under_score", "-lead", "trail-.x", "a..b", "é.example", strings.Repeat("a", 64) + ".x"}},
+		{"backend url", ValidateBackendURL, []string{"", "http://10.0.2.2:11434", "https://llm.example.com/v1"},
+			[]string{"ftp://x", "10.0.2.2:8000", "http://", "http://:80", "http://h:99999", "http://h/\x01"}},
+		{"CA url", ValidateCAURL, []string{"", "https://ca.example.com", "HTTPS://ca.example.com/path"},
+			[]string{"http://ca.example.com", "ca.example.com", "https://"}},
+		{"guest path", ValidateGuestPath, []string{"", "/etc/cube/certs/ca.pem", "/a b/c"},
+			[]string{"etc/ca.pem", "/etc/../ca.pem", "/etc//ca.pem", "/etc/", "/etc/\tx"}},
+		{"text", ValidateText, []string{"", "cube-agent-01", "é 🚀 $HOME `x` \"q\""}, []string{"a\nb", "a\x00b", "\xff"}},
+		{"ollama models", ValidateOllamaModels, []string{"", "llama3.2:3b", "a, b  c", "hf.co/org/M-GGUF:Q4_K_M"},
+			[]string{"bad;name", "x:", ":y", "a:b:c", "rm -rf /"}},
+		{"gpu memory", ValidateGPUMemory, []string{"0.85", "1", "1.0", ".5", "0.001"},
+			[]string{"", "0", "1.01", "-0.5", "1e-1", "NaN", "Inf", "0x1p-1", "abc"}},
+		{"max model len", ValidateMaxModelLen, []string{"1", "1024", "131072"}, []string{"", "0", "-1", "01024", "1.5", "+5"}},
+	} {
+		for _, v := range tc.ok {
+			if err := tc.check(v); err != nil {
+				t.Errorf("%s %q: unexpected error %v", tc.name, v, err)
+			}
+		}
+		for _, v := range tc.bad {
+			if err := tc.check(v); err == nil {
+				t.Errorf("%s %q: accepted", tc.name, v)
+			}
+		}
+	}
+	if err := ValidateToken("https://ca", ""); err == nil {
+		t.Error("an empty token with a CA URL was accepted")
+	}
+	if err := ValidateToken("", ""); err != nil {
+		t.Errorf("no CA, no token: %v", err)
+	}
+}
+
+// Every option's Check accepts its own default.
+func TestDefaultsPassTheirChecks(t *testing.T) {
+	for _, o := range Options() {
+		if o.Check != nil {
+			if err := o.Check(o.Default); err != nil {
+				t.Errorf("%s: default %q fails its check: %v", o.Symbol, o.Default, err)
+			}
+		}
+	}
+}
+
+// config is a get func over a map, with Kconfig defaults for the rest.
+func config(over map[string]string) func(string) string {
+	v := Values{SymAgent: "y", SymOllama: "y"}
+	for k, x := range over {
+		v[k] = x
+	}
+	return v.Get
+}
+
+func symbols(ps []Problem) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.Symbol)
+	}
+	return strings.Join(s, " ")
+}
+
+func TestValidate(t *testing.T) {
+	overlay := t.TempDir()
+	if _, err := certs.GenerateTLS(certs.TLSRequest{OverlayDir: overlay, HostDir: t.TempDir(), Paths: certs.DefaultPaths}); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+
+	if ps := Validate(config(nil), overlay); len(ps) != 0 {
+		t.Fatalf("defaults with generated certificates: %v", ps)
+	}
+	if ps := Validate(Values{}.Get, empty); len(ps) != 0 {
+		t.Errorf("no Cube package enabled, nothing to check: %v", ps)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		over    map[string]string
+		overlay string
+		want    string // symbols with a problem, in order
+		message string // part of the first message
+	}{
+		{"no certificates in the overlay", nil, empty,
+			SymServerCA + " " + SymServerCert + " " + SymClientCA + " " + SymServerKey, "run 'cube-hal certs'"},
+		{"bad port and host", map[string]string{SymPort: "70000", SymHost: "bad host"}, overlay,
+			SymHost + " " + SymPort, "Agent Host"},
+		{"custom backend needs a URL", map[string]string{SymBackendOllama: "", SymBackendCustom: "y"}, overlay,
+			SymTargetURL, "required with the custom backend"},
+		{"custom backend URL must be http(s)", map[string]string{SymBackendCustom: "y", SymBackendOllama: "", SymTargetURL: "ftp://x"}, overlay,
+			SymTargetURL, "http:// or https://"},
+		{"no backend selected", map[string]string{SymBackendOllama: "", SymBackendVLLM: "", SymBackendCustom: ""}, overlay,
+			ChoiceBackend, "no entry selected"},
+		{"CA URL without token, certificates not needed", map[string]string{SymCAURL: "https://ca.example.com"}, empty,
+			SymCertsToken, "required when the Agent CA URL is set"},
+		{"CA URL must be https", map[string]string{SymCAURL: "http://ca.example.com", SymCertsToken: "t"}, empty,
+			SymCAURL, "https://"},
+		{"empty certificate path", map[string]string{SymServerCert: ""}, overlay, SymServerCert, "empty"},
+		{"relative certificate path", map[string]string{SymServerCA: "certs/ca.pem"}, overlay, SymServerCA, "absolute"},
+		{"key where a certificate belongs", map[string]string{SymServerCert: "/etc/cube/certs/server.key"}, overlay,
+			SymServerCert, "expected certificates only"},
+		{"certificate where the key belongs", map[string]string{SymServerKey: "/etc/cube/certs/ca.pem"}, overlay,
+			SymServerKey, "expected a private key"},
+		{"bad vLLM values", map[string]string{SymVLLM: "y", SymVLLMGPUMemory: "2", SymVLLMMaxModelLen: "x"}, overlay,
+			SymVLLMGPUMemory + " " + SymVLLMMaxModelLen, "GPU Memory Utilization"},
+		{"ollama model names", map[string]string{SymOllamaCustomModels: "ok:1, no;pe"}, overlay,
+			SymOllamaCustomModels, "no;pe"},
+		{"a token with a newline", map[string]string{SymCAURL: "https://ca", SymCertsToken: "a\nb"}, overlay,
+			SymCertsToken, "control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps := Validate(config(tc.over), tc.overlay)
+			if got := symbols(ps); got != tc.want {
+				t.Fatalf("problems with %q, want %q: %v", got, tc.want, ps)
+			}
+			if !strings.Contains(ps[0].Message, tc.message) {
+				t.Errorf("message %q lacks %q", ps[0].Message, tc.message)
+			}
+			if !strings.Contains(ps[0].Error(), ps[0].Symbol) {
+				t.Errorf("Error() %q does not name the symbol", ps[0].Error())
+			}
+		})
+	}
+
+	t.Run("a key of another certificate", func(t *testing.T) {
+		other := t.TempDir()
+		if _, err := certs.GenerateTLS(certs.TLSRequest{OverlayDir: other, HostDir: t.TempDir(), Paths: certs.DefaultPaths}); err != nil {
+			t.Fatal(err)
+		}
+		key := OverlayPath(overlay, "/etc/cube/certs/server.key")
+		orig, _ := os.ReadFile(key)
+		defer os.WriteFile(key, orig, 0o600)
+		foreign, _ := os.ReadFile(OverlayPath(other, "/etc/cube/certs/server.key"))
+		if err := os.WriteFile(key, foreign, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ps := Validate(config(nil), overlay)
+		if symbols(ps) != SymServerKey || !strings.Contains(ps[0].Message, "does not belong") {
+			t.Errorf("got %v", ps)
+		}
+	})
+}
+
+func TestOverlayPath(t *testing.T) {
+	if got, want := OverlayPath("/ov", "/etc/cube/certs/ca.pem"), filepath.FromSlash("/ov/etc/cube/certs/ca.pem"); got != want {
+		t.Errorf("got %s want %s", got, want)
+	}
+}

@@ -1,0 +1,566 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/ultravioletrs/cube-hal/cubecfg"
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
+)
+
+// newTestApp opens testdata/tree (the Cube tree under a small base, read
+// by the Kconfig engine) at 100x40, room for every row of the Cube view;
+// with off, cube-agent is turned off first (and that counts as saved).
+func newTestApp(t *testing.T, off bool) (*harness, Engine) {
+	t.Helper()
+	eng, _ := openTestTree(t)
+	h := newHarness(t, eng, 100, 40, t.TempDir())
+	if off {
+		h.focus("cube-agent")
+		h.keys("n")
+		eng.MarkSaved()
+		h.keys("g")
+	}
+	return h, eng
+}
+
+func TestOpensOnCubeView(t *testing.T) {
+	h, _ := newTestApp(t, true)
+	h.mustShow("Cube packages", "── Agent", "── LLM backend", "── Certificates and TLS", "[ ] cube-agent", "[ ] ollama")
+	// vllm's toolchain dependency is not met: it is hidden, and so are
+	// the agent's options while the agent is off.
+	h.mustNotShow("vllm", "Agent Port")
+	h.mustShow("options hidden (A shows them): depends on BR2_PACKAGE_CUBE_AGENT [=n]")
+	if !strings.Contains(h.cursorLine(), "cube-agent") {
+		t.Fatalf("cursor not on the first option:\n%s", h.screen())
+	}
+}
+
+func TestNavigation(t *testing.T) {
+	h, _ := newTestApp(t, true)
+	h.keys("space") // enable cube-agent: its options appear
+	h.mustShow("[*] cube-agent", "Agent Instance ID", "cube-agent-01", "Agent Port", "7001", "Log Level", "info")
+	h.keys("down")
+	if !strings.Contains(h.cursorLine(), "Agent Instance ID") {
+		t.Fatalf("down did not go to the next option:\n%s", h.screen())
+	}
+	// Down at the last option of a group skips the next heading.
+	h.focus("Agent VMPL")
+	h.keys("down")
+	if !strings.Contains(h.cursorLine(), "LLM Backend") {
+		t.Fatalf("down did not skip the group heading:\n%s", h.screen())
+	}
+	h.keys("up")
+	if !strings.Contains(h.cursorLine(), "Agent VMPL") {
+		t.Fatalf("up did not skip back over the heading:\n%s", h.screen())
+	}
+
+	// Tab: the full tree, menu by menu; Esc walks back to the same row.
+	h.keys("tab")
+	h.mustShow("Test 1.0 Configuration", "Toolchain --->", "Target packages --->")
+	h.focus("Target packages")
+	h.keys("enter")
+	h.mustShow("Test 1.0 Configuration > Target packages", "Cube packages --->")
+	h.focus("Cube packages")
+	h.keys("enter")
+	h.mustShow("Target packages > Cube packages", "[*] cube-agent", "*** Agent ***")
+	// Options that depend on cube-agent are indented under it.
+	if !strings.Contains(h.screen(), "\n        Agent Instance ID") {
+		t.Fatalf("dependent options not indented:\n%s", h.screen())
+	}
+	h.keys("esc")
+	if !strings.Contains(h.cursorLine(), "Cube packages") {
+		t.Fatalf("esc did not return to the submenu's row:\n%s", h.screen())
+	}
+	h.keys("esc")
+	if !strings.Contains(h.cursorLine(), "Target packages") {
+		t.Fatalf("esc did not return to the top row:\n%s", h.screen())
+	}
+	h.keys("esc") // at the top, Esc does not quit
+	if h.quit {
+		t.Fatal("esc at the top quit the app")
+	}
+	h.mustShow("At the top: q quits")
+	h.keys("tab")
+	h.mustShow("Cube packages", "── Agent")
+}
+
+func TestHelpBarShowsOnlyWorkingKeys(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	help := func() string {
+		lines := strings.Split(h.screen(), "\n")
+		return lines[len(lines)-1]
+	}
+	h.focus("cube-agent")
+	if hb := help(); !strings.Contains(hb, "space toggle") || strings.Contains(hb, "enter edit") || strings.Contains(hb, "ctrl+r") {
+		t.Errorf("bool row help bar: %q", hb)
+	}
+	h.focus("Agent Port")
+	if hb := help(); !strings.Contains(hb, "enter edit") || strings.Contains(hb, "toggle") || strings.Contains(hb, "y yes") {
+		t.Errorf("int row help bar: %q", hb)
+	}
+	if hb := help(); strings.Contains(hb, "d diff") || strings.Contains(hb, "esc back") {
+		t.Errorf("help bar offers diff with no change or back at the top: %q", hb)
+	}
+	h.focus("Log Level")
+	if hb := help(); !strings.Contains(hb, "enter choose") {
+		t.Errorf("choice row help bar: %q", hb)
+	}
+	h.focus("Certs Token")
+	if hb := help(); !strings.Contains(hb, "ctrl+r reveal") {
+		t.Errorf("secret row help bar: %q", hb)
+	}
+}
+
+func TestEditWithValidation(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.focus("Agent Port")
+	h.keys("enter", "ctrl+u")
+	h.typeText("70000")
+	h.mustShow("! 70000 is not in 1-65535")
+	if hb := strings.Split(h.screen(), "\n"); strings.Contains(hb[len(hb)-1], "enter set") {
+		t.Errorf("help bar offers to set an invalid value: %q", hb[len(hb)-1])
+	}
+	h.keys("enter") // refused: still editing
+	h.mustShow("Not set: 70000 is not in 1-65535")
+	if got := eng.Value(cubecfg.SymPort); got != "7001" {
+		t.Fatalf("invalid value was set: %q", got)
+	}
+	h.keys("backspace")
+	h.mustShow("ok (1-65535)")
+	h.keys("enter")
+	if got := eng.Value(cubecfg.SymPort); got != "7000" {
+		t.Fatalf("port = %q, want 7000", got)
+	}
+	h.mustShow("Agent Port = 7000")
+	if l := h.cursorLine(); !strings.Contains(l, "7000") || !strings.HasSuffix(l, "*") {
+		t.Fatalf("row does not show the new value marked as changed: %q", l)
+	}
+	h.mustShow("changed from the default: 7001")
+
+	// Esc cancels; a bad host is named with the reason.
+	h.focus("Agent Host")
+	h.keys("enter", "ctrl+u")
+	h.typeText("bad host!")
+	h.mustShow(`! "bad host!" is neither an IP address nor a host name`)
+	h.keys("esc")
+	h.mustShow("Not changed")
+	if got := eng.Value(cubecfg.SymHost); got != "0.0.0.0" {
+		t.Fatalf("host = %q after esc", got)
+	}
+}
+
+func TestToggleChoice(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.focus("Log Level")
+	if l := h.cursorLine(); !strings.Contains(l, "info") || strings.HasSuffix(l, "*") {
+		t.Fatalf("log level row: %q", l)
+	}
+	h.keys("enter")
+	h.mustShow("Log Level", "choose one", "( ) debug", "(X) info", "( ) warn", "( ) error")
+	if !strings.Contains(h.cursorLine(), "(X) info") {
+		t.Fatalf("choice opened away from the selected member:\n%s", h.screen())
+	}
+	h.keys("down", "enter")
+	if eng.Value(cubecfg.SymLogWarn) != "y" || eng.Value(cubecfg.SymLogInfo) != "" {
+		t.Fatalf("warn not selected: warn=%q info=%q", eng.Value(cubecfg.SymLogWarn), eng.Value(cubecfg.SymLogInfo))
+	}
+	if l := h.cursorLine(); !strings.Contains(l, "Log Level") || !strings.Contains(l, "warn") || !strings.HasSuffix(l, "*") {
+		t.Fatalf("row after the choice: %q", l)
+	}
+	h.mustShow("warn = y; also changed: " + cubecfg.SymLogInfo + "=n, " + cubecfg.SymLogLevel + "=w")
+	// Esc in the list leaves the choice as it is.
+	h.keys("enter", "down", "esc")
+	if eng.Value(cubecfg.SymLogWarn) != "y" {
+		t.Fatal("esc changed the choice")
+	}
+}
+
+func TestSearchAndJump(t *testing.T) {
+	h, _ := newTestApp(t, true)
+
+	// From the tree: the agent's port is hidden while the agent is off;
+	// the jump turns show-all on and says why.
+	h.keys("tab", "/")
+	h.typeText("agent port")
+	h.mustShow("Search: agent port", "matches", "> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT", "    Target packages > Cube packages > cube-agent")
+	h.keys("enter")
+	h.mustShow("Test 1.0 Configuration > Target packages > Cube packages", "show-all",
+		"Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT) is hidden (shown greyed, show-all is on)",
+		"hidden: depends on BR2_PACKAGE_CUBE_AGENT [=n]")
+	if l := h.cursorLine(); !strings.Contains(l, "Agent Port") || !strings.HasSuffix(l, "~") {
+		t.Fatalf("cursor not on the hidden Agent Port: %q\n%s", l, h.screen())
+	}
+	h.keys("esc")
+	if !strings.Contains(h.cursorLine(), "Cube packages") {
+		t.Fatalf("esc after a jump did not go up one menu:\n%s", h.screen())
+	}
+
+	// The name with its BR2_ prefix comes first; words that match
+	// nothing together say so.
+	h.keys("/")
+	h.typeText("BR2_PACKAGE_CUBE_AGENT_PORT")
+	h.mustShow("> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT")
+	h.keys("ctrl+u")
+	h.typeText("PACKAGE_CUBE_AGENT_PORT")
+	h.mustShow("> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT")
+	h.keys("ctrl+u")
+	h.typeText("port nosuchword")
+	h.mustShow("no match")
+	h.keys("esc")
+
+	// From the Cube view, a Cube option is found in place there.
+	h.keys("A", "tab") // show-all off, back to the Cube view
+	h.focus("cube-agent")
+	h.keys("space", "/")
+	h.typeText("vmpl")
+	h.keys("enter")
+	h.mustShow("Cube packages", "Jumped to Agent VMPL (BR2_PACKAGE_CUBE_AGENT_VMPL)")
+	h.mustNotShow("show-all")
+	if !strings.Contains(h.cursorLine(), "Agent VMPL") {
+		t.Fatalf("cursor not on Agent VMPL:\n%s", h.screen())
+	}
+
+	// A choice member opens its choice with the member focused.
+	h.keys("/")
+	h.typeText(cubecfg.SymLogDebug)
+	h.keys("enter")
+	h.mustShow("choose one")
+	if !strings.Contains(h.cursorLine(), "( ) debug") {
+		t.Fatalf("member not focused:\n%s", h.screen())
+	}
+	h.keys("esc")
+
+	// A package hidden by the toolchain says which dependency.
+	h.keys("/")
+	h.typeText(cubecfg.SymVLLM)
+	h.keys("enter")
+	h.mustShow("vllm (BR2_PACKAGE_VLLM) is hidden", "BR2_USE_WCHAR [=n]")
+}
+
+func TestInfoExplainsForcedSymbol(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.keys("tab", "A")
+	h.focus("Target packages")
+	h.keys("enter")
+	h.focus("BR2_PACKAGE_HOST_GO")
+	if l := h.cursorLine(); !strings.Contains(l, "-*- BR2_PACKAGE_HOST_GO") || !strings.HasSuffix(l, "^~") {
+		t.Fatalf("forced prompt-less symbol row: %q", l)
+	}
+	h.keys("n")
+	h.mustShow("BR2_PACKAGE_HOST_GO cannot be set here: no prompt: only defaults and selects set it")
+	if eng.Value("BR2_PACKAGE_HOST_GO") != "y" {
+		t.Fatal("a forced symbol was changed")
+	}
+	h.keys("i")
+	h.mustShow("Why: BR2_PACKAGE_HOST_GO", "BR2_PACKAGE_HOST_GO is y.", "forced on by select", "BR2_PACKAGE_CUBE_AGENT [=y]",
+		"Defined at Config.in:")
+	h.keys("i") // the key that opened the pane closes it
+	h.mustShow("Test 1.0 Configuration > Target packages")
+
+	h.keys("?")
+	h.mustShow("Help: BR2_PACKAGE_HOST_GO", "Symbol: BR2_PACKAGE_HOST_GO (bool)", "Location: Target packages", "Keys", "Markers")
+	h.keys("esc")
+
+	// Why a package is hidden: each dependency with its value.
+	h.focus("python3")
+	h.keys("i")
+	h.mustShow("Why: python3 (BR2_PACKAGE_PYTHON3)", "hidden because these dependencies are not met", "BR2_USE_WCHAR [=n]")
+}
+
+func TestDiffMasksSecrets(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	const token = "tok-very-secret-42"
+	h.focus("Agent Port")
+	h.keys("enter", "ctrl+u")
+	h.typeText("7002")
+	h.keys("enter")
+	h.focus("Certs Token")
+	h.keys("enter")
+	h.typeText(token)
+	h.mustNotShow(token) // masked while typed
+	h.mustShow("******************")
+	h.keys("ctrl+r")
+	h.mustShow(token) // revealed on request
+	h.keys("enter")
+	h.mustShow("Certs Token = (set, hidden)")
+	h.mustNotShow(token)
+	h.keys("d")
+	h.mustShow("Unsaved changes", "2 symbols changed since the last save:",
+		"Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT): 7001 -> 7002",
+		`Certs Token (BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN): "" -> ********`)
+	h.mustNotShow(token)
+	h.keys("esc")
+	// The list masks it; ctrl+r shows it on the focused row only.
+	h.focus("Certs Token")
+	h.mustNotShow(token)
+	h.keys("ctrl+r")
+	h.mustShow(token)
+	h.keys("down")
+	h.mustNotShow(token)
+	h.keys("s")
+	h.mustNotShow(token)
+}
+
+func TestSaveWritesFiles(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.focus("Agent Port")
+	h.keys("enter", "ctrl+u")
+	h.typeText("7002")
+	h.keys("enter", "s")
+	h.mustShow("Save the configuration", "1 change:", "Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT): 7001 -> 7002",
+		"[x] .config", eng.ConfigPath(), "[ ] defconfig", eng.DefconfigPath())
+	h.keys("D")
+	h.mustShow("[x] defconfig")
+	h.keys("enter")
+	h.mustShow("Saved .config (" + eng.ConfigPath() + ") and defconfig (")
+	cfg, err := os.ReadFile(eng.ConfigPath())
+	if err != nil || !strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT_PORT=7002\n") {
+		t.Fatalf(".config: %v\n%s", err, cfg)
+	}
+	if !strings.HasPrefix(string(cfg), "#\n# Automatically generated file; DO NOT EDIT.\n# Test 1.0 Configuration\n#\n") {
+		t.Fatalf(".config lacks conf's header:\n%s", cfg)
+	}
+	def, err := os.ReadFile(eng.DefconfigPath())
+	if err != nil || string(def) != "BR2_PACKAGE_CUBE_AGENT=y\nBR2_PACKAGE_CUBE_AGENT_PORT=7002\n" {
+		t.Fatalf("defconfig: %v\n%s", err, def)
+	}
+	if n := len(eng.Changes()); n != 0 {
+		t.Fatalf("%d changes left after a save", n)
+	}
+	h.keys("g")
+	h.mustShow("no unsaved changes")
+
+	// The next save keeps the previous .config as .config.old.
+	h.focus("Agent VMPL")
+	h.keys("enter", "ctrl+u")
+	h.typeText("3")
+	h.keys("enter", "s", "enter")
+	old, err := os.ReadFile(eng.ConfigPath() + ".old")
+	if err != nil || string(old) != string(cfg) {
+		t.Fatalf(".config.old is not the previous .config: %v\n%s", err, old)
+	}
+	now, _ := os.ReadFile(eng.ConfigPath())
+	if !strings.Contains(string(now), "BR2_PACKAGE_CUBE_AGENT_VMPL=3\n") {
+		t.Fatalf("new .config:\n%s", now)
+	}
+}
+
+func TestSaveErrorsKeepChanges(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.focus("Agent Port")
+	h.keys("enter", "ctrl+u")
+	h.typeText("7002")
+	h.keys("enter")
+
+	// The output directory cannot be created: a file is in the way.
+	out := filepath.Dir(eng.ConfigPath())
+	if err := os.WriteFile(out, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.keys("s", "enter")
+	h.mustShow("Not saved: .config: mkdir "+out+": not a directory", "Nothing was lost", "enter try again")
+	if len(eng.Changes()) != 1 {
+		t.Fatal("the change was lost")
+	}
+	os.Remove(out)
+
+	// A full disk: the write fails, the old file stays, no temp is left.
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(eng.ConfigPath(), []byte("OLD\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { writeFile = writeFileAtomic }()
+	writeFile = func(path string, data []byte, backup bool) error {
+		return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
+	}
+	h.keys("enter")
+	h.mustShow("Not saved: .config: write "+eng.ConfigPath()+": no space", "Nothing was lost")
+	if b, _ := os.ReadFile(eng.ConfigPath()); string(b) != "OLD\n" {
+		t.Fatalf(".config changed by a failed save: %q", b)
+	}
+	if len(eng.Changes()) != 1 {
+		t.Fatal("the change was lost")
+	}
+
+	// Fixed: the same dialog saves.
+	writeFile = writeFileAtomic
+	h.keys("enter")
+	h.mustShow("Saved .config")
+	if b, _ := os.ReadFile(eng.ConfigPath()); !strings.Contains(string(b), "BR2_PACKAGE_CUBE_AGENT_PORT=7002") {
+		t.Fatalf(".config after the retry:\n%s", b)
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestStandaloneSavesDefconfigOnly(t *testing.T) {
+	ext := filepath.Join(t.TempDir(), "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	path := filepath.Join(ext, "configs", "cube_defconfig")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := OpenStandalone(ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, eng, 100, 40, t.TempDir())
+	h.mustShow("standalone")
+	h.focus("Agent VMPL")
+	h.keys("enter", "ctrl+u")
+	h.typeText("3")
+	h.keys("enter", "s")
+	h.mustShow("[x] defconfig", "edited in place")
+	h.mustNotShow("[x] .config", "[ ] .config", "D defconfig too")
+	h.keys("D") // locked on
+	h.mustShow("[x] defconfig")
+	h.keys("enter")
+	h.mustShow("Saved defconfig")
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := string(before) + "BR2_PACKAGE_CUBE_AGENT_VMPL=3\n"; string(after) != want {
+		t.Fatalf("defconfig after the save:\n%s", after)
+	}
+	if eng.ConfigPath() != "" {
+		t.Fatalf("standalone engine has a .config: %s", eng.ConfigPath())
+	}
+	// A second change edits the line in place.
+	h.keys("enter", "ctrl+u")
+	h.typeText("1")
+	h.keys("enter", "s", "enter")
+	after, _ = os.ReadFile(path)
+	if want := string(before) + "BR2_PACKAGE_CUBE_AGENT_VMPL=1\n"; string(after) != want {
+		t.Fatalf("defconfig after the second save:\n%s", after)
+	}
+}
+
+func TestQuitAsksWithUnsavedChanges(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.keys("q")
+	if !h.quit {
+		t.Fatal("q with nothing to save did not quit")
+	}
+
+	h, eng = newTestApp(t, false)
+	h.focus("Agent VMPL")
+	h.keys("enter", "ctrl+u")
+	h.typeText("1")
+	h.keys("enter", "q")
+	if h.quit {
+		t.Fatal("quit without asking")
+	}
+	h.mustShow("Quit cube-hal?", "Configure: 1 unsaved change", "y quit without saving", "s save first", "esc stay")
+	h.keys("esc")
+	h.mustNotShow("Quit cube-hal?")
+	h.keys("ctrl+c")
+	h.mustShow("Quit cube-hal?")
+	h.keys("s") // save first: the save dialog, then quit once saved
+	h.mustShow("Save the configuration")
+	h.keys("enter")
+	if !h.quit {
+		t.Fatal("did not quit after saving")
+	}
+	if b, _ := os.ReadFile(eng.ConfigPath()); !strings.Contains(string(b), "BR2_PACKAGE_CUBE_AGENT_VMPL=1") {
+		t.Fatalf(".config:\n%s", b)
+	}
+
+	h, _ = newTestApp(t, false)
+	h.keys("n") // turn cube-agent off
+	h.keys("q", "y")
+	if !h.quit {
+		t.Fatal("y in the quit dialog did not quit")
+	}
+}
+
+func TestValidationMarksRows(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	// No CA URL: the certificate files must be in the overlay; they are not.
+	h.focus("Server Certificate File")
+	if l := h.cursorLine(); !strings.Contains(l, "!") {
+		t.Fatalf("missing certificate not marked: %q", l)
+	}
+	h.mustShow("! "+filepath.Base(h.app.config.opts.OverlayDir)+"/etc/cube/certs/server.crt is missing; run 'cube-hal certs'", "problems (!)")
+	h.keys("i")
+	h.mustShow("Problem", "Server Certificate File: "+h.app.config.opts.OverlayDir+"/etc/cube/certs/server.crt is", "missing; run")
+	h.keys("esc")
+
+	// With a CA URL the files are not needed, but the token is.
+	h.focus("Agent CA URL")
+	h.keys("enter")
+	h.typeText("http://ca.example")
+	h.mustShow("the CA URL must be https://")
+	h.keys("ctrl+u")
+	h.typeText("https://ca.example")
+	h.keys("enter")
+	h.focus("Server Certificate File")
+	if l := h.cursorLine(); strings.Contains(l, "!") {
+		t.Fatalf("certificate still marked with a CA URL: %q", l)
+	}
+	h.focus("Certs Token")
+	h.mustShow("! required when the Agent CA URL is set")
+	h.keys("enter")
+	h.mustShow("! required when the Agent CA URL is set", "esc cancel")
+	h.typeText("abc")
+	h.mustShow("ok ·")
+	h.keys("enter")
+	h.mustNotShow("problems (!)")
+}
+
+func TestCertificatePathCheckedInOverlay(t *testing.T) {
+	eng, _ := openTestTree(t)
+	overlay := t.TempDir()
+	h := newHarness(t, eng, 100, 40, overlay)
+	h.focus("Server CA Certificates File")
+	h.keys("enter", "ctrl+u")
+	h.typeText("etc/ca.pem")
+	h.mustShow("give an absolute path inside the VM")
+	h.keys("ctrl+u")
+	h.typeText("/etc/ca.pem")
+	h.mustShow(filepath.Join(overlay, "etc/ca.pem") + " is missing")
+	writeTestCert(t, filepath.Join(overlay, "etc", "ca.pem"))
+	h.keys("backspace")
+	h.typeText("m")
+	h.mustShow("ok: the file is in the overlay")
+}
+
+func TestResizeKeepsFrameExact(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	h.focus("Agent VMPL")
+	h.keys("enter", "ctrl+u", "1", "enter")
+	states := []struct {
+		name string
+		keys []string
+	}{
+		{"browse", nil},
+		{"tree", []string{"tab", "enter"}},
+		{"edit", []string{"tab", "/", "p", "o", "r", "t", "enter", "enter"}},
+		{"choice", []string{"esc", "/", "d", "e", "b", "u", "g", "enter"}},
+		{"search", []string{"esc", "/", "a"}},
+		{"pager", []string{"esc", "?"}},
+		{"save", []string{"esc", "s"}},
+		{"quit", []string{"esc", "q"}},
+	}
+	for _, st := range states {
+		h.keys(st.keys...)
+		for _, sz := range [][2]int{{60, 20}, {80, 24}, {120, 40}, {200, 50}, {61, 21}, {40, 12}} {
+			h.send(windowSize(sz[0], sz[1]))
+			checkFrame(t, h.app.View(), sz[0], sz[1])
+		}
+		if st.name == "quit" {
+			h.mustShow("Quit cube-hal?")
+		}
+	}
+}

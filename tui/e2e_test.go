@@ -1,0 +1,359 @@
+package tui
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
+)
+
+// These tests run the real cube-hal binary in a tmux pane, type into it one
+// key at a time and read the screen back, then check the files on disk.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// cubeHal builds the cube-hal binary once for the test run.
+func cubeHal(t *testing.T) string {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cube-hal-e2e-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "cube-hal")
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// tmuxPane is a tmux server of its own (-L, no user config) with one pane
+// running a command.
+type tmuxPane struct {
+	t      *testing.T
+	tmux   string
+	sock   string
+	status string // the file the command's exit status is written to
+}
+
+// startPane runs argv in a fresh w x h pane with env added to a clean
+// terminal environment (TERM, LANG and NO_COLOR pinned). A shell around
+// the command writes its exit status to a file: tmux's own pane status
+// was seen missing when the server did not reap the process in time.
+func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
+	t.Helper()
+	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
+		status: filepath.Join(t.TempDir(), "status")}
+	t.Cleanup(func() { exec.Command(p.tmux, "-L", p.sock, "kill-server").Run() })
+	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
+		"-e", "TERM=xterm-256color", "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1"}
+	for _, e := range env {
+		args = append(args, "-e", e)
+	}
+	p.run(append(args, shellJoin(argv)+"; echo $? >"+shellQuote(p.status)+"; sleep 3600")...)
+	return p
+}
+
+func (p *tmuxPane) run(args ...string) string {
+	p.t.Helper()
+	cmd := exec.Command(p.tmux, append([]string{"-L", p.sock, "-f", "/dev/null"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// key sends key presses, one send-keys each (tmux merges the runes of one
+// send-keys into one read, which Bubble Tea sees as one key), with a pause
+// so each is read on its own.
+func (p *tmuxPane) key(keys ...string) {
+	p.t.Helper()
+	for _, k := range keys {
+		p.run("send-keys", "-t", "t", k)
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
+// typeText types text literally, one character per send-keys.
+func (p *tmuxPane) typeText(text string) {
+	p.t.Helper()
+	for _, r := range text {
+		p.run("send-keys", "-t", "t", "-l", string(r))
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
+// screen is the pane's text, lines right-trimmed.
+func (p *tmuxPane) screen() string {
+	out := p.run("capture-pane", "-p", "-t", "t")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// waitFor polls the screen until it shows every one of want.
+func (p *tmuxPane) waitFor(want ...string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := p.screen()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				ok = false
+			}
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("screen never showed %q:\n%s", want, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitExit waits for the command to end and returns its exit status.
+func (p *tmuxPane) waitExit() int {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, err := os.ReadFile(p.status); err == nil && strings.HasSuffix(string(b), "\n") {
+			var code int
+			if _, err := fmt.Sscan(string(b), &code); err != nil {
+				p.t.Fatalf("exit status %q: %v", b, err)
+			}
+			return code
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("cube-hal did not exit:\n%s", p.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func shellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// copyTree copies a directory (the external tree, so the test can edit its
+// defconfig).
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// capture saves a screen for the README tour when CUBE_HAL_CAPTURE_DIR is
+// set (the README's captures are made this way, from the real binary).
+func capture(t *testing.T, name, screen string) {
+	if dir := os.Getenv("CUBE_HAL_CAPTURE_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(screen+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The whole path of issue 8 in standalone mode: open, search for the
+// agent port, set it to 7002, save, and find it in the Cube defconfig,
+// which keeps every other line as it was.
+func TestTmuxStandaloneSetPort(t *testing.T) {
+	bin := cubeHal(t)
+	dir := t.TempDir()
+	ext := filepath.Join(dir, "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	defconfig := filepath.Join(ext, "configs", "cube_defconfig")
+	before, err := os.ReadFile(defconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
+		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
+	s := p.waitFor("Cube packages", "standalone", "Agent Port", "7001", "Loaded in")
+	capture(t, "cube-view", s)
+
+	p.key("/")
+	p.typeText("agent port")
+	s = p.waitFor("Search: agent port", "Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT", "> Cube packages > cube-agent")
+	capture(t, "search", s)
+	p.key("Enter")
+	p.waitFor("Jumped to Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT)")
+	p.key("Enter", "C-u")
+	p.typeText("70000")
+	s = p.waitFor("! 70000 is not in 1-65535")
+	capture(t, "edit-invalid", s)
+	p.key("BSpace", "BSpace", "BSpace")
+	p.typeText("02")
+	p.waitFor("ok (1-65535)")
+	p.key("Enter")
+	p.waitFor("Agent Port = 7002")
+	p.key("s")
+	s = p.waitFor("Save the configuration", "Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT): 7001 -> 7002", "[x] defconfig", "edited in place")
+	capture(t, "save", s)
+	p.key("Enter")
+	p.waitFor("Saved defconfig (~/external/configs/cube_defconfig)")
+
+	after, err := os.ReadFile(defconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(append([]byte{}, before...), "BR2_PACKAGE_CUBE_AGENT_PORT=7002\n"...); !bytes.Equal(after, want) {
+		t.Fatalf("defconfig after the save:\n%s\nwant the original plus the port line", after)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "output", ".config")); !os.IsNotExist(err) {
+		t.Fatalf("standalone mode wrote a .config: %v", err)
+	}
+
+	// Resize: the frame follows, down to the smallest supported size.
+	p.run("resize-window", "-t", "t", "-x", "60", "-y", "20")
+	s = p.waitFor("cube-hal", "Cube packages")
+	for i, l := range strings.Split(s, "\n") {
+		if len([]rune(l)) > 60 {
+			t.Fatalf("line %d wider than 60 after a resize: %q", i, l)
+		}
+	}
+
+	p.key("q")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+}
+
+// A tour of the screens under tmux, each checked (and saved for the
+// README with CUBE_HAL_CAPTURE_DIR): the why pane on a forced package,
+// the diff, the full tree with show-all, the certs token masked on every
+// screen it reaches.
+func TestTmuxTour(t *testing.T) {
+	bin := cubeHal(t)
+	dir := t.TempDir()
+	ext := filepath.Join(dir, "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
+		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
+	p.waitFor("Cube packages", "Loaded in")
+
+	// The why pane: ollama is forced on by the backend choice.
+	p.key("/")
+	p.typeText("ollama")
+	p.waitFor("ollama  BR2_PACKAGE_OLLAMA")
+	p.key("Enter")
+	p.waitFor("Jumped to ollama (BR2_PACKAGE_OLLAMA)")
+	p.key("i")
+	s := p.waitFor("Why: ollama (BR2_PACKAGE_OLLAMA)", "forced on by select", "BR2_PACKAGE_CUBE_AGENT_BACKEND_OLLAMA")
+	capture(t, "why", s)
+	p.key("Escape")
+
+	// A secret: typed masked, never shown afterwards unless revealed.
+	const token = "tour-secret-token-5150"
+	p.key("/")
+	p.typeText("ca url")
+	p.waitFor("Agent CA URL  BR2_PACKAGE_CUBE_AGENT_CA_URL")
+	p.key("Enter", "Enter")
+	p.typeText("https://ca.example.com")
+	p.waitFor("ok · enter sets")
+	p.key("Enter")
+	p.waitFor("Agent CA URL = https://ca.example.com")
+	p.key("j")
+	s = p.waitFor("Certs Token", "1 problem (!)")
+	capture(t, "cube-view-problem", s)
+	p.key("/")
+	p.typeText("certs token")
+	p.waitFor("Certs Token  BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN")
+	p.key("Enter", "Enter")
+	p.typeText(token)
+	s = p.waitFor("ok · enter sets", "ctrl+r reveal")
+	if strings.Contains(s, token) {
+		t.Fatalf("token shown while typed:\n%s", s)
+	}
+	p.key("Enter")
+	s = p.waitFor("Certs Token = (set, hidden)", "********")
+	noSecret(t, s, token)
+	p.key("d")
+	s = p.waitFor("Unsaved changes", `Agent CA URL (BR2_PACKAGE_CUBE_AGENT_CA_URL): "" ->`, "https://ca.example.com",
+		`Certs Token (BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN): "" -> ********`)
+	noSecret(t, s, token)
+	capture(t, "diff", s)
+	p.key("Escape", "i")
+	s = p.waitFor("Why: Certs Token")
+	noSecret(t, s, token)
+	p.key("Escape")
+
+	// The full tree, with show-all: hidden entries greyed and marked ~.
+	p.key("Tab", "A")
+	s = p.waitFor("show-all", "Buildroot options (stand-ins: no Buildroot tree) --->", "External options --->")
+	p.key("Down", "Enter")
+	s = p.waitFor("> External options")
+	p.key("Down", "Down", "Enter")
+	s = p.waitFor("> Cube packages", "~")
+	capture(t, "tree-show-all", s)
+	noSecret(t, s, token)
+
+	p.key("s")
+	s = p.waitFor("Save the configuration")
+	noSecret(t, s, token)
+	p.key("Escape", "q")
+	p.waitFor("Quit cube-hal?", "Configure: 2 unsaved changes")
+	capture(t, "quit", p.screen())
+	p.key("y")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+	data, _ := os.ReadFile(filepath.Join(ext, "configs", "cube_defconfig"))
+	if strings.Contains(string(data), token) {
+		t.Fatal("quitting without saving wrote the defconfig")
+	}
+}
+
+func noSecret(t *testing.T, screen, secret string) {
+	t.Helper()
+	if strings.Contains(screen, secret) {
+		t.Fatalf("secret on screen:\n%s", screen)
+	}
+}

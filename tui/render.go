@@ -1,0 +1,453 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// The functions in this file are pure: they take plain data and a size and
+// return exactly that many lines of exactly that width. The screens only
+// gather the data; golden tests pin the drawing at several widths.
+
+// listRow is one row of a menu list as drawn.
+type listRow struct {
+	Group      bool // a heading of the Cube view (not an item)
+	Note       bool // a muted line of text (not an item)
+	Comment    bool // a Kconfig comment: "*** text ***"
+	Depth      int  // indentation level (dependent symbols)
+	Box        string
+	Prompt     string
+	Name       string // the symbol name, drawn after the prompt (names mode)
+	Value      string // the value column; "" for none
+	ValueMuted bool   // the value is a placeholder such as "(empty)"
+	Submenu    bool   // "--->": Enter opens a menu or a choice
+	Changed    bool
+	Invalid    bool
+	Forced     bool
+	Hidden     bool
+	// Edit, when set, is the rendered text input that replaces the value
+	// column of this row while it is being edited.
+	Edit string
+}
+
+// Column widths of the list.
+const (
+	cursorCols = 2 // "> "
+	boxCols    = 4 // "[*] "
+	markCols   = 4 // " !*^"
+)
+
+// marks is the text form of a row's markers, so they survive NO_COLOR:
+// ! invalid, * changed from the default, ^ forced by a select, ~ hidden.
+func (r listRow) marks() string {
+	m := ""
+	if r.Invalid {
+		m += "!"
+	}
+	if r.Changed {
+		m += "*"
+	}
+	if r.Forced {
+		m += "^"
+	}
+	if r.Hidden {
+		m += "~"
+	}
+	if len(m) > markCols-1 {
+		m = m[:markCols-1]
+	}
+	return m
+}
+
+// valueCols is the width of the value column for a list w wide: about
+// two fifths of the room, so prompts keep most of it.
+func valueCols(w int) int {
+	v := (w - cursorCols - boxCols - markCols) * 2 / 5
+	if v > 48 {
+		v = 48
+	}
+	if v < 6 {
+		v = 6
+	}
+	return v
+}
+
+// renderList draws rows[offset:] into w x h, the row at cursor focused.
+func renderList(st *Styles, rows []listRow, cursor, offset, w, h int) string {
+	hasValues := false
+	for _, r := range rows {
+		if r.Value != "" || r.Edit != "" {
+			hasValues = true
+			break
+		}
+	}
+	valW := 0
+	if hasValues {
+		valW = valueCols(w)
+	}
+	lines := make([]string, 0, h)
+	for i := offset; i < len(rows) && len(lines) < h; i++ {
+		lines = append(lines, renderRow(st, rows[i], i == cursor, valW, w))
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// renderRow draws one row w wide with a value column valW wide (0: none).
+func renderRow(st *Styles, r listRow, focused bool, valW, w int) string {
+	if r.Group {
+		title := "── " + r.Prompt + " "
+		return st.List.Group.Render(fitLine(truncate(title, w)+strings.Repeat("─", max(0, w-ansi.StringWidth(title))), w))
+	}
+	if r.Note {
+		return st.List.Comment.Render(fitLine(strings.Repeat(" ", cursorCols+boxCols)+truncate(r.Prompt, w-cursorCols-boxCols), w))
+	}
+
+	cur := "  "
+	if focused {
+		cur = "> "
+	}
+	box := fitLine(r.Box, boxCols-1) + " "
+	promptW := w - cursorCols - boxCols - markCols
+	if r.Value == "" && r.Edit == "" {
+		valW = 0 // a row without a value lends its column to the prompt
+	}
+	if valW > 0 {
+		promptW -= valW + 1
+	}
+	if promptW < 4 {
+		promptW = 4
+	}
+
+	indent := strings.Repeat("  ", r.Depth)
+	suffix := ""
+	if r.Submenu {
+		suffix = " --->"
+	}
+	text := r.Prompt
+	if r.Comment {
+		text = "*** " + r.Prompt + " ***"
+	}
+	room := promptW - len(indent) - len(suffix)
+	var prompt, name string
+	if r.Name != "" && room > 0 {
+		full := text + "  " + r.Name
+		if ansi.StringWidth(full) <= room {
+			prompt, name = text, "  "+r.Name
+		} else if ansi.StringWidth(text)+3 < room {
+			prompt, name = text, truncate("  "+r.Name, room-ansi.StringWidth(text))
+		} else {
+			prompt = truncate(text, room)
+		}
+	} else {
+		prompt = truncate(text, max(0, room))
+	}
+	pad := promptW - len(indent) - ansi.StringWidth(prompt) - ansi.StringWidth(name) - len(suffix)
+	if pad < 0 {
+		pad = 0
+	}
+
+	value := ""
+	if valW > 0 {
+		if r.Edit != "" {
+			value = " " + fitLine(r.Edit, valW)
+		} else {
+			value = " " + fitLine(truncate(r.Value, valW), valW)
+		}
+	}
+	marks := fmt.Sprintf("%*s", markCols, r.marks())
+
+	if focused || r.Hidden {
+		// One style over the whole line: inner styles would end the
+		// cursor's background (or the grey) at the first segment.
+		line := cur + box + indent + prompt + name + suffix + strings.Repeat(" ", pad) + value + marks
+		if r.Edit != "" {
+			// The editor draws its own cursor: keep its styling.
+			before := cur + box + indent + prompt + name + suffix + strings.Repeat(" ", pad)
+			return fitLine(st.List.Cursor.Render(before)+value+st.List.Cursor.Render(marks), w)
+		}
+		if focused {
+			return st.List.Cursor.Render(fitLine(line, w))
+		}
+		return st.List.Hidden.Render(fitLine(line, w))
+	}
+
+	var b strings.Builder
+	b.WriteString(cur)
+	boxStyle := st.List.Normal
+	if r.Forced {
+		boxStyle = st.List.Forced
+	}
+	b.WriteString(boxStyle.Render(box))
+	b.WriteString(indent)
+	promptStyle := st.List.Normal
+	if r.Comment {
+		promptStyle = st.List.Comment
+	}
+	b.WriteString(promptStyle.Render(prompt))
+	if name != "" {
+		b.WriteString(st.List.Name.Render(name))
+	}
+	if suffix != "" {
+		b.WriteString(st.List.Submenu.Render(suffix))
+	}
+	b.WriteString(strings.Repeat(" ", pad))
+	if value != "" {
+		vs := st.List.Value
+		if r.ValueMuted {
+			vs = st.List.Name
+		}
+		b.WriteString(vs.Render(value))
+	}
+	ms := st.List.Changed
+	switch {
+	case r.Invalid:
+		ms = st.List.Invalid
+	case r.Forced && !r.Changed:
+		ms = st.List.Forced
+	}
+	b.WriteString(ms.Render(marks))
+	return fitLine(b.String(), w)
+}
+
+// renderBar draws a one-line bar: left text, right text, w wide.
+func renderBar(left, right lipgloss.Style, l, r string, w int) string {
+	rw := ansi.StringWidth(r)
+	if rw > w/2 {
+		r = truncate(r, w/2)
+		rw = ansi.StringWidth(r)
+	}
+	l = truncate(l, max(0, w-rw-1))
+	gap := w - ansi.StringWidth(l) - rw
+	return fitLine(left.Render(l)+strings.Repeat(" ", max(0, gap))+right.Render(r), w)
+}
+
+// wrap breaks plain text into lines at most w wide, at spaces (never
+// inside a path or a name with hyphens); a word longer than a line is cut.
+// Leading indentation is kept, and a list item ("- ...") continues under
+// its text rather than its dash.
+func wrap(text string, w int) []string {
+	if w < 1 {
+		w = 1
+	}
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		if ansi.StringWidth(para) <= w {
+			out = append(out, para)
+			continue
+		}
+		body := strings.TrimLeft(para, " \t")
+		lead := strings.ReplaceAll(para[:len(para)-len(body)], "\t", "    ")
+		if len(lead) > w/2 {
+			lead = ""
+		}
+		cont := lead
+		if strings.HasPrefix(body, "- ") && len(lead)+2 <= w/2 {
+			cont = lead + "  "
+		}
+		line, empty := lead, true
+		flush := func() {
+			out = append(out, line)
+			line, empty = cont, true
+		}
+		for _, word := range strings.Fields(body) {
+			for word != "" {
+				room := w - ansi.StringWidth(line)
+				if !empty {
+					room--
+				}
+				room = max(room, 1)
+				n := ansi.StringWidth(word)
+				switch {
+				case n <= room:
+					if !empty {
+						line += " "
+					}
+					line += word
+					word, empty = "", false
+				case !empty:
+					flush()
+				default: // alone on its line and still too long: cut it
+					line += ansi.Cut(word, 0, room)
+					word = ansi.Cut(word, room, n)
+					flush()
+				}
+			}
+		}
+		if !empty {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// layoutSections renders sections as lines for a pager w wide: a heading,
+// then its lines wrapped and indented by two.
+func layoutSections(st *Styles, secs []Section, w int) []string {
+	var out []string
+	for i, s := range secs {
+		if i > 0 {
+			out = append(out, "")
+		}
+		if s.Title != "" {
+			for _, l := range wrap(s.Title, w) {
+				out = append(out, st.Pane.Heading.Render(l))
+			}
+		}
+		for _, line := range s.Lines {
+			for _, l := range wrap(line, w-2) {
+				out = append(out, "  "+st.Pane.Text.Render(l))
+			}
+		}
+	}
+	return out
+}
+
+// renderPager draws a titled, scrolled text pane w x h: the title line, the
+// lines from offset, and a position line.
+func renderPager(st *Styles, title string, lines []string, offset, w, h int) string {
+	if h < 2 {
+		return fitBlock(st.Pane.Title.Render(title), w, h)
+	}
+	body := h - 1
+	end := min(len(lines), offset+body)
+	pos := "all shown"
+	if len(lines) > body {
+		pos = fmt.Sprintf("lines %d-%d of %d", offset+1, end, len(lines))
+	}
+	var b strings.Builder
+	b.WriteString(renderBar(st.Pane.Title, st.Pane.Muted, title, pos, w))
+	for i := offset; i < offset+body; i++ {
+		b.WriteString("\n")
+		if i < end {
+			b.WriteString(fitLine(lines[i], w))
+		} else {
+			b.WriteString(strings.Repeat(" ", w))
+		}
+	}
+	return b.String()
+}
+
+// searchRow is one search result as drawn: two lines, the item and where it
+// is in the menus.
+type searchRow struct {
+	Prompt string
+	Name   string
+	Path   string
+	Hidden bool
+}
+
+// renderSearch draws the search pane: the query line (already rendered,
+// with its cursor), a count, then the results from offset.
+func renderSearch(st *Styles, input, count string, rows []searchRow, cursor, offset, w, h int) string {
+	var lines []string
+	lines = append(lines, fitLine(st.Input.Prompt.Render("Search: ")+input, w))
+	lines = append(lines, renderBar(st.Pane.Muted, st.Pane.Muted, count, "terms: name, prompt, help", w))
+	for i := offset; i < len(rows) && len(lines)+2 <= h; i++ {
+		r := rows[i]
+		cur := "  "
+		if i == cursor {
+			cur = "> "
+		}
+		tag := ""
+		if r.Hidden {
+			tag = " ~hidden"
+		}
+		first := cur + r.Prompt
+		if r.Name != "" {
+			first += "  " + r.Name
+		}
+		first = fitLine(truncate(first, w-len(tag))+tag, w)
+		second := fitLine("    "+truncate(r.Path, w-4), w)
+		switch {
+		case i == cursor:
+			first, second = st.List.Cursor.Render(first), st.List.Cursor.Render(second)
+		case r.Hidden:
+			first, second = st.List.Hidden.Render(first), st.List.Hidden.Render(second)
+		default:
+			first, second = st.List.Normal.Render(first), st.List.Name.Render(second)
+		}
+		lines = append(lines, first, second)
+	}
+	return fitBlock(strings.Join(lines, "\n"), w, h)
+}
+
+// saveView is what the save dialog shows.
+type saveView struct {
+	Changes  []string // "Agent Port: 7001 -> 7002"
+	Files    []saveFile
+	Problems []string
+	Saving   bool
+	Err      string
+}
+
+type saveFile struct {
+	On   bool
+	Lock bool // cannot be turned off (standalone: the defconfig)
+	What string
+	Path string
+	Note string
+}
+
+// renderSave draws the save dialog w x h.
+func renderSave(st *Styles, v saveView, w, h int) string {
+	inner := w - 2
+	var lines []string
+	add := func(s string) { lines = append(lines, " "+s) }
+	add(st.Dialog.Title.Render("Save the configuration"))
+	add("")
+	switch n := len(v.Changes); n {
+	case 0:
+		add(st.Pane.Muted.Render("No unsaved changes; saving writes the files as they are."))
+	default:
+		add(st.Pane.Heading.Render(plural(n, "change", "changes") + ":"))
+		for _, c := range v.Changes {
+			add("  " + truncate(c, inner-2))
+		}
+	}
+	add("")
+	add(st.Pane.Heading.Render("Files:"))
+	for _, f := range v.Files {
+		box := "[ ]"
+		if f.On {
+			box = "[x]"
+		}
+		add(truncate(fmt.Sprintf("  %s %-9s %s", box, f.What, f.Path), inner))
+		if f.Note != "" && f.On {
+			add(st.Pane.Muted.Render(truncate("                "+f.Note, inner)))
+		}
+	}
+	if len(v.Problems) > 0 {
+		add("")
+		add(st.Dialog.Warn.Render(truncate(plural(len(v.Problems), "problem", "problems")+" (saved anyway; 'cube-hal build' refuses until fixed):", inner)))
+		for _, p := range v.Problems {
+			add(st.Dialog.Warn.Render(truncate("  ! "+p, inner)))
+		}
+	}
+	add("")
+	switch {
+	case v.Saving:
+		add(st.Status.Info.Render("Saving…"))
+	case v.Err != "":
+		for _, l := range wrap("Not saved: "+v.Err, inner) {
+			add(st.Status.Error.Render(l))
+		}
+		add(st.Pane.Muted.Render(truncate("Nothing was lost: your changes are still here; fix it and save again.", inner)))
+	}
+	if len(lines) > h {
+		lines = append(lines[:max(0, h-1)], " "+st.Pane.Muted.Render("…"))
+	}
+	return fitBlock(strings.Join(lines, "\n"), w, h)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
