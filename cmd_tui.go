@@ -1,10 +1,60 @@
-//go:build !kconfigapi
-
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
-// runTUI opens the terminal UI (cube-hal with no arguments).
+	"github.com/spf13/cobra"
+
+	"github.com/ultravioletrs/cube-hal/tui"
+	"github.com/ultravioletrs/cube-hal/workspace"
+)
+
+// runTUI opens the terminal UI (cube-hal with no arguments) on the
+// workspace's configuration.
 func runTUI(cmd *cobra.Command, g *globalFlags) error {
-	return notYet("the terminal UI", "TUI (#8)")
+	ws, err := g.workspace()
+	if err != nil {
+		return err
+	}
+	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
+		return usageErrorf("the terminal UI needs a terminal on standard input and output").
+			withHint("run cube-hal in a terminal, or use a subcommand ('cube-hal --help' lists them)")
+	}
+	return tui.Run(cmd.Context(), tui.Options{
+		Open:       func() (tui.Engine, error) { return openConfig(ws) },
+		OverlayDir: ws.OverlayDir,
+		Context:    workspaceContext(ws),
+		Workspace:  ws,
+	})
+}
+
+// openConfig loads the configuration the UI edits.
+// With a Buildroot tree the app still opens (the build, launch and attest
+// screens need the tree); the configurator says why it cannot edit it yet.
+func openConfig(ws *workspace.Workspace) (tui.Engine, error) {
+	if !ws.Standalone() {
+		return nil, fmt.Errorf("the configurator cannot open a Buildroot tree yet (%s): it waits for the Kconfig engine's workspace loader; 'BUILDROOT_DIR= cube-hal' configures the Cube packages standalone", ws.BuildrootDir)
+	}
+	return tui.OpenStandalone(ws.ExternalDir)
+}
+
+// workspaceContext is the header's summary of the workspace.
+func workspaceContext(ws *workspace.Workspace) string {
+	if ws.Standalone() {
+		return "standalone"
+	}
+	return "Buildroot " + tildePath(ws.BuildrootDir)
+}
+
+// tildePath shortens a path under the home directory to ~/...
+func tildePath(p string) string {
+	if home, err := os.UserHomeDir(); err == nil && home != "" && home != "/" {
+		if rel, err := filepath.Rel(home, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.Join("~", rel)
+		}
+	}
+	return p
 }

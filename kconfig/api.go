@@ -106,10 +106,15 @@ func (m *Menu) Symbol() *Symbol { return m.sym }
 // for the automatic submenus under menuconfig or dependent entries).
 func (m *Menu) Parent() *Menu { return m.parent }
 
-// Children are the nodes directly under m, in file order.
+// Children are the nodes directly under m, in file order. The empty
+// markers that finalisation leaves where "if" blocks were (no symbol, no
+// prompt, no children) are left out.
 func (m *Menu) Children() []*Menu {
 	var out []*Menu
 	for c := m.list; c != nil; c = c.next {
+		if c.sym == nil && c.prompt == nil && c.list == nil {
+			continue
+		}
 		out = append(out, c)
 	}
 	return out

@@ -153,9 +153,9 @@ func (k *Kconfig) Explain(s *Symbol) *Explanation {
 	}
 	if !s.isChoice() {
 		if p := k.defaultProp(s); p != nil {
-			d := &DefaultInfo{Value: exprString(p.expr), Where: propLocation(p)}
+			d := &DefaultInfo{Value: exprQuoted(p.expr), Where: propLocation(p)}
 			if p.cond != nil {
-				d.Condition = exprString(p.cond)
+				d.Condition = exprQuoted(p.cond)
 			}
 			e.Default = d
 		}
@@ -167,7 +167,7 @@ func (k *Kconfig) Explain(s *Symbol) *Explanation {
 		}
 		r := Reference{Target: propSymbol(p).name, Where: propLocation(p)}
 		if p.cond != nil {
-			r.Condition = exprString(p.cond)
+			r.Condition = exprQuoted(p.cond)
 		}
 		r.Active = on && k.calc(p.visible.expr) != No
 		if p.typ == pSelect {

@@ -1052,6 +1052,19 @@ func exprString(e *Expr) string {
 	return b.String()
 }
 
+// exprQuoted renders e with constant strings quoted ("A = \"x\""), for
+// showing values to people.
+func exprQuoted(e *Expr) string {
+	var b strings.Builder
+	printExpr(e, func(s *Symbol, str string) {
+		if s != nil && s.flags&symConst != 0 && len(str) != 1 {
+			str = escapeString(str)
+		}
+		b.WriteString(str)
+	}, eNone)
+	return b.String()
+}
+
 // gstrPrint renders e with each symbol's current value, as conf prints
 // dependencies in warnings and help: "A [=y] && B [=n]".
 func (k *Kconfig) gstrPrint(b *strings.Builder, e *Expr) {

@@ -179,3 +179,9 @@ func (s *scanWriter) found() bool {
 	defer s.mu.Unlock()
 	return s.hit
 }
+
+// ProbeSSH connects to the guest's forwarded SSH port once and returns nil
+// when an SSH server answers with its banner. QEMU's user network accepts
+// the connection before the guest listens, so a connect alone proves
+// nothing. The TUI polls it to know when the SSH console can open.
+func ProbeSSH(ctx context.Context, port int) error { return probeSSHBanner(ctx, port) }

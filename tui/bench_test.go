@@ -1,5 +1,3 @@
-//go:build kconfigapi
-
 package tui
 
 import (
@@ -7,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -174,6 +171,21 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 	}
 }
 
+// The UI's own share of the first frame: the app built on a loaded
+// configuration and drawn once (loading the tree is kconfig's share).
+func BenchmarkFirstFrameLoaded(b *testing.B) {
+	for _, tr := range benchTrees(b) {
+		eng := tr.load(b)
+		b.Run(tr.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if !strings.Contains(loadedApp(eng).View(), "Cube packages") {
+					b.Fatal("no Cube view")
+				}
+			}
+		})
+	}
+}
+
 // A key press in the biggest lists: Update then View, as Bubble Tea does.
 func BenchmarkKeystroke(b *testing.B) {
 	for _, tr := range benchTrees(b) {
@@ -256,5 +268,4 @@ func BenchmarkSearch(b *testing.B) {
 			})
 		}
 	}
-	_ = runtime.NumCPU
 }

@@ -603,3 +603,15 @@ func (s *configScreen) shortPath(p string) string {
 	}
 	return p
 }
+
+// shortPaths shortens the absolute paths in a text the way shortPath does
+// one path: relative to the working directory, else under ~.
+func (s *configScreen) shortPaths(text string) string {
+	if s.cwd != "" && s.cwd != "/" {
+		text = strings.ReplaceAll(text, s.cwd+"/", "")
+	}
+	if s.home != "" && s.home != "/" {
+		text = strings.ReplaceAll(text, s.home+"/", "~/")
+	}
+	return text
+}

@@ -192,7 +192,7 @@ func (s *configScreen) viewSearch() string {
 	for i := ss.offset; i < len(ss.hits) && i < ss.offset+h; i++ {
 		n := ss.hits[i].Node
 		e := s.eng.Entry(n)
-		r := searchRow{Prompt: e.Prompt, Name: e.Symbol, Path: s.menuPath(n), Hidden: !e.Visible}
+		r := searchRow{Prompt: s.shortPaths(e.Prompt), Name: e.Symbol, Path: s.menuPath(n), Hidden: !e.Visible}
 		if r.Prompt == "" {
 			r.Prompt, r.Name = e.Symbol, ""
 		}
@@ -244,7 +244,7 @@ func (s *configScreen) openPager(title string, secs []Section) {
 	for i := range secs {
 		secs[i].Title = s.redact(secs[i].Title)
 		for j := range secs[i].Lines {
-			secs[i].Lines[j] = s.redact(secs[i].Lines[j])
+			secs[i].Lines[j] = s.shortPaths(s.redact(secs[i].Lines[j]))
 		}
 	}
 	s.pager = pagerState{title: s.redact(title), secs: secs}
@@ -400,7 +400,7 @@ func (s *configScreen) diffLines(changes []Change) []string {
 
 func diffValue(v string) string {
 	if v == "" {
-		return "(unset)"
+		return `""`
 	}
 	return v
 }

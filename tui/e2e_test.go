@@ -1,5 +1,3 @@
-//go:build kconfigapi
-
 package tui
 
 import (
@@ -36,7 +34,7 @@ func cubeHal(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "cube-hal")
-		cmd := exec.Command("go", "build", "-tags", "kconfigapi", "-o", binPath, ".")
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -51,27 +49,27 @@ func cubeHal(t *testing.T) string {
 // tmuxPane is a tmux server of its own (-L, no user config) with one pane
 // running a command.
 type tmuxPane struct {
-	t    *testing.T
-	tmux string
-	sock string
+	t      *testing.T
+	tmux   string
+	sock   string
+	status string // the file the command's exit status is written to
 }
 
 // startPane runs argv in a fresh w x h pane with env added to a clean
-// terminal environment (TERM, LANG and NO_COLOR pinned).
+// terminal environment (TERM, LANG and NO_COLOR pinned). A shell around
+// the command writes its exit status to a file: tmux's own pane status
+// was seen missing when the server did not reap the process in time.
 func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
-	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
+		status: filepath.Join(t.TempDir(), "status")}
 	t.Cleanup(func() { exec.Command(p.tmux, "-L", p.sock, "kill-server").Run() })
 	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
 		"-e", "TERM=xterm-256color", "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1"}
 	for _, e := range env {
 		args = append(args, "-e", e)
 	}
-	// Start a placeholder, keep the pane after the command exits (to read
-	// its status), then put the command in: set before it can exit.
-	p.run(append(args, "cat")...)
-	p.run("set-option", "-g", "remain-on-exit", "on")
-	p.run("respawn-pane", "-k", "-t", "t", shellJoin(argv))
+	p.run(append(args, shellJoin(argv)+"; echo $? >"+shellQuote(p.status)+"; sleep 3600")...)
 	return p
 }
 
@@ -142,10 +140,11 @@ func (p *tmuxPane) waitExit() int {
 	p.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out := strings.Fields(p.run("list-panes", "-t", "t", "-F", "#{pane_dead} #{pane_dead_status}"))
-		if len(out) == 2 && out[0] == "1" {
+		if b, err := os.ReadFile(p.status); err == nil && strings.HasSuffix(string(b), "\n") {
 			var code int
-			fmt.Sscan(out[1], &code)
+			if _, err := fmt.Sscan(string(b), &code); err != nil {
+				p.t.Fatalf("exit status %q: %v", b, err)
+			}
 			return code
 		}
 		if time.Now().After(deadline) {
@@ -155,12 +154,14 @@ func (p *tmuxPane) waitExit() int {
 	}
 }
 
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
 func shellJoin(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		q[i] = shellQuote(a)
 	}
-	return "exec " + strings.Join(q, " ")
+	return strings.Join(q, " ")
 }
 
 // copyTree copies a directory (the external tree, so the test can edit its
@@ -261,5 +262,98 @@ func TestTmuxStandaloneSetPort(t *testing.T) {
 	p.key("q")
 	if code := p.waitExit(); code != 0 {
 		t.Fatalf("cube-hal exited with %d", code)
+	}
+}
+
+// A tour of the screens under tmux, each checked (and saved for the
+// README with CUBE_HAL_CAPTURE_DIR): the why pane on a forced package,
+// the diff, the full tree with show-all, the certs token masked on every
+// screen it reaches.
+func TestTmuxTour(t *testing.T) {
+	bin := cubeHal(t)
+	dir := t.TempDir()
+	ext := filepath.Join(dir, "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
+		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
+	p.waitFor("Cube packages", "Loaded in")
+
+	// The why pane: ollama is forced on by the backend choice.
+	p.key("/")
+	p.typeText("ollama")
+	p.waitFor("ollama  BR2_PACKAGE_OLLAMA")
+	p.key("Enter")
+	p.waitFor("Jumped to ollama (BR2_PACKAGE_OLLAMA)")
+	p.key("i")
+	s := p.waitFor("Why: ollama (BR2_PACKAGE_OLLAMA)", "forced on by select", "BR2_PACKAGE_CUBE_AGENT_BACKEND_OLLAMA")
+	capture(t, "why", s)
+	p.key("Escape")
+
+	// A secret: typed masked, never shown afterwards unless revealed.
+	const token = "tour-secret-token-5150"
+	p.key("/")
+	p.typeText("ca url")
+	p.waitFor("Agent CA URL  BR2_PACKAGE_CUBE_AGENT_CA_URL")
+	p.key("Enter", "Enter")
+	p.typeText("https://ca.example.com")
+	p.waitFor("ok · enter sets")
+	p.key("Enter")
+	p.waitFor("Agent CA URL = https://ca.example.com")
+	p.key("j")
+	s = p.waitFor("Certs Token", "1 problem (!)")
+	capture(t, "cube-view-problem", s)
+	p.key("/")
+	p.typeText("certs token")
+	p.waitFor("Certs Token  BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN")
+	p.key("Enter", "Enter")
+	p.typeText(token)
+	s = p.waitFor("ok · enter sets", "ctrl+r reveal")
+	if strings.Contains(s, token) {
+		t.Fatalf("token shown while typed:\n%s", s)
+	}
+	p.key("Enter")
+	s = p.waitFor("Certs Token = (set, hidden)", "********")
+	noSecret(t, s, token)
+	p.key("d")
+	s = p.waitFor("Unsaved changes", `Agent CA URL (BR2_PACKAGE_CUBE_AGENT_CA_URL): "" ->`, "https://ca.example.com",
+		`Certs Token (BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN): "" -> ********`)
+	noSecret(t, s, token)
+	capture(t, "diff", s)
+	p.key("Escape", "i")
+	s = p.waitFor("Why: Certs Token")
+	noSecret(t, s, token)
+	p.key("Escape")
+
+	// The full tree, with show-all: hidden entries greyed and marked ~.
+	p.key("Tab", "A")
+	s = p.waitFor("show-all", "Buildroot options (stand-ins: no Buildroot tree) --->", "External options --->")
+	p.key("Down", "Enter")
+	s = p.waitFor("> External options")
+	p.key("Down", "Down", "Enter")
+	s = p.waitFor("> Cube packages", "~")
+	capture(t, "tree-show-all", s)
+	noSecret(t, s, token)
+
+	p.key("s")
+	s = p.waitFor("Save the configuration")
+	noSecret(t, s, token)
+	p.key("Escape", "q")
+	p.waitFor("Quit cube-hal?", "Configure: 2 unsaved changes")
+	capture(t, "quit", p.screen())
+	p.key("y")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+	data, _ := os.ReadFile(filepath.Join(ext, "configs", "cube_defconfig"))
+	if strings.Contains(string(data), token) {
+		t.Fatal("quitting without saving wrote the defconfig")
+	}
+}
+
+func noSecret(t *testing.T, screen, secret string) {
+	t.Helper()
+	if strings.Contains(screen, secret) {
+		t.Fatalf("secret on screen:\n%s", screen)
 	}
 }

@@ -1,5 +1,3 @@
-//go:build kconfigapi
-
 package tui
 
 import (
@@ -279,11 +277,16 @@ func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 	out := make([]Change, 0, len(kc))
 	for _, c := range kc {
 		ch := Change{Symbol: c.Name, Prompt: c.Prompt, Old: c.Old, New: c.New}
+		// A symbol absent from .config counts as n (bool) or empty.
+		absent := ""
+		if t := c.Symbol.Type(); t == kconfig.TypeBool || t == kconfig.TypeTristate {
+			absent = "n"
+		}
 		if !c.OldWritten {
-			ch.Old = ""
+			ch.Old = absent
 		}
 		if !c.NewWritten {
-			ch.New = ""
+			ch.New = absent
 		}
 		out = append(out, ch)
 		e.note(ch)
@@ -311,16 +314,20 @@ func (e *kconfigEngine) Explain(n Node) []Section {
 	if s := m.Symbol(); s != nil {
 		x := e.k.Explain(s)
 		secs = append(secs, Section{Lines: strings.Split(strings.TrimRight(x.Text(), "\n"), "\n")})
-		// Every select that can reach it, active or not, and where.
+		// Every select that can reach it, with where it is written, when
+		// that says more than the text (which lists the active ones).
 		var sel []string
+		more := false
 		for _, t := range x.SelectedBy {
-			line := t.String()
+			line := "- " + t.String()
 			if t.Where.File != "" {
 				line += " (" + t.Where.String() + ")"
+				more = true
 			}
+			more = more || t.Value == kconfig.No
 			sel = append(sel, line)
 		}
-		if len(sel) > 0 {
+		if more {
 			secs = append(secs, Section{Title: "Selects that can reach it", Lines: sel})
 		}
 		return secs

@@ -1,5 +1,3 @@
-//go:build kconfigapi
-
 package tui
 
 import (

@@ -114,6 +114,9 @@ func renderRow(st *Styles, r listRow, focused bool, valW, w int) string {
 	}
 	box := fitLine(r.Box, boxCols-1) + " "
 	promptW := w - cursorCols - boxCols - markCols
+	if r.Value == "" && r.Edit == "" {
+		valW = 0 // a row without a value lends its column to the prompt
+	}
 	if valW > 0 {
 		promptW -= valW + 1
 	}
@@ -225,8 +228,9 @@ func renderBar(left, right lipgloss.Style, l, r string, w int) string {
 }
 
 // wrap breaks plain text into lines at most w wide, at spaces (never
-// inside a path or a name with hyphens); a word longer than w is cut.
-// Blank lines and leading indentation are kept.
+// inside a path or a name with hyphens); a word longer than a line is cut.
+// Leading indentation is kept, and a list item ("- ...") continues under
+// its text rather than its dash.
 func wrap(text string, w int) []string {
 	if w < 1 {
 		w = 1
@@ -237,34 +241,45 @@ func wrap(text string, w int) []string {
 			out = append(out, para)
 			continue
 		}
-		indent := strings.ReplaceAll(para[:len(para)-len(strings.TrimLeft(para, " \t"))], "\t", "    ")
-		if len(indent) > w/2 {
-			indent = ""
+		body := strings.TrimLeft(para, " \t")
+		lead := strings.ReplaceAll(para[:len(para)-len(body)], "\t", "    ")
+		if len(lead) > w/2 {
+			lead = ""
 		}
-		line := indent
-		for _, word := range strings.Fields(para) {
-			for ansi.StringWidth(word) > w-len(indent) {
-				// Too long for any line: fill this one, go on.
-				if line != indent {
-					out = append(out, line)
-					line = indent
+		cont := lead
+		if strings.HasPrefix(body, "- ") && len(lead)+2 <= w/2 {
+			cont = lead + "  "
+		}
+		line, empty := lead, true
+		flush := func() {
+			out = append(out, line)
+			line, empty = cont, true
+		}
+		for _, word := range strings.Fields(body) {
+			for word != "" {
+				room := w - ansi.StringWidth(line)
+				if !empty {
+					room--
 				}
-				cut := w - len(indent)
-				out = append(out, indent+ansi.Cut(word, 0, cut))
-				word = ansi.Cut(word, cut, ansi.StringWidth(word))
-			}
-			switch {
-			case word == "":
-			case line == indent:
-				line += word
-			case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= w:
-				line += " " + word
-			default:
-				out = append(out, line)
-				line = indent + word
+				room = max(room, 1)
+				n := ansi.StringWidth(word)
+				switch {
+				case n <= room:
+					if !empty {
+						line += " "
+					}
+					line += word
+					word, empty = "", false
+				case !empty:
+					flush()
+				default: // alone on its line and still too long: cut it
+					line += ansi.Cut(word, 0, room)
+					word = ansi.Cut(word, room, n)
+					flush()
+				}
 			}
 		}
-		if line != indent || len(out) == 0 {
+		if !empty {
 			out = append(out, line)
 		}
 	}

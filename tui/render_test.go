@@ -179,8 +179,12 @@ func TestRenderChrome(t *testing.T) {
 // width from tiny to huge, in plain text and in colour (where escape
 // sequences must not count).
 func TestRenderWidthInvariant(t *testing.T) {
-	for _, profile := range []termenv.Profile{termenv.Ascii, termenv.TrueColor} {
-		lipgloss.SetColorProfile(profile)
+	for _, c := range []struct {
+		profile termenv.Profile
+		dark    bool
+	}{{termenv.Ascii, true}, {termenv.TrueColor, true}, {termenv.TrueColor, false}, {termenv.ANSI256, false}} {
+		lipgloss.SetColorProfile(c.profile)
+		lipgloss.SetHasDarkBackground(c.dark)
 		st := DefaultStyles(nil)
 		k := DefaultKeyMap()
 		secs := []Section{{Title: "Help", Lines: []string{strings.Repeat("word ", 60), "BR2_AN_UNBREAKABLE_SYMBOL_NAME_THAT_IS_LONGER_THAN_NARROW_WIDTHS"}}}
@@ -201,6 +205,7 @@ func TestRenderWidthInvariant(t *testing.T) {
 		}
 	}
 	lipgloss.SetColorProfile(termenv.Ascii)
+	lipgloss.SetHasDarkBackground(true)
 }
 
 // In colour, the focused row is one highlighted band, and hidden rows are
@@ -216,5 +221,53 @@ func TestRenderColour(t *testing.T) {
 	}
 	if !strings.Contains(out[8], "38;2;") || !strings.HasSuffix(ansi.Strip(out[8]), "^~") {
 		t.Errorf("hidden forced row: %q", out[8])
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in   string
+		w    int
+		want []string
+	}{
+		{"short", 10, []string{"short"}},
+		{"two words here", 9, []string{"two words", "here"}},
+		{"  indented text that wraps", 12, []string{"  indented", "  text that", "  wraps"}},
+		{"  - a list item that wraps", 12, []string{"  - a list", "    item", "    that", "    wraps"}},
+		{"open /home/user/cube-hal/buildroot: read-only", 20, []string{"open", "/home/user/cube-hal/", "buildroot: read-only"}},
+		{"BR2_A_VERY_LONG_SYMBOL_NAME", 10, []string{"BR2_A_VERY", "_LONG_SYMB", "OL_NAME"}},
+		{"para one\n\npara two", 20, []string{"para one", "", "para two"}},
+		{"x", 0, []string{"x"}},
+	}
+	for _, tt := range tests {
+		got := wrap(tt.in, tt.w)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tt.in, tt.w, got, tt.want)
+		}
+		for _, l := range got {
+			if w := max(tt.w, 1); ansi.StringWidth(l) > w {
+				t.Errorf("wrap(%q, %d): line %q too wide", tt.in, tt.w, l)
+			}
+		}
+	}
+}
+
+// Light and dark terminals get different colours for the same row.
+func TestRenderLightAndDark(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	defer func() {
+		lipgloss.SetColorProfile(termenv.Ascii)
+		lipgloss.SetHasDarkBackground(true)
+	}()
+	draw := func(dark bool) string {
+		lipgloss.SetHasDarkBackground(dark)
+		return renderList(DefaultStyles(nil), sampleRows(), 3, 0, 80, 6)
+	}
+	dark, light := draw(true), draw(false)
+	if dark == light {
+		t.Fatal("same colours on light and dark backgrounds")
+	}
+	if ansi.Strip(dark) != ansi.Strip(light) {
+		t.Fatal("the text differs between light and dark backgrounds")
 	}
 }
