@@ -21,8 +21,11 @@ func newStopCmd(g *globalFlags) *cobra.Command {
 if it does not within --timeout, tell QEMU to quit, then SIGTERM and SIGKILL its
 own QEMU process. It returns once no QEMU of this VM is left.`,
 		Example: "  cube-hal stop\n  cube-hal stop --name test-vm --timeout 10s\n  cube-hal stop --force",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if timeout <= 0 && !force {
+				return usageErrorf("--timeout %s: want a positive duration", timeout).withHint("e.g. --timeout 30s, or --force to skip the guest's powerdown")
+			}
 			w, err := g.workspace()
 			if err != nil {
 				return err
@@ -39,9 +42,6 @@ own QEMU process. It returns once no QEMU of this VM is left.`,
 			}}
 			if force {
 				o.PowerdownTimeout = -1
-			}
-			if timeout <= 0 && !force {
-				return usageErrorf("--timeout %s: want a positive duration", timeout)
 			}
 			res, err := vm.Stop(cmd.Context(), o)
 			if err != nil {
