@@ -47,14 +47,7 @@ own QEMU process. It returns once no QEMU of this VM is left.`,
 			if err != nil {
 				return failf("stopping VM %q: %s", vm.Record.Name, err)
 			}
-			how := map[string]string{
-				"powerdown":   "the guest powered off",
-				"quit":        "QEMU quit",
-				"SIGTERM":     "QEMU terminated with SIGTERM",
-				"SIGKILL":     "QEMU killed with SIGKILL",
-				"not running": "it was not running",
-			}[res.How]
-			fmt.Fprintf(cmd.OutOrStdout(), "VM %s stopped: %s (%.1fs)\n", vm.Record.Name, how, res.Took.Seconds())
+			fmt.Fprintf(cmd.OutOrStdout(), "VM %s stopped: %s\n", vm.Record.Name, res)
 			return nil
 		},
 	}
