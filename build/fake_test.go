@@ -1,6 +1,7 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -74,6 +75,9 @@ func logBody(t *testing.T, path string) (body, trailer string) {
 		t.Fatalf("log %s has no %q line:\n%s", path, logBodyStart, s)
 	}
 	s = s[i+len(logBodyStart):]
+	if strings.HasPrefix(s, "=== cube-hal: ") {
+		return "", s // no output at all
+	}
 	j := strings.LastIndex(s, "\n=== cube-hal: ")
 	if j < 0 {
 		if !strings.HasPrefix(s, "=== cube-hal: ") {
@@ -392,7 +396,7 @@ func TestFakeBuildCancel(t *testing.T) {
 				return len(s.Active) > 0 && s.Active[0].Name == "busybox" && s.Active[0].Step == "build" && fileExists(pidFile)
 			})
 			sid := s.PID
-			if sid <= 0 || len(SessionProcs(sid)) == 0 {
+			if sid <= 0 || len(sessionProcs(sid)) == 0 {
 				t.Fatalf("make's session %d has no processes before the cancel", sid)
 			}
 			time.Sleep(100 * time.Millisecond) // let the stubborn child set its traps
@@ -409,7 +413,7 @@ func TestFakeBuildCancel(t *testing.T) {
 			if s.Phase != Cancelled || s.Failure != nil {
 				t.Errorf("phase %s, failure %+v", s.Phase, s.Failure)
 			}
-			if left := SessionProcs(sid); len(left) > 0 {
+			if left := sessionProcs(sid); len(left) > 0 {
 				t.Errorf("processes of the build left behind: %+v", left)
 			}
 			for _, p := range pids {
@@ -553,5 +557,40 @@ func TestFakeBuildSource(t *testing.T) {
 	}
 	if fileExists(filepath.Join(ws.OutputDir, "build", "zlib-1.3.1", ".stamp_extracted")) {
 		t.Error("source extracted a package")
+	}
+}
+
+// One build at a time per output directory.
+func TestSecondBuildInTheSameOutputIsRefused(t *testing.T) {
+	ws := fakeWorkspace(t)
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv("FAKE_HANG=host-skeleton:build")})
+	_, err := Start(Options{Workspace: ws, Env: fakeEnv()})
+	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), ws.OutputDir) || !strings.Contains(err.Error(), fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second Start: %v, want ErrBusy naming the directory and this process", err)
+	}
+	if _, err := os.Stat(filepath.Join(ws.OutputDir, LogName+".old")); err == nil {
+		t.Error("the refused build rotated the running build's log")
+	}
+	b.Cancel()
+	b.Wait()
+	b2, err := Start(Options{Workspace: ws, Env: fakeEnv(), Targets: []string{"host-skeleton"}})
+	if err != nil {
+		t.Fatalf("after the first build ended: %v", err)
+	}
+	if s := b2.Wait(); s.Phase != Succeeded {
+		t.Errorf("phase %s", s.Phase)
+	}
+}
+
+// make missing: Start succeeds, the build fails with a hint.
+func TestNoMakeProgram(t *testing.T) {
+	ws := fakeWorkspace(t)
+	s := mustStart(t, Options{Workspace: ws, Env: fakeEnv(), Make: "/nonexistent/gmake"}).Wait()
+	if s.Phase != Failed || s.Failure == nil || !strings.Contains(s.Failure.Hint, "/nonexistent/gmake") || s.Failure.Cause != CauseMissingTool {
+		t.Fatalf("phase %s, failure %+v", s.Phase, s.Failure)
+	}
+	_, trailer := logBody(t, s.LogPath)
+	if !strings.Contains(trailer, "build failed") {
+		t.Errorf("trailer %q", trailer)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/workspace"
@@ -33,6 +35,15 @@ const logBodyStart = "=== output follows ===\n"
 // ErrNoConfig is returned by Start when the goals need a .config and the
 // output directory has none.
 var ErrNoConfig = errors.New("no Buildroot configuration")
+
+// ErrBusy is returned by Start when another build (from this process or
+// another cube-hal) is running in the same output directory: two makes in
+// one output directory corrupt it.
+var ErrBusy = errors.New("another build is running in this output directory")
+
+// lockName is the lock file in the output directory, held (flock) for a
+// build's life; it holds the PID of the cube-hal that runs the build.
+const lockName = ".cube-hal-build.lock"
 
 // Options say what to build and how.
 type Options struct {
@@ -65,6 +76,7 @@ type Build struct {
 	jobs   int
 	m      *model
 	logF   *os.File
+	lock   *os.File
 	cols   atomic.Int32
 	rows   atomic.Int32
 	ptyMu  sync.Mutex
@@ -101,14 +113,20 @@ func Start(opts Options) (*Build, error) {
 	if err := os.MkdirAll(w.OutputDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
+	lock, err := lockOutput(w.OutputDir)
+	if err != nil {
+		return nil, err
+	}
 	logPath := filepath.Join(w.OutputDir, LogName)
 	if fileExists(logPath) {
 		if err := os.Rename(logPath, logPath+".old"); err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("keeping the previous log: %w", err)
 		}
 	}
 	logF, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("build log: %w", err)
 	}
 	if opts.Cols <= 0 {
@@ -131,6 +149,7 @@ func Start(opts Options) (*Build, error) {
 		jobs:   w.Jobs,
 		m:      newModel(append([]string(nil), opts.Targets...), logPath, w.OutputDir, time.Now()),
 		logF:   logF,
+		lock:   lock,
 		cancel: make(chan struct{}),
 		kill:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -234,6 +253,28 @@ func (b *Build) cancelled() bool {
 }
 
 var errCancelled = errors.New("cancelled")
+
+// lockOutput takes the output directory's build lock, or fails with ErrBusy
+// naming the cube-hal process that holds it. The lock is an flock, so it
+// goes away with its process, however that ends.
+func lockOutput(dir string) (*os.File, error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("build lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return f, nil // a file system without locks (some NFS): build unguarded
+		}
+		holder, _ := io.ReadAll(f)
+		f.Close()
+		return nil, fmt.Errorf("%w: %s (cube-hal process %s)", ErrBusy, dir, strings.TrimSpace(string(holder)))
+	}
+	f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return f, nil
+}
 
 // run is the build's supervisor goroutine.
 func (b *Build) run() {
@@ -614,7 +655,7 @@ func (b *Build) finish(lw *logWriter, code int, startErr error, cancelNote strin
 		f := m.buildFailure(b.dlDir())
 		if startErr != nil {
 			f.Hint = startErr.Error()
-			if errors.Is(startErr, exec.ErrNotFound) {
+			if errors.Is(startErr, exec.ErrNotFound) || errors.Is(startErr, fs.ErrNotExist) {
 				f.Cause = CauseMissingTool
 				f.Hint = fmt.Sprintf("%v: install make (Debian: apt-get install make)", startErr)
 			}
@@ -637,6 +678,7 @@ func (b *Build) finish(lw *logWriter, code int, startErr error, cancelNote strin
 	m.mu.Unlock()
 	lw.trailer(trailer)
 	b.logF.Close()
+	b.lock.Close() // releases the flock
 	m.notify()
 	close(m.updates)
 }

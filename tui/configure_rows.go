@@ -91,10 +91,10 @@ func (s *configScreen) cubeRows() []row {
 			rows = append(rows, row{kind: rowNode, node: it.node, entry: e, depth: it.depth, option: &it.opt})
 			shown++
 		}
-		if hidden > 0 && shown == 0 {
-			why := s.eng.WhyHidden(firstHidden)
+		if hidden > 0 {
+			// Say what is not shown; when the whole group is, say why.
 			note := plural(hidden, "option", "options") + " hidden (A shows them)"
-			if why != "" {
+			if why := s.eng.WhyHidden(firstHidden); why != "" && shown == 0 {
 				note += ": " + why
 			}
 			rows = append(rows, row{kind: rowNote, text: note})

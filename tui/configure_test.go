@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,17 +8,19 @@ import (
 	"testing"
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
-// newTestApp opens the test configuration at 100x30 (room for every row
-// of the Cube view) with cube-agent enabled unless off is true.
-func newTestApp(t *testing.T, off bool) (*harness, *fakeEngine) {
+// newTestApp opens testdata/tree (the Cube tree under a small base, read
+// by the Kconfig engine) at 100x40, room for every row of the Cube view;
+// with off, cube-agent is turned off first (and that counts as saved).
+func newTestApp(t *testing.T, off bool) (*harness, Engine) {
 	t.Helper()
-	eng := newFakeEngine(t.TempDir())
+	eng, _ := openTestTree(t)
 	h := newHarness(t, eng, 100, 40, t.TempDir())
-	if !off {
+	if off {
 		h.focus("cube-agent")
-		h.keys("space")
+		h.keys("n")
 		eng.MarkSaved()
 		h.keys("g")
 	}
@@ -32,7 +33,7 @@ func TestOpensOnCubeView(t *testing.T) {
 	// vllm's toolchain dependency is not met: it is hidden, and so are
 	// the agent's options while the agent is off.
 	h.mustNotShow("vllm", "Agent Port")
-	h.mustShow("options hidden (A shows them)")
+	h.mustShow("options hidden (A shows them): depends on BR2_PACKAGE_CUBE_AGENT [=n]")
 	if !strings.Contains(h.cursorLine(), "cube-agent") {
 		t.Fatalf("cursor not on the first option:\n%s", h.screen())
 	}
@@ -59,14 +60,15 @@ func TestNavigation(t *testing.T) {
 
 	// Tab: the full tree, menu by menu; Esc walks back to the same row.
 	h.keys("tab")
-	h.mustShow("Test Configuration", "Toolchain --->", "Target packages --->")
+	h.mustShow("Test 1.0 Configuration", "Toolchain --->", "Target packages --->")
 	h.focus("Target packages")
 	h.keys("enter")
-	h.mustShow("Test Configuration > Target packages", "Cube packages --->")
+	h.mustShow("Test 1.0 Configuration > Target packages", "Cube packages --->")
+	h.focus("Cube packages")
 	h.keys("enter")
-	h.mustShow("Target packages > Cube packages", "[*] cube-agent", "  Agent Port")
+	h.mustShow("Target packages > Cube packages", "[*] cube-agent", "*** Agent ***")
 	// Options that depend on cube-agent are indented under it.
-	if !strings.Contains(h.screen(), "[*] cube-agent") || !strings.Contains(h.screen(), "      Agent Instance ID") {
+	if !strings.Contains(h.screen(), "\n        Agent Instance ID") {
 		t.Fatalf("dependent options not indented:\n%s", h.screen())
 	}
 	h.keys("esc")
@@ -169,7 +171,7 @@ func TestToggleChoice(t *testing.T) {
 	if l := h.cursorLine(); !strings.Contains(l, "Log Level") || !strings.Contains(l, "warn") || !strings.HasSuffix(l, "*") {
 		t.Fatalf("row after the choice: %q", l)
 	}
-	h.mustShow("warn = y; also changed: " + cubecfg.SymLogInfo + "=n")
+	h.mustShow("warn = y; also changed: " + cubecfg.SymLogInfo + "=n, " + cubecfg.SymLogLevel + "=w")
 	// Esc in the list leaves the choice as it is.
 	h.keys("enter", "down", "esc")
 	if eng.Value(cubecfg.SymLogWarn) != "y" {
@@ -184,10 +186,11 @@ func TestSearchAndJump(t *testing.T) {
 	// the jump turns show-all on and says why.
 	h.keys("tab", "/")
 	h.typeText("agent port")
-	h.mustShow("Search: agent port", "1 match", "Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT", "Target packages > Cube packages > cube-agent")
+	h.mustShow("Search: agent port", "matches", "> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT", "    Target packages > Cube packages > cube-agent")
 	h.keys("enter")
-	h.mustShow("Test Configuration > Target packages > Cube packages", "show-all", "is hidden (shown greyed, show-all is on)",
-		"hidden: depends on its package")
+	h.mustShow("Test 1.0 Configuration > Target packages > Cube packages", "show-all",
+		"Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT) is hidden (shown greyed, show-all is on)",
+		"hidden: depends on BR2_PACKAGE_CUBE_AGENT [=n]")
 	if l := h.cursorLine(); !strings.Contains(l, "Agent Port") || !strings.HasSuffix(l, "~") {
 		t.Fatalf("cursor not on the hidden Agent Port: %q\n%s", l, h.screen())
 	}
@@ -196,10 +199,14 @@ func TestSearchAndJump(t *testing.T) {
 		t.Fatalf("esc after a jump did not go up one menu:\n%s", h.screen())
 	}
 
-	// BR2_ prefix and several terms; no match says so.
+	// The name with its BR2_ prefix comes first; words that match
+	// nothing together say so.
 	h.keys("/")
 	h.typeText("BR2_PACKAGE_CUBE_AGENT_PORT")
-	h.mustShow("1 match")
+	h.mustShow("> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT")
+	h.keys("ctrl+u")
+	h.typeText("PACKAGE_CUBE_AGENT_PORT")
+	h.mustShow("> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT")
 	h.keys("ctrl+u")
 	h.typeText("port nosuchword")
 	h.mustShow("no match")
@@ -219,7 +226,7 @@ func TestSearchAndJump(t *testing.T) {
 
 	// A choice member opens its choice with the member focused.
 	h.keys("/")
-	h.typeText("log level debug")
+	h.typeText(cubecfg.SymLogDebug)
 	h.keys("enter")
 	h.mustShow("choose one")
 	if !strings.Contains(h.cursorLine(), "( ) debug") {
@@ -227,35 +234,41 @@ func TestSearchAndJump(t *testing.T) {
 	}
 	h.keys("esc")
 
-	// A symbol hidden by the toolchain says which dependency.
+	// A package hidden by the toolchain says which dependency.
 	h.keys("/")
-	h.typeText("br2_package_vllm")
+	h.typeText(cubecfg.SymVLLM)
 	h.keys("enter")
-	h.mustShow("vllm (BR2_PACKAGE_VLLM) is hidden", "hidden: depends on BR2_USE_WCHAR (n)")
+	h.mustShow("vllm (BR2_PACKAGE_VLLM) is hidden", "BR2_USE_WCHAR [=n]")
 }
 
 func TestInfoExplainsForcedSymbol(t *testing.T) {
 	h, eng := newTestApp(t, false)
 	h.keys("tab", "A")
-	h.focus("Toolchain")
+	h.focus("Target packages")
 	h.keys("enter")
 	h.focus("BR2_PACKAGE_HOST_GO")
-	if l := h.cursorLine(); !strings.Contains(l, "-*- BR2_PACKAGE_HOST_GO") || !strings.Contains(l, "^") {
+	if l := h.cursorLine(); !strings.Contains(l, "-*- BR2_PACKAGE_HOST_GO") || !strings.HasSuffix(l, "^~") {
 		t.Fatalf("forced prompt-less symbol row: %q", l)
 	}
 	h.keys("n")
-	h.mustShow("cannot be set here: it has no prompt")
+	h.mustShow("BR2_PACKAGE_HOST_GO cannot be set here: no prompt: only defaults and selects set it")
 	if eng.Value("BR2_PACKAGE_HOST_GO") != "y" {
 		t.Fatal("a forced symbol was changed")
 	}
 	h.keys("i")
-	h.mustShow("Why: BR2_PACKAGE_HOST_GO", "Selected by", "BR2_PACKAGE_CUBE_AGENT (y)", "Defined at", "fake/Config.in:1")
+	h.mustShow("Why: BR2_PACKAGE_HOST_GO", "BR2_PACKAGE_HOST_GO is y.", "forced on by select", "BR2_PACKAGE_CUBE_AGENT [=y]",
+		"Defined at Config.in:")
 	h.keys("i") // the key that opened the pane closes it
-	h.mustShow("Toolchain")
+	h.mustShow("Test 1.0 Configuration > Target packages")
 
 	h.keys("?")
-	h.mustShow("Help: BR2_PACKAGE_HOST_GO", "Symbol: BR2_PACKAGE_HOST_GO (bool)", "Keys", "Markers", "forced on by a select")
+	h.mustShow("Help: BR2_PACKAGE_HOST_GO", "Symbol: BR2_PACKAGE_HOST_GO (bool)", "Location: Target packages", "Keys", "Markers")
 	h.keys("esc")
+
+	// Why a package is hidden: each dependency with its value.
+	h.focus("python3")
+	h.keys("i")
+	h.mustShow("Why: python3 (BR2_PACKAGE_PYTHON3)", "hidden because these dependencies are not met", "BR2_USE_WCHAR [=n]")
 }
 
 func TestDiffMasksSecrets(t *testing.T) {
@@ -308,8 +321,11 @@ func TestSaveWritesFiles(t *testing.T) {
 	if err != nil || !strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT_PORT=7002\n") {
 		t.Fatalf(".config: %v\n%s", err, cfg)
 	}
+	if !strings.HasPrefix(string(cfg), "#\n# Automatically generated file; DO NOT EDIT.\n# Test 1.0 Configuration\n#\n") {
+		t.Fatalf(".config lacks conf's header:\n%s", cfg)
+	}
 	def, err := os.ReadFile(eng.DefconfigPath())
-	if err != nil || !strings.Contains(string(def), "BR2_PACKAGE_CUBE_AGENT_PORT=7002\n") {
+	if err != nil || string(def) != "BR2_PACKAGE_CUBE_AGENT=y\nBR2_PACKAGE_CUBE_AGENT_PORT=7002\n" {
 		t.Fatalf("defconfig: %v\n%s", err, def)
 	}
 	if n := len(eng.Changes()); n != 0 {
@@ -388,21 +404,46 @@ func TestSaveErrorsKeepChanges(t *testing.T) {
 }
 
 func TestStandaloneSavesDefconfigOnly(t *testing.T) {
-	eng := newFakeEngine(t.TempDir())
-	eng.standal = true
+	ext := filepath.Join(t.TempDir(), "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	path := filepath.Join(ext, "configs", "cube_defconfig")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := OpenStandalone(ext)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := newHarness(t, eng, 100, 40, t.TempDir())
 	h.mustShow("standalone")
-	h.keys("space", "s")
+	h.focus("Agent VMPL")
+	h.keys("enter", "ctrl+u")
+	h.typeText("3")
+	h.keys("enter", "s")
 	h.mustShow("[x] defconfig", "edited in place")
 	h.mustNotShow("[x] .config", "[ ] .config", "D defconfig too")
 	h.keys("D") // locked on
 	h.mustShow("[x] defconfig")
 	h.keys("enter")
-	if _, err := os.Stat(eng.ConfigPath()); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("standalone save wrote a .config: %v", err)
+	h.mustShow("Saved defconfig")
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(eng.DefconfigPath()); err != nil || !strings.Contains(string(b), "BR2_PACKAGE_CUBE_AGENT=y") {
-		t.Fatalf("defconfig: %v\n%s", err, b)
+	if want := string(before) + "BR2_PACKAGE_CUBE_AGENT_VMPL=3\n"; string(after) != want {
+		t.Fatalf("defconfig after the save:\n%s", after)
+	}
+	if eng.ConfigPath() != "" {
+		t.Fatalf("standalone engine has a .config: %s", eng.ConfigPath())
+	}
+	// A second change edits the line in place.
+	h.keys("enter", "ctrl+u")
+	h.typeText("1")
+	h.keys("enter", "s", "enter")
+	after, _ = os.ReadFile(path)
+	if want := string(before) + "BR2_PACKAGE_CUBE_AGENT_VMPL=1\n"; string(after) != want {
+		t.Fatalf("defconfig after the second save:\n%s", after)
 	}
 }
 
@@ -479,10 +520,9 @@ func TestValidationMarksRows(t *testing.T) {
 }
 
 func TestCertificatePathCheckedInOverlay(t *testing.T) {
-	eng := newFakeEngine(t.TempDir())
+	eng, _ := openTestTree(t)
 	overlay := t.TempDir()
 	h := newHarness(t, eng, 100, 40, overlay)
-	h.keys("space")
 	h.focus("Server CA Certificates File")
 	h.keys("enter", "ctrl+u")
 	h.typeText("etc/ca.pem")
@@ -498,6 +538,8 @@ func TestCertificatePathCheckedInOverlay(t *testing.T) {
 
 func TestResizeKeepsFrameExact(t *testing.T) {
 	h, _ := newTestApp(t, false)
+	h.focus("Agent VMPL")
+	h.keys("enter", "ctrl+u", "1", "enter")
 	states := []struct {
 		name string
 		keys []string

@@ -179,8 +179,12 @@ func TestRenderChrome(t *testing.T) {
 // width from tiny to huge, in plain text and in colour (where escape
 // sequences must not count).
 func TestRenderWidthInvariant(t *testing.T) {
-	for _, profile := range []termenv.Profile{termenv.Ascii, termenv.TrueColor} {
-		lipgloss.SetColorProfile(profile)
+	for _, c := range []struct {
+		profile termenv.Profile
+		dark    bool
+	}{{termenv.Ascii, true}, {termenv.TrueColor, true}, {termenv.TrueColor, false}, {termenv.ANSI256, false}} {
+		lipgloss.SetColorProfile(c.profile)
+		lipgloss.SetHasDarkBackground(c.dark)
 		st := DefaultStyles(nil)
 		k := DefaultKeyMap()
 		secs := []Section{{Title: "Help", Lines: []string{strings.Repeat("word ", 60), "BR2_AN_UNBREAKABLE_SYMBOL_NAME_THAT_IS_LONGER_THAN_NARROW_WIDTHS"}}}
@@ -201,6 +205,7 @@ func TestRenderWidthInvariant(t *testing.T) {
 		}
 	}
 	lipgloss.SetColorProfile(termenv.Ascii)
+	lipgloss.SetHasDarkBackground(true)
 }
 
 // In colour, the focused row is one highlighted band, and hidden rows are
@@ -244,5 +249,25 @@ func TestWrap(t *testing.T) {
 				t.Errorf("wrap(%q, %d): line %q too wide", tt.in, tt.w, l)
 			}
 		}
+	}
+}
+
+// Light and dark terminals get different colours for the same row.
+func TestRenderLightAndDark(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	defer func() {
+		lipgloss.SetColorProfile(termenv.Ascii)
+		lipgloss.SetHasDarkBackground(true)
+	}()
+	draw := func(dark bool) string {
+		lipgloss.SetHasDarkBackground(dark)
+		return renderList(DefaultStyles(nil), sampleRows(), 3, 0, 80, 6)
+	}
+	dark, light := draw(true), draw(false)
+	if dark == light {
+		t.Fatal("same colours on light and dark backgrounds")
+	}
+	if ansi.Strip(dark) != ansi.Strip(light) {
+		t.Fatal("the text differs between light and dark backgrounds")
 	}
 }
