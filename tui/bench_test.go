@@ -214,6 +214,16 @@ func BenchmarkKeystroke(b *testing.B) {
 			}
 			benchKeys(b, a, keyMsg(" "), keyMsg(" "))
 		})
+		b.Run(tr.name+"/open-menu-show-all", func(b *testing.B) {
+			// Entering and leaving a big menu with hidden entries shown:
+			// every row's state is read again.
+			a := loadedApp(eng)
+			a.Update(keyMsg("tab"))
+			a.Update(keyMsg("A"))
+			bigMenu(b, a)
+			a.Update(keyMsg("esc"))
+			benchKeys(b, a, keyMsg("enter"), keyMsg("esc"))
+		})
 		b.Run(tr.name+"/search-type", func(b *testing.B) {
 			a := loadedApp(eng)
 			a.Update(keyMsg("/"))
