@@ -56,7 +56,8 @@ type tmuxPane struct {
 }
 
 // startPane runs argv in a fresh w x h pane with env added to a clean
-// terminal environment (TERM, LANG and NO_COLOR pinned). A shell around
+// terminal environment (TERM, LANG and NO_COLOR pinned; "NO_COLOR=" in env
+// leaves NO_COLOR out). A shell around
 // the command writes its exit status to a file: tmux's own pane status
 // was seen missing when the server did not reap the process in time.
 func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
@@ -64,10 +65,17 @@ func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
 		status: filepath.Join(t.TempDir(), "status")}
 	t.Cleanup(func() { exec.Command(p.tmux, "-L", p.sock, "kill-server").Run() })
-	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
-		"-e", "TERM=xterm-256color", "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1"}
+	base := map[string]string{"TERM": "xterm-256color", "LANG": "C.UTF-8", "NO_COLOR": "1", "COLORTERM": ""}
 	for _, e := range env {
-		args = append(args, "-e", e)
+		k, v, _ := strings.Cut(e, "=")
+		base[k] = v
+	}
+	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
+	for k, v := range base {
+		if k == "NO_COLOR" && v == "" {
+			continue // unset: an empty NO_COLOR still counts for some programs
+		}
+		args = append(args, "-e", k+"="+v)
 	}
 	p.run(append(args, shellJoin(argv)+"; echo $? >"+shellQuote(p.status)+"; sleep 3600")...)
 	return p
@@ -355,5 +363,38 @@ func noSecret(t *testing.T, screen, secret string) {
 	t.Helper()
 	if strings.Contains(screen, secret) {
 		t.Fatalf("secret on screen:\n%s", screen)
+	}
+}
+
+// With NO_COLOR the screen has no colour or attribute at all (markers and
+// the cursor are text); without it, a 256-colour terminal gets colours.
+func TestTmuxNoColor(t *testing.T) {
+	bin := cubeHal(t)
+	for _, noColor := range []bool{true, false} {
+		t.Run(fmt.Sprintf("NO_COLOR=%v", noColor), func(t *testing.T) {
+			dir := t.TempDir()
+			ext := filepath.Join(dir, "external")
+			copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+			env := []string{"HOME=" + dir, "BUILDROOT_DIR="}
+			if !noColor {
+				env = append(env, "NO_COLOR=")
+			}
+			p := startPane(t, 80, 24, env, bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+				"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
+			p.waitFor("Cube packages", "Loaded in")
+			raw := p.run("capture-pane", "-p", "-e", "-t", "t")
+			hasSGR := strings.Contains(raw, "\x1b[")
+			if noColor && hasSGR {
+				t.Fatalf("escape sequences on screen with NO_COLOR:\n%q", raw)
+			}
+			if !noColor && !strings.Contains(raw, "38;5;") {
+				t.Fatalf("no colour on a 256-colour terminal:\n%q", raw)
+			}
+			if !strings.Contains(p.screen(), "> [*] cube-agent") {
+				t.Fatalf("the cursor has no text form:\n%s", p.screen())
+			}
+			p.key("q")
+			p.waitExit()
+		})
 	}
 }
