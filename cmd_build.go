@@ -109,6 +109,9 @@ func runBuild(cmd *cobra.Command, g *globalFlags, jobs int, targets []string) er
 	if errors.Is(err, build.ErrNoConfig) {
 		return failf("%s", err).withHint("configure the workspace first: 'cube-hal defconfig cube_defconfig' (or 'cube-hal build <name>_defconfig')")
 	}
+	if errors.Is(err, build.ErrBusy) {
+		return failf("%s", err).withHint("wait for that build to end, or stop it (Ctrl-C where it runs)")
+	}
 	if err != nil {
 		return failf("%s", err)
 	}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -256,4 +259,85 @@ func TestBuildRealBuildrootOffline(t *testing.T) {
 	if !strings.Contains(string(log), "BR2_EXTERNAL=") || !strings.Contains(string(log), "failing package "+m[1]+", step download") {
 		t.Errorf("the log lacks the make command with the external tree, or the failure trailer")
 	}
+}
+
+// Ctrl-C on `cube-hal build` (SIGINT to cube-hal, as a terminal sends it)
+// cancels the build: make and everything it started are gone, the exit
+// code is make's (killed by SIGINT: 130) and the log says it was cancelled.
+// cube-hal runs as a real process: this test binary, re-executed.
+func TestBuildCtrlC(t *testing.T) {
+	if args := os.Getenv("CUBE_HAL_TEST_RUN_ARGS"); args != "" {
+		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	br, out := fakeBuildroot(t)
+	pids := filepath.Join(t.TempDir(), "pids")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBuildCtrlC$")
+	cmd.Env = append(os.Environ(),
+		"CUBE_HAL_TEST_RUN_ARGS="+strings.Join([]string{"--buildroot", br, "-O", out, "build"}, "\x1f"),
+		"FAKE_HANG=busybox:build", "FAKE_PIDS="+pids)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// Plain output (not a terminal): wait for busybox's build step.
+	seen := make(chan string, 1)
+	var all strings.Builder
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			all.WriteString(sc.Text() + "\n")
+			if strings.HasSuffix(sc.Text(), "busybox: Building") {
+				seen <- sc.Text()
+			}
+		}
+		close(seen)
+	}()
+	select {
+	case _, ok := <-seen:
+		if !ok {
+			t.Fatalf("cube-hal ended before busybox's build step:\n%s\n%s", all.String(), stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("busybox's build step never started")
+	}
+	for !fileExists(pids) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("exit: %v, want status 130 (make killed by SIGINT)", err)
+	}
+	for _, want := range []string{"cube-hal: cancelling the build (Ctrl-C again to kill it at once)", "cube-hal: build cancelled after "} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	b, _ := os.ReadFile(pids)
+	for _, f := range strings.Fields(string(b)) {
+		var pid int
+		fmt.Sscan(f, &pid)
+		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !bytes.Contains(st, []byte(") Z ")) {
+			t.Errorf("process %d of the build survived: %s", pid, st)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(out, build.LogName))
+	if !strings.Contains(string(log), "=== cube-hal: build cancelled after ") {
+		t.Errorf("the log does not say the build was cancelled")
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

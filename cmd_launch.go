@@ -49,7 +49,7 @@ for every mode.`,
   cube-hal launch --mode snp --firmware /etc/cube/OVMF.fd --memory 16G --cpus 8
   cube-hal launch --mode plain --kernel vmlinux --initrd rootfs.cpio.gz --ports auto
   cube-hal launch --check`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLaunch(cmd, g, f)
 		},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +19,6 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 	if err != nil {
 		return err
 	}
-	if !ws.Standalone() {
-		return failf("the configurator cannot open a Buildroot tree yet (%s): it waits for the Kconfig engine's workspace loader", ws.BuildrootDir).
-			withHint("run 'BUILDROOT_DIR= cube-hal' (without --buildroot) to configure the Cube packages standalone")
-	}
 	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
 		return usageErrorf("the terminal UI needs a terminal on standard input and output").
 			withHint("run cube-hal in a terminal, or use a subcommand ('cube-hal --help' lists them)")
@@ -30,11 +27,17 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 		Open:       func() (tui.Engine, error) { return openConfig(ws) },
 		OverlayDir: ws.OverlayDir,
 		Context:    workspaceContext(ws),
+		Workspace:  ws,
 	})
 }
 
 // openConfig loads the configuration the UI edits.
+// With a Buildroot tree the app still opens (the build, launch and attest
+// screens need the tree); the configurator says why it cannot edit it yet.
 func openConfig(ws *workspace.Workspace) (tui.Engine, error) {
+	if !ws.Standalone() {
+		return nil, fmt.Errorf("the configurator cannot open a Buildroot tree yet (%s): it waits for the Kconfig engine's workspace loader; 'BUILDROOT_DIR= cube-hal' configures the Cube packages standalone", ws.BuildrootDir)
+	}
 	return tui.OpenStandalone(ws.ExternalDir)
 }
 

@@ -32,6 +32,16 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary cubeHalBinary built, so test runs leave
+// nothing behind in the temporary directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // cubeHalBinary builds this checkout's cube-hal once per test process: the
 // end-to-end tests run the real binary, as a user would, so that killing
 // it mid-start is a real process dying.
@@ -115,7 +125,7 @@ func liveProcsUsing(dir string) []string {
 
 func requireNothingLeft(t *testing.T, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a wait for the outcome, generous for a loaded machine
 	for {
 		left := liveProcsUsing(dir)
 		if len(left) == 0 {
@@ -213,7 +223,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	rc, err := vm.FollowSerial(ctx, true)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +275,7 @@ func checkAgent(t *testing.T, port int, vm *launch.VM) {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/health", port)
 	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // the agent starts after sshd; TCG on a busy machine is slow
 	var last string
 	for time.Now().Before(deadline) {
 		resp, err := client.Get(url)
@@ -307,11 +317,12 @@ func TestE2EKilledWhileStarting(t *testing.T) {
 			}
 			defer cmd.Process.Kill()
 			rec := filepath.Join(state, "runs", launch.DefaultName, "vm.json")
-			for i := 0; ; i++ {
+			deadline := time.Now().Add(60 * time.Second)
+			for {
 				if b, err := os.ReadFile(rec); err == nil && bytes.Contains(b, []byte(`"pid": `)) {
 					break
 				}
-				if i > 800 {
+				if time.Now().After(deadline) {
 					t.Fatalf("QEMU never started; stderr:\n%s", errOut.String())
 				}
 				time.Sleep(25 * time.Millisecond)
@@ -371,7 +382,18 @@ func TestE2EDeploy(t *testing.T) {
 		}
 		locked := filepath.Join(dir, "locked")
 		os.MkdirAll(locked, 0o755)
+		// nobody gets a home of its own and runs outside the checkout
+		// (which may sit in a directory only root can read, as in CI's
+		// fresh clone), so the only thing it cannot write is the
+		// destination.
+		home := filepath.Join(dir, "nobody-home")
+		os.MkdirAll(home, 0o755)
+		if err := os.Chown(home, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
 		cmd := exec.Command(bin, "--state-dir", filepath.Join(dir, "state"), "deploy", "--images", images, "--dest", filepath.Join(locked, "cube"))
+		cmd.Dir = home
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME=", "XDG_STATE_HOME=")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		var e bytes.Buffer
 		cmd.Stderr = &e

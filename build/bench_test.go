@@ -57,20 +57,21 @@ func BenchmarkPipeline(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer f.Close()
-			p := newBenchPipeline(b, f)
 			b.SetBytes(int64(len(out)))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				sink := newLogSink(f)
+				p := newBenchPipeline(b, sink)
 				for off := 0; off < len(out); off += chunk {
 					p.Write(out[off:min(len(out), off+chunk)])
 				}
-				if i%4 == 3 { // keep the log file from growing without bound
-					f.Truncate(0)
-					f.Seek(0, 0)
+				if err := sink.Close(); err != nil || p.logErr != nil {
+					b.Fatal(err, p.logErr)
 				}
-			}
-			if p.logErr != nil {
-				b.Fatal(p.logErr)
+				b.StopTimer()
+				f.Truncate(0) // keep the log file from growing without bound
+				f.Seek(0, 0)
+				b.StartTimer()
 			}
 		})
 	}
@@ -87,7 +88,8 @@ func BenchmarkPipeline1GiB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p := newBenchPipeline(b, f)
+		sink := newLogSink(f)
+		p := newBenchPipeline(b, sink)
 		var first, peak uint64
 		var total int64
 		next := int64(128 << 20)
@@ -105,6 +107,9 @@ func BenchmarkPipeline1GiB(b *testing.B) {
 				}
 				peak = max(peak, h)
 			}
+		}
+		if err := sink.Close(); err != nil {
+			b.Fatal(err)
 		}
 		st, _ := f.Stat()
 		if st.Size() != total {
@@ -169,12 +174,14 @@ func BenchmarkPtyPipeline(b *testing.B) {
 			defer f.Close()
 			b.SetBytes(int64(len(out)))
 			for i := 0; i < b.N; i++ {
-				p := newBenchPipeline(b, f)
+				sink := newLogSink(f)
+				p := newBenchPipeline(b, sink)
 				n := ptyCat(b, src, func(chunk []byte) {
 					if mode == "pty+pipeline" {
 						p.Write(chunk)
 					}
 				})
+				sink.Close()
 				if n != int64(len(out)) {
 					b.Fatalf("read %d of %d bytes", n, len(out))
 				}

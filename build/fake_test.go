@@ -1,8 +1,10 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +75,9 @@ func logBody(t *testing.T, path string) (body, trailer string) {
 		t.Fatalf("log %s has no %q line:\n%s", path, logBodyStart, s)
 	}
 	s = s[i+len(logBodyStart):]
+	if strings.HasPrefix(s, "=== cube-hal: ") {
+		return "", s // no output at all
+	}
 	j := strings.LastIndex(s, "\n=== cube-hal: ")
 	if j < 0 {
 		if !strings.HasPrefix(s, "=== cube-hal: ") {
@@ -391,7 +396,7 @@ func TestFakeBuildCancel(t *testing.T) {
 				return len(s.Active) > 0 && s.Active[0].Name == "busybox" && s.Active[0].Step == "build" && fileExists(pidFile)
 			})
 			sid := s.PID
-			if sid <= 0 || len(SessionProcs(sid)) == 0 {
+			if sid <= 0 || len(sessionProcs(sid)) == 0 {
 				t.Fatalf("make's session %d has no processes before the cancel", sid)
 			}
 			time.Sleep(100 * time.Millisecond) // let the stubborn child set its traps
@@ -408,7 +413,7 @@ func TestFakeBuildCancel(t *testing.T) {
 			if s.Phase != Cancelled || s.Failure != nil {
 				t.Errorf("phase %s, failure %+v", s.Phase, s.Failure)
 			}
-			if left := SessionProcs(sid); len(left) > 0 {
+			if left := sessionProcs(sid); len(left) > 0 {
 				t.Errorf("processes of the build left behind: %+v", left)
 			}
 			for _, p := range pids {
@@ -475,5 +480,117 @@ func TestFakeBuildTopLevelParallel(t *testing.T) {
 		if p.Status != Built {
 			t.Errorf("%s: %s", p.Name, p.Status)
 		}
+	}
+}
+
+// Nothing in a build may wait for a person: a step that reads stdin (as
+// Kconfig's syncconfig does about NEW symbols) gets end of file and goes
+// on with the default, instead of hanging on the pty.
+func TestFakeBuildNeverWaitsForInput(t *testing.T) {
+	ws := fakeWorkspace(t)
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv("FAKE_ASK=zlib")})
+	select {
+	case <-b.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the build hangs on a question")
+	}
+	s := b.Snapshot()
+	log, _ := os.ReadFile(s.LogPath)
+	if s.Phase != Succeeded || !strings.Contains(string(log), "[N/y/?] (NEW) \nanswer: ''") {
+		t.Errorf("phase %s; log:\n%s", s.Phase, log)
+	}
+}
+
+func TestFakeBuildrootScriptPassesShellcheck(t *testing.T) {
+	bin := testenv.Tool(t, "shellcheck")[0]
+	out, err := exec.Command(bin, filepath.Join("testdata", "fakebr", "fake-step.sh")).CombinedOutput()
+	if err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// Instrumentation scripts the .config already names keep running next to
+// cube-hal's (a command-line BR2_INSTRUMENTATION_SCRIPTS replaces the
+// .config's value, so cube-hal passes both).
+func TestFakeBuildKeepsTheUsersInstrumentationScripts(t *testing.T) {
+	ws := fakeWorkspace(t)
+	dir := t.TempDir()
+	userLog := filepath.Join(dir, "user-events")
+	script := filepath.Join(dir, "user-hook.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1 $2 $3\" >>"+userLog+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "BR2_HAVE_DOT_CONFIG=y\nBR2_INSTRUMENTATION_SCRIPTS=\"" + script + "\"\n"
+	if err := os.WriteFile(ws.ConfigFile(), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := mustStart(t, Options{Workspace: ws, Env: fakeEnv()}).Wait()
+	if s.Phase != Succeeded || s.Done != 7 {
+		t.Fatalf("phase %s, %d/%d", s.Phase, s.Done, s.Total)
+	}
+	got, err := os.ReadFile(userLog)
+	if err != nil || !strings.Contains(string(got), "start download host-skeleton\n") || !strings.Contains(string(got), "end install-image linux\n") {
+		t.Errorf("the user's hook saw: %q (%v)", got, err)
+	}
+	if cmd := strings.Join(s.Command, " "); !strings.Contains(cmd, "BR2_INSTRUMENTATION_SCRIPTS="+script+" /") {
+		t.Errorf("command %q does not pass the user's script first", cmd)
+	}
+}
+
+// make source: a package is done once downloaded.
+func TestFakeBuildSource(t *testing.T) {
+	ws := fakeWorkspace(t)
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv(), Targets: []string{"source"}})
+	s := b.Wait()
+	if s.Phase != Succeeded || s.Total != 7 || s.Done != 7 || s.Percent != 100 {
+		t.Fatalf("phase %s, %d/%d, %.0f%%", s.Phase, s.Done, s.Total, s.Percent)
+	}
+	for _, e := range b.Events(0) {
+		if e.Kind == StepStarted && e.Step != "download" {
+			t.Errorf("source ran a %s step of %s", e.Step, e.Package)
+		}
+	}
+	for _, p := range s.Packages {
+		if p.Counted && (p.StepsTotal != 1 || p.Status != Built) {
+			t.Errorf("%s: %+v", p.Name, p)
+		}
+	}
+	if fileExists(filepath.Join(ws.OutputDir, "build", "zlib-1.3.1", ".stamp_extracted")) {
+		t.Error("source extracted a package")
+	}
+}
+
+// One build at a time per output directory.
+func TestSecondBuildInTheSameOutputIsRefused(t *testing.T) {
+	ws := fakeWorkspace(t)
+	b := mustStart(t, Options{Workspace: ws, Env: fakeEnv("FAKE_HANG=host-skeleton:build")})
+	_, err := Start(Options{Workspace: ws, Env: fakeEnv()})
+	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), ws.OutputDir) || !strings.Contains(err.Error(), fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second Start: %v, want ErrBusy naming the directory and this process", err)
+	}
+	if _, err := os.Stat(filepath.Join(ws.OutputDir, LogName+".old")); err == nil {
+		t.Error("the refused build rotated the running build's log")
+	}
+	b.Cancel()
+	b.Wait()
+	b2, err := Start(Options{Workspace: ws, Env: fakeEnv(), Targets: []string{"host-skeleton"}})
+	if err != nil {
+		t.Fatalf("after the first build ended: %v", err)
+	}
+	if s := b2.Wait(); s.Phase != Succeeded {
+		t.Errorf("phase %s", s.Phase)
+	}
+}
+
+// make missing: Start succeeds, the build fails with a hint.
+func TestNoMakeProgram(t *testing.T) {
+	ws := fakeWorkspace(t)
+	s := mustStart(t, Options{Workspace: ws, Env: fakeEnv(), Make: "/nonexistent/gmake"}).Wait()
+	if s.Phase != Failed || s.Failure == nil || !strings.Contains(s.Failure.Hint, "/nonexistent/gmake") || s.Failure.Cause != CauseMissingTool {
+		t.Fatalf("phase %s, failure %+v", s.Phase, s.Failure)
+	}
+	_, trailer := logBody(t, s.LogPath)
+	if !strings.Contains(trailer, "build failed") {
+		t.Errorf("trailer %q", trailer)
 	}
 }

@@ -25,24 +25,24 @@ func rawOutput(tty *os.File) error {
 	return unix.IoctlSetTermios(int(tty.Fd()), unix.TCSETS, t)
 }
 
-// Proc is a process of a build found in /proc.
-type Proc struct {
+// proc is a process of a build found in /proc.
+type proc struct {
 	PID, PGID, SID int
 	State          byte // R, S, D, Z, T, ...
 	Comm           string
 }
 
-// SessionProcs lists the live (non-zombie) processes whose process group or
+// sessionProcs lists the live (non-zombie) processes whose process group or
 // session is id. make runs as the leader of its own session, so this is
 // every process of the build, including those that moved to another
 // process group. Zombies are left out: they are dead, only waiting for a
 // parent (or an init that does not reap) to collect them.
-func SessionProcs(id int) []Proc {
+func sessionProcs(id int) []proc {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var out []Proc
+	var out []proc
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -61,33 +61,33 @@ func SessionProcs(id int) []Proc {
 
 // readStat parses /proc/PID/stat: "pid (comm) state ppid pgrp session ...";
 // comm may hold spaces and parentheses, so fields are taken after the last ')'.
-func readStat(pid int) (Proc, bool) {
+func readStat(pid int) (proc, bool) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
-		return Proc{}, false
+		return proc{}, false
 	}
 	open := bytes.IndexByte(b, '(')
 	cl := bytes.LastIndexByte(b, ')')
 	if open < 0 || cl < open {
-		return Proc{}, false
+		return proc{}, false
 	}
 	f := bytes.Fields(b[cl+1:])
 	if len(f) < 4 {
-		return Proc{}, false
+		return proc{}, false
 	}
 	pgid, err1 := strconv.Atoi(string(f[2]))
 	sid, err2 := strconv.Atoi(string(f[3]))
 	if err1 != nil || err2 != nil || len(f[0]) == 0 {
-		return Proc{}, false
+		return proc{}, false
 	}
-	return Proc{PID: pid, PGID: pgid, SID: sid, State: f[0][0], Comm: string(b[open+1 : cl])}, true
+	return proc{PID: pid, PGID: pgid, SID: sid, State: f[0][0], Comm: string(b[open+1 : cl])}, true
 }
 
 // signalSession sends sig to the build's process group and to every other
 // live process of its session.
 func signalSession(id int, sig syscall.Signal) {
 	_ = syscall.Kill(-id, sig)
-	for _, p := range SessionProcs(id) {
+	for _, p := range sessionProcs(id) {
 		if p.PGID != id {
 			_ = syscall.Kill(p.PID, sig)
 		}
@@ -97,7 +97,7 @@ func signalSession(id int, sig syscall.Signal) {
 // sweepSession ends whatever is left of a build after make exited: SIGTERM,
 // then SIGKILL after grace. It returns how many processes were left.
 func sweepSession(id int, grace time.Duration) (left int, killed bool) {
-	procs := SessionProcs(id)
+	procs := sessionProcs(id)
 	if len(procs) == 0 {
 		return 0, false
 	}
@@ -114,7 +114,7 @@ func sweepSession(id int, grace time.Duration) (left int, killed bool) {
 func waitSessionGone(id int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
-		if len(SessionProcs(id)) == 0 {
+		if len(sessionProcs(id)) == 0 {
 			return true
 		}
 		if time.Now().After(deadline) {

@@ -47,7 +47,8 @@ func FormatDuration(d time.Duration) string {
 }
 
 // Activity describes what the build is doing now: "host-gcc-final:
-// Building", several packages joined by ", ", a global step, or "".
+// Building", several packages joined by ", ", a global step, or else the
+// last line of output.
 func (s Snapshot) Activity() string {
 	if len(s.Active) > 0 {
 		parts := make([]string, len(s.Active))
@@ -59,15 +60,8 @@ func (s Snapshot) Activity() string {
 	if s.GlobalStep != "" {
 		return s.GlobalStep
 	}
-	if s.Current != "" {
-		for _, p := range s.Packages {
-			if p.Name == s.Current && p.Status == Building {
-				return p.Name + ": " + StepLabel(p.Step)
-			}
-		}
-		return ""
-	}
-	// Before the first package step: make's own checks, syncconfig, ...
+	// Between steps, and before the first one (make's own checks,
+	// syncconfig, ...): the last line of output.
 	return s.LastLine
 }
 

@@ -35,7 +35,7 @@ func TestProgressLine(t *testing.T) {
 		{Snapshot{Phase: Running, Elapsed: 2 * time.Second, ETA: -1, Percent: -1, Active: []Package{{Name: "a", Step: "extract"}, {Name: "b", Step: "install-target"}}}, "Building a: Extracting, b: Installing to target  0:02"},
 		{Snapshot{Phase: Running, Done: 61, Total: 61, Percent: 99.9, Elapsed: time.Hour + 2*time.Minute + 3*time.Second, ETA: -1, GlobalStep: "Generating filesystem image rootfs.cpio"}, "Building [=======================>] 61/61 Generating filesystem image rootfs.cpio  1:02:03"},
 		{Snapshot{Phase: Succeeded, Done: 7, Total: 7, Percent: 100, Elapsed: 90 * time.Second}, "Finished [========================] 7/7  1:30"},
-		{Snapshot{Phase: Running, Done: 0, Total: 4, Percent: 0, ETA: -1, Current: "x", Packages: []Package{{Name: "x", Status: Building, Step: "configure"}}}, "Building [>                       ] 0/4 x: Configuring  0:00"},
+		{Snapshot{Phase: Running, Done: 1, Total: 4, Percent: 25, ETA: -1, Current: "x", LastLine: ">>> x 1.0 Configuring", Packages: []Package{{Name: "x", Status: Building, Step: "configure"}}}, "Building [======>                 ] 1/4 >>> x 1.0 Configuring  0:00"},
 	}
 	for _, tc := range tests {
 		if got := ProgressLine(tc.s, 0, false); got != tc.want {

@@ -77,7 +77,7 @@ func TestRealBuildrootFailsAtFirstDownload(t *testing.T) {
 	if cmd := strings.Join(s.Command, " "); !strings.Contains(cmd, "BR2_INSTRUMENTATION_SCRIPTS=/") || !strings.Contains(cmd, "O="+out) {
 		t.Errorf("command %q", cmd)
 	}
-	if left := SessionProcs(s.PID); len(left) > 0 {
+	if left := sessionProcs(s.PID); len(left) > 0 {
 		t.Errorf("processes left: %+v", left)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/workspace"
@@ -33,6 +35,15 @@ const logBodyStart = "=== output follows ===\n"
 // ErrNoConfig is returned by Start when the goals need a .config and the
 // output directory has none.
 var ErrNoConfig = errors.New("no Buildroot configuration")
+
+// ErrBusy is returned by Start when another build (from this process or
+// another cube-hal) is running in the same output directory: two makes in
+// one output directory corrupt it.
+var ErrBusy = errors.New("another build is running in this output directory")
+
+// lockName is the lock file in the output directory, held (flock) for a
+// build's life; it holds the PID of the cube-hal that runs the build.
+const lockName = ".cube-hal-build.lock"
 
 // Options say what to build and how.
 type Options struct {
@@ -65,6 +76,7 @@ type Build struct {
 	jobs   int
 	m      *model
 	logF   *os.File
+	lock   *os.File
 	cols   atomic.Int32
 	rows   atomic.Int32
 	ptyMu  sync.Mutex
@@ -101,14 +113,20 @@ func Start(opts Options) (*Build, error) {
 	if err := os.MkdirAll(w.OutputDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
+	lock, err := lockOutput(w.OutputDir)
+	if err != nil {
+		return nil, err
+	}
 	logPath := filepath.Join(w.OutputDir, LogName)
 	if fileExists(logPath) {
 		if err := os.Rename(logPath, logPath+".old"); err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("keeping the previous log: %w", err)
 		}
 	}
 	logF, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("build log: %w", err)
 	}
 	if opts.Cols <= 0 {
@@ -131,6 +149,7 @@ func Start(opts Options) (*Build, error) {
 		jobs:   w.Jobs,
 		m:      newModel(append([]string(nil), opts.Targets...), logPath, w.OutputDir, time.Now()),
 		logF:   logF,
+		lock:   lock,
 		cancel: make(chan struct{}),
 		kill:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -235,6 +254,28 @@ func (b *Build) cancelled() bool {
 
 var errCancelled = errors.New("cancelled")
 
+// lockOutput takes the output directory's build lock, or fails with ErrBusy
+// naming the cube-hal process that holds it. The lock is an flock, so it
+// goes away with its process, however that ends.
+func lockOutput(dir string) (*os.File, error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("build lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return f, nil // a file system without locks (some NFS): build unguarded
+		}
+		holder, _ := io.ReadAll(f)
+		f.Close()
+		return nil, fmt.Errorf("%w: %s (cube-hal process %s)", ErrBusy, dir, strings.TrimSpace(string(holder)))
+	}
+	f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return f, nil
+}
+
 // run is the build's supervisor goroutine.
 func (b *Build) run() {
 	defer close(b.done)
@@ -325,8 +366,13 @@ func (b *Build) run() {
 	cmd := exec.Command(b.opts.Make, args...)
 	cmd.Dir = w.BuildrootDir
 	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	// Output goes to the pty; input comes from /dev/null. Nobody types into
+	// a build, and a tty on stdin makes Kconfig's syncconfig stop and ask
+	// about every NEW symbol (a .config from before an external tree was
+	// added, or from another Buildroot version): with no terminal there it
+	// takes the defaults, as in any unattended build.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 1}
 	err = cmd.Start()
 	tty.Close()
 	if err != nil {
@@ -348,7 +394,8 @@ func (b *Build) run() {
 
 	// The pty is drained by its own goroutine, always: the log and the
 	// model are updated as fast as make writes, whoever watches.
-	pipe := &pipeline{log: lw, m: m}
+	sink := newLogSink(lw)
+	pipe := &pipeline{log: sink, m: m}
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -363,8 +410,9 @@ func (b *Build) run() {
 			}
 		}
 	}()
-	stopPoll := make(chan struct{})
+	stopPoll, pollDone := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(pollDone)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -403,6 +451,7 @@ func (b *Build) run() {
 		<-readerDone
 	}
 	close(stopPoll)
+	<-pollDone // nothing may notify once finish closes Updates
 	ptmx.Close()
 	b.ptyMu.Lock()
 	b.ptmx = nil
@@ -410,8 +459,8 @@ func (b *Build) run() {
 	if events != nil {
 		events.finish()
 	}
-	if pipe.logErr != nil {
-		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", pipe.logErr))
+	if err := sink.Close(); err != nil {
+		b.noteNow(fmt.Sprintf("the log could not be written completely: %v", err))
 	}
 	lw.last = pipe.last
 	b.finish(lw, code, nil, cancelNote)
@@ -606,7 +655,7 @@ func (b *Build) finish(lw *logWriter, code int, startErr error, cancelNote strin
 		f := m.buildFailure(b.dlDir())
 		if startErr != nil {
 			f.Hint = startErr.Error()
-			if errors.Is(startErr, exec.ErrNotFound) {
+			if errors.Is(startErr, exec.ErrNotFound) || errors.Is(startErr, fs.ErrNotExist) {
 				f.Cause = CauseMissingTool
 				f.Hint = fmt.Sprintf("%v: install make (Debian: apt-get install make)", startErr)
 			}
@@ -629,6 +678,7 @@ func (b *Build) finish(lw *logWriter, code int, startErr error, cancelNote strin
 	m.mu.Unlock()
 	lw.trailer(trailer)
 	b.logF.Close()
+	b.lock.Close() // releases the flock
 	m.notify()
 	close(m.updates)
 }
@@ -709,8 +759,8 @@ func (m *model) buildFailure(dlDir string) *Failure {
 	return f
 }
 
-// pipeline is the output path: pty bytes → log file → line parser → model.
-// Its Write never fails and never waits for a consumer of the model.
+// pipeline is the output path: pty bytes → log (a logSink) → line parser →
+// model. Its Write never fails and never waits for a consumer of the model.
 type pipeline struct {
 	log    io.Writer
 	m      *model

@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 // Paths are where the agent reads its TLS files inside the VM (absolute
@@ -383,7 +385,7 @@ func GenerateSSH(r SSHRequest) ([]File, error) {
 	if err := os.Chmod(filepath.Dir(r.AuthorizedKeysPath), 0o700); err != nil {
 		return files, err
 	}
-	if err := writeFile(auth.Path, auth.data, auth.Mode); err != nil {
+	if err := atomicfile.WriteFile(auth.Path, auth.data, auth.Mode); err != nil {
 		return files, err
 	}
 	return append(files, auth.File), nil
@@ -406,37 +408,10 @@ func writeAll(plan []plannedFile, force bool) ([]File, error) {
 		if err := os.MkdirAll(filepath.Dir(p.Path), 0o755); err != nil {
 			return done, err
 		}
-		if err := writeFile(p.Path, p.data, p.Mode); err != nil {
+		if err := atomicfile.WriteFile(p.Path, p.data, p.Mode); err != nil {
 			return done, err
 		}
 		done = append(done, p.File)
 	}
 	return done, nil
-}
-
-// writeFile writes data to path atomically with mode (a temporary file in
-// the same directory, created with the final mode, then renamed).
-func writeFile(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

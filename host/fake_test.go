@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ultravioletrs/cube-hal/internal/ovmf"
 )
 
 // machine builds a fake root: files under root, tools in bin.
@@ -63,26 +65,9 @@ func (m *machine) cpuinfo(vendor string, flags string) {
 }
 
 // firmwareImage returns the end of an OVMF image carrying a GUIDed table
-// with the given entries, laid out as edk2's reset vector does: entries
-// (data, uint16 length, GUID) back to back, the footer entry whose length
-// covers them all, then 32 bytes to the end of the image.
-func firmwareImage(pad int, entries []tableEntry) []byte {
-	var body []byte
-	for _, e := range entries {
-		body = append(body, e.data...)
-		body = binary.LittleEndian.AppendUint16(body, uint16(len(e.data)+18))
-		body = append(body, e.guid[:]...)
-	}
-	img := make([]byte, pad)
-	img = append(img, body...)
-	img = binary.LittleEndian.AppendUint16(img, uint16(len(body)+18))
-	img = append(img, GUIDTableFooter[:]...)
-	return append(img, make([]byte, 32)...)
-}
-
-type tableEntry struct {
-	guid GUID
-	data []byte
+// with the given entries, after pad bytes.
+func firmwareImage(pad int, entries ...ovmf.Entry) []byte {
+	return ovmf.AppendTable(make([]byte, pad), entries...)
 }
 
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }

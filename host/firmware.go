@@ -2,7 +2,6 @@ package host
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/ultravioletrs/cube-hal/internal/ovmf"
 )
 
 // Firmware is an OVMF (UEFI for QEMU) image found on this machine.
@@ -172,22 +173,6 @@ func readDescriptor(file string) (descriptor, bool) {
 	return d, d.path != ""
 }
 
-// GUIDs of OVMF's GUIDed table (edk2 OvmfPkg/ResetVector; the same names
-// QEMU and sev-snp-measure use).
-var (
-	// GUIDTableFooter marks the table itself; its length covers all entries.
-	GUIDTableFooter = mustGUID("96b582de-1fb2-45f7-baea-a366c55a082d")
-	// GUIDSEVMetadata: offset of the SEV-SNP metadata (pages to pre-validate).
-	GUIDSEVMetadata = mustGUID("dc886566-984a-4798-a75e-5585a7bf67cc")
-	// GUIDSEVHashTable: base and size of the area QEMU fills with the kernel,
-	// initrd and cmdline hashes for kernel-hashes=on (base 0: no area).
-	GUIDSEVHashTable = mustGUID("7255371f-3a3b-4b04-927b-1da6efa8d454")
-	// GUIDSEVESResetBlock: the SEV-ES AP reset vector.
-	GUIDSEVESResetBlock = mustGUID("00f771de-1a7e-4fcb-890e-68c77e2fb44e")
-	// GUIDTDXMetadata: offset of the TDVF metadata (a TD-capable image).
-	GUIDTDXMetadata = mustGUID("e47a6535-984a-4798-865e-4685a7bf8ec2")
-)
-
 // footerTail is how much of the end of an image is read for the table;
 // real tables are a few hundred bytes.
 const footerTail = 64 * 1024
@@ -208,88 +193,17 @@ func readFooter(fw *Firmware) {
 		fw.Err = err.Error()
 		return
 	}
-	t := ParseGUIDTable(tail)
-	_, fw.SEVMetadata = t[GUIDSEVMetadata]
+	// A damaged table still tells what its intact entries offer; the
+	// measurement (launch/measure) refuses it.
+	t, _ := ovmf.ParseTable(tail)
+	_, fw.SEVMetadata = t[ovmf.SEVMetadata]
 	// QEMU and sev-snp-measure accept the hashes table only with a
 	// non-zero base address; plain OvmfPkgX64 builds carry the entry
 	// with base 0.
-	if e, ok := t[GUIDSEVHashTable]; ok && len(e) >= 4 {
+	if e, ok := t[ovmf.SEVHashTable]; ok && len(e) >= 4 {
 		fw.SEVHashTable = binary.LittleEndian.Uint32(e) != 0
 	}
-	_, fw.TDXMetadata = t[GUIDTDXMetadata]
-}
-
-// GUID is a UEFI GUID in its on-disk (mixed-endian) byte order.
-type GUID [16]byte
-
-// String formats g the usual way, e.g. 96b582de-1fb2-45f7-baea-a366c55a082d.
-func (g GUID) String() string {
-	b := []byte{g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6]}
-	b = append(b, g[8:]...)
-	s := hex.EncodeToString(b)
-	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
-}
-
-// ParseGUID parses the usual text form of a GUID.
-func ParseGUID(s string) (GUID, bool) {
-	var g GUID
-	h := strings.ReplaceAll(s, "-", "")
-	if len(s) != 36 || len(h) != 32 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return g, false
-	}
-	b, err := hex.DecodeString(h)
-	if err != nil {
-		return g, false
-	}
-	copy(g[:], []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]})
-	copy(g[8:], b[8:])
-	return g, true
-}
-
-func mustGUID(s string) GUID {
-	g, ok := ParseGUID(s)
-	if !ok {
-		panic("bad GUID " + s)
-	}
-	return g
-}
-
-// ParseGUIDTable reads the GUIDed table edk2's reset vector places at the
-// end of an OVMF image (what QEMU's pc_system_ovmf_table_find and
-// sev-snp-measure read). tail is the end of the image. The table ends 32
-// bytes before the end; walking back from there, each entry is its data,
-// then a little-endian uint16 length (data + 18), then its GUID; the
-// outermost entry is the footer, whose length covers the whole table. It
-// returns the data of each entry by GUID, or nil when there is no table.
-func ParseGUIDTable(tail []byte) map[GUID][]byte {
-	const hdr = 18 // uint16 length + GUID
-	end := len(tail) - 32
-	if end < hdr {
-		return nil
-	}
-	var g GUID
-	copy(g[:], tail[end-16:end])
-	if g != GUIDTableFooter {
-		return nil
-	}
-	size := int(binary.LittleEndian.Uint16(tail[end-hdr : end-16]))
-	if size < hdr || size > end {
-		return nil
-	}
-	table := map[GUID][]byte{}
-	start := end - size
-	p := end - hdr // end of the entries
-	for p-start >= hdr {
-		var eg GUID
-		copy(eg[:], tail[p-16:p])
-		n := int(binary.LittleEndian.Uint16(tail[p-hdr : p-16]))
-		if n < hdr || n > p-start {
-			break
-		}
-		table[eg] = tail[p-n : p-hdr]
-		p -= n
-	}
-	return table
+	_, fw.TDXMetadata = t[ovmf.TDXMetadata]
 }
 
 // InspectFirmware reads the GUIDed table of one firmware image the user

@@ -21,21 +21,6 @@ func FuzzParseCPUInfo(f *testing.F) {
 	})
 }
 
-func FuzzParseGUIDTable(f *testing.F) {
-	f.Add(firmwareImage(3, []tableEntry{{GUIDSEVMetadata, le32(1)}, {GUIDTDXMetadata, nil}}))
-	f.Add(firmwareImage(0, nil))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		total := 0
-		for _, d := range ParseGUIDTable(b) {
-			total += len(d) + 18
-		}
-		if total > len(b) {
-			t.Fatalf("entries (%d bytes) larger than the input (%d)", total, len(b))
-		}
-	})
-}
-
 func FuzzParseQEMUVersion(f *testing.F) {
 	f.Add("QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)")
 	f.Add("QEMU emulator version 10.1")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ultravioletrs/cube-hal/internal/ovmf"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
@@ -416,15 +417,15 @@ func TestParseQEMUVersion(t *testing.T) {
 
 func TestFirmware(t *testing.T) {
 	m := newMachine(t)
-	amdsev := firmwareImage(100, []tableEntry{
-		{GUIDSEVMetadata, le32(0x52c)},
-		{GUIDSEVHashTable, append(le32(0x80c000), le32(0x400)...)},
-	})
-	plain := firmwareImage(100, []tableEntry{
-		{GUIDSEVHashTable, make([]byte, 8)}, // base 0: not usable for kernel-hashes
-		{GUIDSEVMetadata, le32(0x52c)},
-		{GUIDTDXMetadata, le32(0x840)},
-	})
+	amdsev := firmwareImage(100,
+		ovmf.Entry{GUID: ovmf.SEVMetadata, Data: le32(0x52c)},
+		ovmf.Entry{GUID: ovmf.SEVHashTable, Data: append(le32(0x80c000), le32(0x400)...)},
+	)
+	plain := firmwareImage(100,
+		ovmf.Entry{GUID: ovmf.SEVHashTable, Data: make([]byte, 8)}, // base 0: not usable for kernel-hashes
+		ovmf.Entry{GUID: ovmf.SEVMetadata, Data: le32(0x52c)},
+		ovmf.Entry{GUID: ovmf.TDXMetadata, Data: le32(0x840)},
+	)
 	m.file("/usr/share/ovmf/OVMF.amdsev.fd", string(amdsev))
 	m.file("/usr/share/ovmf/OVMF.fd", string(plain))
 	m.file("/usr/share/OVMF/OVMF_CODE_4M.fd", "no table")
@@ -478,34 +479,6 @@ func TestFirmware(t *testing.T) {
 	}
 }
 
-func TestParseGUIDTable(t *testing.T) {
-	img := firmwareImage(7, []tableEntry{{GUIDSEVMetadata, le32(1)}, {GUIDTDXMetadata, []byte{}}, {GUIDSEVHashTable, le32(5)}})
-	tab := ParseGUIDTable(img)
-	if len(tab) != 3 || string(tab[GUIDSEVMetadata]) != string(le32(1)) || len(tab[GUIDTDXMetadata]) != 0 || string(tab[GUIDSEVHashTable]) != string(le32(5)) {
-		t.Errorf("table %v", tab)
-	}
-	for name, b := range map[string][]byte{
-		"empty":        nil,
-		"short":        make([]byte, 40),
-		"no footer":    make([]byte, 4096),
-		"footer only":  firmwareImage(0, nil),
-		"truncated":    img[len(img)-60:],
-		"size too big": func() []byte { b := slices.Clone(img); b[len(b)-32-18] = 0xff; b[len(b)-32-17] = 0xff; return b }(),
-	} {
-		if tab := ParseGUIDTable(b); len(tab) != 0 {
-			t.Errorf("%s: table %v, want none", name, tab)
-		}
-	}
-	if g, ok := ParseGUID("96b582de-1fb2-45f7-baea-a366c55a082d"); !ok || g != GUIDTableFooter || g.String() != "96b582de-1fb2-45f7-baea-a366c55a082d" {
-		t.Errorf("GUID round trip: %v %v", g, ok)
-	}
-	for _, bad := range []string{"", "96b582de1fb245f7baeaa366c55a082d", "96b582de-1fb2-45f7-baea-a366c55a082z", "96b582de-1fb2-45f7baea-a366c55a082d0"} {
-		if _, ok := ParseGUID(bad); ok {
-			t.Errorf("ParseGUID(%q) accepted", bad)
-		}
-	}
-}
-
 func TestParseHelpList(t *testing.T) {
 	if got := ParseHelpList(objectHelp72); !slices.Equal(got, []string{"authz-list", "memory-backend-memfd", "memory-backend-ram", "sev-guest", "throttle-group"}) {
 		t.Errorf("objects %v", got)
@@ -532,7 +505,7 @@ func TestProbeFakeSNPHost(t *testing.T) {
 	m.file("/dev/sev", "")
 	m.file("/dev/vhost-vsock", "")
 	m.file("/usr/include/ncurses.h", "")
-	m.file("/usr/share/ovmf/OVMF.fd", string(firmwareImage(10, []tableEntry{{GUIDSEVMetadata, le32(1)}, {GUIDSEVHashTable, append(le32(9), le32(9)...)}})))
+	m.file("/usr/share/ovmf/OVMF.fd", string(firmwareImage(10, ovmf.Entry{GUID: ovmf.SEVMetadata, Data: le32(1)}, ovmf.Entry{GUID: ovmf.SEVHashTable, Data: append(le32(9), le32(9)...)})))
 	m.tool(DefaultQEMU, fakeQEMU("QEMU emulator version 9.1.0", objectHelp101))
 	f := m.host().Probe(context.Background())
 	if f.KernelRelease != "6.11.0-snp" || f.Cores != 32 || f.Memory.Total != 64<<30 || !f.KVM.Usable ||
@@ -588,4 +561,42 @@ func TestRealDebianOVMF(t *testing.T) {
 		return
 	}
 	t.Errorf("%s not listed in %+v", p, Local().Firmware())
+}
+
+// The SEV-SNP and TDX host rules doctor and launch share: nothing missing
+// on a ready host, each missing part named once, in order, and an
+// unreadable /proc/cpuinfo never taken for a ready CPU.
+func TestSNPAndTDXProblems(t *testing.T) {
+	kvm := KVM{Modules: []string{"kvm", "kvm_amd", "kvm_intel"}}
+	sev := SEV{CPUSEVSNP: true, ParamSEVSNP: "Y", Device: Device{Present: true, ReadWrite: true}}
+	tdx := TDX{CPUHostPlatform: true, ParamTDX: "1"}
+	if ps := SNPProblems(CPU{}, kvm, sev); len(ps) != 0 {
+		t.Errorf("ready SNP host: %v", ps)
+	}
+	if ps := TDXProblems(CPU{}, kvm, tdx); len(ps) != 0 {
+		t.Errorf("ready TDX host: %v", ps)
+	}
+	unreadable := CPU{Err: "permission denied"}
+	if ps := SNPProblems(unreadable, kvm, sev); len(ps) != 1 || !strings.Contains(ps[0].Reason, "cannot tell whether the CPU offers sev_snp (permission denied)") {
+		t.Errorf("unreadable cpuinfo, SNP: %v", ps)
+	}
+	if ps := TDXProblems(unreadable, kvm, tdx); len(ps) != 1 || !strings.Contains(ps[0].Reason, "tdx_host_platform (permission denied)") {
+		t.Errorf("unreadable cpuinfo, TDX: %v", ps)
+	}
+	bare := SEV{ParamSEVSNP: "", Device: Device{}}
+	ps := SNPProblems(CPU{}, KVM{}, bare)
+	var reasons []string
+	for _, p := range ps {
+		if p.Fix == "" {
+			t.Errorf("%q has no fix", p.Reason)
+		}
+		reasons = append(reasons, p.Reason)
+	}
+	if len(ps) != 3 || !strings.HasPrefix(reasons[0], "the CPU does not report sev_snp") ||
+		!strings.HasPrefix(reasons[1], "kvm_amd is not loaded") || !strings.HasPrefix(reasons[2], "/dev/sev is missing") {
+		t.Errorf("bare host: %q", reasons)
+	}
+	if ps := TDXProblems(CPU{}, KVM{Modules: []string{"kvm_intel"}}, TDX{CPUHostPlatform: true, ParamTDX: "N"}); len(ps) != 1 || ps[0].String() != `kvm_intel has TDX off (/sys/module/kvm_intel/parameters/tdx is "N"; reload it with tdx=1)` {
+		t.Errorf("TDX off: %v", ps)
+	}
 }

@@ -106,10 +106,15 @@ func (m *Menu) Symbol() *Symbol { return m.sym }
 // for the automatic submenus under menuconfig or dependent entries).
 func (m *Menu) Parent() *Menu { return m.parent }
 
-// Children are the nodes directly under m, in file order.
+// Children are the nodes directly under m, in file order. The empty
+// markers that finalisation leaves where "if" blocks were (no symbol, no
+// prompt, no children) are left out.
 func (m *Menu) Children() []*Menu {
 	var out []*Menu
 	for c := m.list; c != nil; c = c.next {
+		if c.sym == nil && c.prompt == nil && c.list == nil {
+			continue
+		}
 		out = append(out, c)
 	}
 	return out
@@ -304,9 +309,9 @@ func (s *Symbol) Range() (lo, hi string, ok bool) {
 	if p == nil {
 		return "", "", false
 	}
-	k.calcValue(p.expr.lsym)
-	k.calcValue(p.expr.rsym)
-	return k.stringValue(p.expr.lsym), k.stringValue(p.expr.rsym), true
+	k.calcValue(p.expr.lsym())
+	k.calcValue(p.expr.rsym())
+	return k.stringValue(p.expr.lsym()), k.stringValue(p.expr.rsym()), true
 }
 
 // Visibility is how far the user can set the symbol from its prompts
@@ -539,7 +544,9 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 	}
 	before := k.valueSnapshot()
 	k.calcValue(s)
-	if !k.setStringValue(s, value) {
+	// conf's setter takes any string for a hidden string symbol (the
+	// value then has no effect); refuse it like a hidden bool.
+	if s.visible == No || !k.setStringValue(s, value) {
 		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
 	}
 	k.dirty = true

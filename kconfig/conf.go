@@ -143,7 +143,11 @@ func (r *confRun) parseArgs(args []string) bool {
 				first := longOpts[match[0]]
 				for _, j := range match[1:] {
 					if longOpts[j].mode != first.mode || longOpts[j].arg != first.arg {
-						return bad("option '%s' is ambiguous", a)
+						var poss strings.Builder
+						for _, m := range match {
+							fmt.Fprintf(&poss, " '--%s'", longOpts[m].name)
+						}
+						return bad("option '--%s' is ambiguous; possibilities:%s", name, poss.String())
 					}
 				}
 			}
@@ -237,7 +241,18 @@ func RunConf(prog string, args []string, cio ConfIO) int {
 	return r.run()
 }
 
-func (r *confRun) run() (code int) {
+func (r *confRun) run() int {
+	k, err := Load(r.kconfig, Options{
+		Dir: r.io.Dir, LookupEnv: r.io.LookupEnv, Stdout: r.io.Stdout, Stderr: r.io.Stderr, Quiet: r.quiet,
+	})
+	if err != nil {
+		return 1
+	}
+	return r.execute(k)
+}
+
+// execute is conf's main after parsing: read, apply the mode, write.
+func (r *confRun) execute(k *Kconfig) (code int) {
 	defer func() {
 		if x := recover(); x != nil {
 			if _, ok := x.(errEndOfInput); !ok {
@@ -246,12 +261,6 @@ func (r *confRun) run() (code int) {
 			code = 1
 		}
 	}()
-	k, err := Load(r.kconfig, Options{
-		Dir: r.io.Dir, LookupEnv: r.io.LookupEnv, Stdout: r.io.Stdout, Stderr: r.io.Stderr, Quiet: r.quiet,
-	})
-	if err != nil {
-		return 1
-	}
 	r.k = k
 	if r.mode == ModeRand {
 		k.rand = newGlibcRand(r.seed)

@@ -166,6 +166,7 @@ func runExternal(t testing.TB, bin string, c confCase, dir string) runResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, c.args...)
+	cmd.Args[0] = "conf" // conf prints its argv[0] in messages
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range c.fullEnv() {

@@ -14,7 +14,7 @@ func newGlibcRand(seed uint32) *glibcRand {
 		seed = 1
 	}
 	g.r[0] = int32(seed)
-	word := int64(seed)
+	word := int64(int32(seed)) // glibc keeps the seed in an int32_t
 	for i := 1; i < 31; i++ {
 		hi := word / 127773
 		lo := word % 127773

@@ -113,6 +113,7 @@ func (k *Kconfig) Search(query string) []SearchResult {
 	if k.search == nil {
 		k.search = k.buildSearch()
 	}
+	phrase := strings.Join(terms, " ")
 	var out []SearchResult
 	for i := range k.search.entries {
 		e := &k.search.entries[i]
@@ -126,6 +127,9 @@ func (k *Kconfig) Search(query string) []SearchResult {
 			total += sc
 		}
 		if total > 0 {
+			if len(terms) > 1 && strings.Contains(e.prompt, phrase) {
+				total += 500 // the whole query as a phrase of the prompt
+			}
 			out = append(out, SearchResult{Symbol: e.sym, Menu: e.menu, Score: total})
 		}
 	}

@@ -196,7 +196,8 @@ func assignment(line, prefix string) (name, val string, ok bool) {
 // UpdateDefconfigFile rewrites a defconfig in place so that it records the
 // current values of the symbols owned() accepts, and changes nothing else:
 // every other line, comment and blank line stays as it was. A line of an
-// owned symbol is replaced only when its value changed; an owned symbol
+// owned symbol is replaced only when its value changed and the symbol is
+// visible (conf ignores the lines of hidden symbols); an owned symbol
 // that a minimal defconfig needs and that has no line yet gets one, after
 // the nearest owned symbol before it in menu order. It reports whether the
 // file changed; the write is atomic.
@@ -250,7 +251,9 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 		k.calcValue(s)
 		idx := has[s.name]
 		if len(idx) > 0 {
-			if s.flags&symWrite != 0 {
+			// Only a line conf would use (the symbol is visible) is
+			// rewritten; others keep what they say.
+			if s.flags&symWrite != 0 && s.visible != No {
 				for _, i := range idx {
 					_, old, _ := assignment(lines[i], prefix)
 					if old != k.stringValue(s) {

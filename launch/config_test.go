@@ -113,7 +113,7 @@ func TestFollowSerialStreamsGrowingLog(t *testing.T) {
 	vm := &VM{Dir: dir, Record: Record{PID: os.Getpid()}} // "running" while this test runs
 	log := vm.Paths().SerialLog
 	os.WriteFile(log, []byte("boot line 1\n"), 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a hang guard, not a speed goal
 	defer cancel()
 	rc, err := vm.FollowSerial(ctx, true)
 	if err != nil {
@@ -251,5 +251,18 @@ func TestForgetHostKey(t *testing.T) {
 	st, _ := os.Stat(kh)
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", st.Mode().Perm())
+	}
+}
+
+func TestStopResultString(t *testing.T) {
+	for r, want := range map[StopResult]string{
+		{How: "powerdown", Took: 2100 * time.Millisecond}: "the guest powered off (2.1s)",
+		{How: "SIGKILL", Took: 31 * time.Second}:          "QEMU killed with SIGKILL (31.0s)",
+		{How: "not running"}:                              "it was not running (0.0s)",
+		{How: "something new", Took: time.Second}:         "something new (1.0s)",
+	} {
+		if got := r.String(); got != want {
+			t.Errorf("%+v: %q, want %q", r, got, want)
+		}
 	}
 }

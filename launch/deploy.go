@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 // DefaultDeployDir is where Cube's guide puts the boot files (cvm-facts
@@ -82,25 +84,13 @@ func copyAtomic(src, dst string) (DeployedFile, error) {
 		return d, err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*")
-	if err != nil {
-		return d, err
-	}
-	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), in)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
+	var n int64
+	err = atomicfile.Write(dst, 0o644, func(w io.Writer) error {
+		var err error
+		n, err = io.Copy(io.MultiWriter(w, h), in)
+		return err
+	})
 	if err != nil {
 		return d, err
 	}

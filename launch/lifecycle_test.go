@@ -80,7 +80,7 @@ func qemuUsing(dir string) []int {
 
 func requireNoQEMU(t *testing.T, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a wait for the outcome, generous for a loaded machine
 	for {
 		pids := qemuUsing(dir)
 		if len(pids) == 0 {
@@ -153,7 +153,7 @@ func TestStartStatusStop(t *testing.T) {
 	}
 	// The guest has no OS that handles the power button: Stop must fall
 	// back to quit.
-	res, err := vm.Stop(context.Background(), StopOptions{PowerdownTimeout: 500 * time.Millisecond})
+	res, err := vm.Stop(context.Background(), StopOptions{PowerdownTimeout: 500 * time.Millisecond, QuitTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,8 +260,8 @@ func TestCancelDuringStartStopsQEMU(t *testing.T) {
 	o.Wait = WaitSSH // never answers: no guest user space
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		// Cancel once QEMU is up.
-		for i := 0; i < 400; i++ {
+		// Cancel once QEMU is up (or after a minute, which fails the test).
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 			if r, err := readRecord(filepath.Join(o.RunDir, "cancel")); err == nil && r.PID != 0 {
 				time.Sleep(300 * time.Millisecond)
 				break
@@ -308,19 +308,19 @@ func TestLauncherKilledDuringStartLeavesNoQEMU(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	var r Record
-	for i := 0; ; i++ {
+	for deadline := time.Now().Add(time.Minute); ; {
 		var err error
 		if r, err = readRecord(filepath.Join(runDir, "orphan")); err == nil && r.PID != 0 && procAlive(r.PID, 0) {
 			break
 		}
-		if i > 600 {
+		if time.Now().After(deadline) {
 			t.Fatal("QEMU did not start in the helper")
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	if !waitGone(r.PID, r.PIDStart, 10*time.Second) {
+	if !waitGone(r.PID, r.PIDStart, 30*time.Second) {
 		t.Fatalf("QEMU pid %d survived its launcher", r.PID)
 	}
 	requireNoQEMU(t, runDir)
@@ -344,7 +344,7 @@ func TestKeeperKilledTakesQEMUWithIt(t *testing.T) {
 	if err := syscall.Kill(vm.Record.KeeperPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if !waitGone(vm.Record.PID, vm.Record.PIDStart, 10*time.Second) {
+	if !waitGone(vm.Record.PID, vm.Record.PIDStart, 30*time.Second) {
 		t.Fatalf("QEMU pid %d survived its keeper", vm.Record.PID)
 	}
 	if s := vm.Status(context.Background()); s.Running || s.State != "stale" {
@@ -358,7 +358,7 @@ func TestStopWithoutQMPUsesSignals(t *testing.T) {
 	o := testOptions(t, "signals")
 	vm := startVM(t, o)
 	os.Remove(vm.Paths().QMPSocket)
-	res, err := vm.Stop(context.Background(), StopOptions{PowerdownTimeout: 200 * time.Millisecond, QuitTimeout: time.Second})
+	res, err := vm.Stop(context.Background(), StopOptions{PowerdownTimeout: 200 * time.Millisecond, QuitTimeout: 30 * time.Second})
 	if err != nil || res.How != "SIGTERM" {
 		t.Fatalf("Stop = %+v, %v; want SIGTERM", res, err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 // VM states recorded in the run directory.
@@ -87,20 +89,7 @@ func writeRecord(dir string, r Record) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".vm.json.*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, recordFile))
+	return atomicfile.WriteFile(filepath.Join(dir, recordFile), append(b, '\n'), 0o600)
 }
 
 // procStart returns a process's start time in clock ticks since boot

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 // SSHOptions say how to reach a guest with the system OpenSSH client.
@@ -64,19 +66,7 @@ func ForgetHostKey(knownHosts, name string) error {
 	if !changed {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(knownHosts), ".known_hosts.*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(strings.Join(keep, "")); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), knownHosts)
+	return atomicfile.WriteFile(knownHosts, []byte(strings.Join(keep, "")), 0o600)
 }
 
 // SSHArgs builds the ssh argument vector (argv[0] included) that reaches
@@ -189,3 +179,9 @@ func (s *scanWriter) found() bool {
 	defer s.mu.Unlock()
 	return s.hit
 }
+
+// ProbeSSH connects to the guest's forwarded SSH port once and returns nil
+// when an SSH server answers with its banner. QEMU's user network accepts
+// the connection before the guest listens, so a connect alone proves
+// nothing. The TUI polls it to know when the SSH console can open.
+func ProbeSSH(ctx context.Context, port int) error { return probeSSHBanner(ctx, port) }

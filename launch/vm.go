@@ -234,6 +234,22 @@ type StopResult struct {
 	Took time.Duration
 }
 
+// String says how the VM ended in words, with the time it took, e.g. "the
+// guest powered off (2.1s)": what `cube-hal stop` and the TUI print.
+func (r StopResult) String() string {
+	how := map[string]string{
+		"powerdown":   "the guest powered off",
+		"quit":        "QEMU quit",
+		"SIGTERM":     "QEMU terminated with SIGTERM",
+		"SIGKILL":     "QEMU killed with SIGKILL",
+		"not running": "it was not running",
+	}[r.How]
+	if how == "" {
+		how = r.How
+	}
+	return fmt.Sprintf("%s (%.1fs)", how, r.Took.Seconds())
+}
+
 // Stop shuts the VM down: QMP system_powerdown and wait for SHUTDOWN (the
 // guest powers off), then QMP quit, then SIGTERM and SIGKILL to its own
 // QEMU pid (checked against the recorded start time, so a recycled pid is
@@ -280,12 +296,18 @@ func (vm *VM) Stop(ctx context.Context, o StopOptions) (StopResult, error) {
 	if ctx.Err() == nil {
 		progress("telling QEMU to quit")
 		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		if c, err := qmp.Dial(qctx, sock); err == nil {
+		c, err := qmp.Dial(qctx, sock)
+		if err == nil {
+			// QEMU may exit before it answers: what counts is that it goes.
 			c.Execute(qctx, "quit", nil)
 			c.Close()
 		}
 		cancel()
-		if waitGone(r.PID, r.PIDStart, o.QuitTimeout) {
+		switch {
+		case err != nil:
+			// No one to tell: do not wait for a quit never sent.
+			progress(fmt.Sprintf("QMP is unusable (%v)", err))
+		case waitGone(r.PID, r.PIDStart, o.QuitTimeout):
 			res.How = "quit"
 			return done()
 		}

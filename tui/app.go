@@ -10,6 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // Options configure the app.
@@ -23,6 +25,12 @@ type Options struct {
 	// Context is the right side of the header: the workspace in a few
 	// words ("standalone", "Buildroot ~/buildroot").
 	Context string
+
+	// Workspace is what the build, launch and attest screens work on.
+	Workspace *workspace.Workspace
+	// Backends replace the real build, launch and attest back ends
+	// (tests); nil fields use the real ones.
+	Backends Backends
 
 	// Input and Output replace the terminal (tests); nil means stdin and
 	// stdout.
@@ -50,6 +58,7 @@ func New(o Options) *App {
 	a := &App{common: c}
 	a.config = newConfigScreen(c, o)
 	a.screens = []Screen{a.config}
+	a.screens = append(a.screens, newWorkflowScreens(c, o, a.config.QuitConcerns)...)
 	a.layout()
 	return a
 }
@@ -67,7 +76,9 @@ func Run(ctx context.Context, o Options) error {
 	if o.Output != nil {
 		opts = append(opts, tea.WithOutput(o.Output))
 	}
-	_, err := tea.NewProgram(New(o), opts...).Run()
+	app := New(o)
+	_, err := tea.NewProgram(app, opts...).Run()
+	app.close()
 	if err == tea.ErrProgramKilled && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -103,10 +114,19 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if a.confirmQuit != nil {
 			return a, a.updateQuitDialog(msg)
 		}
+		s := a.screens[a.active]
+		if kc, ok := s.(keyClaimer); ok && kc.ClaimsKey(msg) {
+			return a, s.Update(msg)
+		}
 		if key.Matches(msg, a.common.Keys.App.ForceQuit) {
 			return a, quitRequest
 		}
-		return a, a.screens[a.active].Update(msg)
+		if key.Matches(msg, a.common.Keys.App.Screens) && (msg.Type != tea.KeyRunes || msg.Alt || !s.Capturing()) {
+			if i := screenIndex(msg.String()); i >= 0 && i < len(a.screens) {
+				return a, a.show(i)
+			}
+		}
+		return a, s.Update(msg)
 	}
 	cmds := make([]tea.Cmd, 0, len(a.screens))
 	for _, s := range a.screens {
@@ -140,8 +160,61 @@ func (a *App) updateQuitDialog(msg tea.KeyMsg) tea.Cmd {
 		return a.config.Update(saveThenQuitMsg{})
 	case key.Matches(msg, k.Stay):
 		a.confirmQuit = nil
+	default:
+		for i, s := range a.screens {
+			if qo, ok := s.(quitOptioner); ok {
+				for _, o := range qo.QuitOptions() {
+					if key.Matches(msg, o.Key) {
+						a.confirmQuit = nil
+						a.active = i
+						return s.Update(o.Msg)
+					}
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// screenIndex is the screen a screen key names: "2", "alt+2" and "f2" all
+// name the second; -1 for anything else.
+func screenIndex(k string) int {
+	k = strings.TrimPrefix(strings.TrimPrefix(k, "alt+"), "f")
+	if len(k) == 1 && k[0] >= '1' && k[0] <= '9' {
+		return int(k[0] - '1')
+	}
+	return -1
+}
+
+// show makes screen i the active one.
+func (a *App) show(i int) tea.Cmd {
+	a.active = i
+	if ac, ok := a.screens[i].(activator); ok {
+		return ac.Activate()
+	}
+	return nil
+}
+
+// quitOptions are the screens' own answers to the quit question.
+func (a *App) quitOptions() []key.Binding {
+	var out []key.Binding
+	for _, s := range a.screens {
+		if qo, ok := s.(quitOptioner); ok {
+			for _, o := range qo.QuitOptions() {
+				out = append(out, o.Key)
+			}
+		}
+	}
+	return out
+}
+
+// close ends what the screens started, once the program has stopped.
+func (a *App) close() {
+	for _, s := range a.screens {
+		if c, ok := s.(closer); ok {
+			c.Close()
+		}
+	}
 }
 
 // quitKeys are the quit dialog's bindings, "save first" only when the
@@ -149,6 +222,9 @@ func (a *App) updateQuitDialog(msg tea.KeyMsg) tea.Cmd {
 func (a *App) quitKeys() struct{ Discard, Save, Stay key.Binding } {
 	k := a.common.Keys.Quit
 	k.Save.SetEnabled(len(a.config.QuitConcerns()) > 0)
+	if !k.Save.Enabled() {
+		k.Discard.SetHelp("y", "quit")
+	}
 	return k
 }
 
@@ -186,11 +262,15 @@ func (a *App) View() string {
 	var bindings []key.Binding
 	if a.confirmQuit != nil {
 		k := a.quitKeys()
-		bindings = []key.Binding{k.Discard, k.Save, k.Stay}
+		bindings = append([]key.Binding{k.Discard, k.Save}, a.quitOptions()...)
+		bindings = append(bindings, k.Stay)
 		body = renderQuitDialog(a.common.Styles, a.confirmQuit, bindings, w, bodyH)
 	} else {
 		body = a.screens[a.active].View()
 		bindings = a.screens[a.active].ShortHelp()
+		if !a.screens[a.active].Capturing() {
+			bindings = append(bindings, a.common.Keys.App.Screens)
+		}
 	}
 	footer := renderHelpBar(a.common.Styles, bindings, w)
 	return fitBlock(header, w, headerHeight) + "\n" + fitBlock(body, w, bodyH) + "\n" + fitBlock(footer, w, footerHeight)

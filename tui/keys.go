@@ -12,6 +12,7 @@ import "github.com/charmbracelet/bubbles/key"
 type KeyMap struct {
 	App struct {
 		ForceQuit key.Binding // ctrl+c: quit (asks when something would be lost)
+		Screens   key.Binding // 1-9 (when no text is being typed), alt+1-9, F1-F9: show that screen
 	}
 	Browse struct {
 		Up, Down, PageUp, PageDown, Top, Bottom key.Binding
@@ -42,6 +43,33 @@ type KeyMap struct {
 	Quit struct {
 		Discard, Save, Stay key.Binding
 	}
+
+	// The build, launch and attest screens.
+	Build struct {
+		Start, Rebuild, Cancel, Follow, Log     key.Binding
+		Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	}
+	Launch struct {
+		SNP, TDX, Plain, Console, Serial, Stop, Settings key.Binding
+		Details                                          key.Binding
+		Up, Down, PageUp, PageDown, Bottom               key.Binding
+		QuitStop                                         key.Binding // in the quit dialog: stop the VM, then quit
+	}
+	Term struct {
+		Leave key.Binding // the one key a terminal pane does not forward
+	}
+	Attest struct {
+		Run, TestRoots, Measurement, VMPL key.Binding
+	}
+	LogView struct {
+		Search, Next, Prev key.Binding
+	}
+	Confirm struct {
+		Yes, No key.Binding
+	}
+	Form struct {
+		Next, Prev, Accept, Cancel key.Binding
+	}
 }
 
 // DefaultKeyMap returns the app's key bindings.
@@ -51,6 +79,11 @@ func DefaultKeyMap() *KeyMap {
 	keys, hlp := key.WithKeys, key.WithHelp
 
 	k.App.ForceQuit = nb(keys("ctrl+c"), hlp("ctrl+c", "quit"))
+	var screens []string
+	for i := '1'; i <= '9'; i++ {
+		screens = append(screens, string(i), "alt+"+string(i), "f"+string(i))
+	}
+	k.App.Screens = nb(keys(screens...), hlp("1-4", "screens"))
 
 	b := &k.Browse
 	b.Up = nb(keys("up", "k"), hlp("↑/k", "up"))
@@ -109,5 +142,57 @@ func DefaultKeyMap() *KeyMap {
 	q.Discard = nb(keys("y", "q"), hlp("y", "quit without saving"))
 	q.Save = nb(keys("s"), hlp("s", "save first"))
 	q.Stay = nb(keys("esc", "n"), hlp("esc", "stay"))
+
+	bu := &k.Build
+	bu.Start = nb(keys("b"), hlp("b", "build"))
+	bu.Rebuild = nb(keys("r"), hlp("r", "rebuild package"))
+	bu.Cancel = nb(keys("ctrl+c"), hlp("ctrl+c", "cancel build"))
+	bu.Follow = nb(keys("f"), hlp("f", "follow"))
+	bu.Log = nb(keys("l"), hlp("l", "full log"))
+	bu.Up = nb(keys("up", "k"), hlp("↑/k", "scroll"))
+	bu.Down = nb(keys("down", "j"), hlp("↓/j", "scroll"))
+	bu.PageUp = nb(keys("pgup", "ctrl+b"), hlp("pgup", "page up"))
+	bu.PageDown = nb(keys("pgdown", "ctrl+f"), hlp("pgdn", "page down"))
+	bu.Top = nb(keys("home", "g"), hlp("g", "top"))
+	bu.Bottom = nb(keys("end", "G"), hlp("G", "end"))
+
+	la := &k.Launch
+	la.SNP = nb(keys("s"), hlp("s", "launch SNP"))
+	la.TDX = nb(keys("t"), hlp("t", "launch TDX"))
+	la.Plain = nb(keys("p"), hlp("p", "launch plain"))
+	la.Console = nb(keys("c", "enter"), hlp("c", "SSH console"))
+	la.Serial = nb(keys("v"), hlp("v", "serial/SSH"))
+	la.Stop = nb(keys("x"), hlp("x", "stop VM"))
+	la.Settings = nb(keys("e"), hlp("e", "settings"))
+	la.Details = nb(keys("i"), hlp("i", "host details"))
+	la.Up = nb(keys("up", "k"), hlp("↑/k", "scroll"))
+	la.Down = nb(keys("down", "j"), hlp("↓/j", "scroll"))
+	la.PageUp = nb(keys("pgup", "ctrl+b"), hlp("pgup", "page up"))
+	la.PageDown = nb(keys("pgdown", "ctrl+f"), hlp("pgdn", "page down"))
+	la.Bottom = nb(keys("end", "G"), hlp("G", "follow"))
+	la.QuitStop = nb(keys("x"), hlp("x", "stop the VM, then quit"))
+
+	k.Term.Leave = nb(keys("ctrl+]"), hlp("ctrl+]", "leave console"))
+
+	at := &k.Attest
+	at.Run = nb(keys("a", "enter"), hlp("a", "attest"))
+	at.TestRoots = nb(keys("T"), hlp("T", "test roots"))
+	at.Measurement = nb(keys("m"), hlp("m", "expected measurement"))
+	at.VMPL = nb(keys("v"), hlp("v", "expected VMPL"))
+
+	lv := &k.LogView
+	lv.Search = nb(keys("/"), hlp("/", "search"))
+	lv.Next = nb(keys("n"), hlp("n", "next"))
+	lv.Prev = nb(keys("N"), hlp("N", "previous"))
+
+	cf := &k.Confirm
+	cf.Yes = nb(keys("y"), hlp("y", "yes"))
+	cf.No = nb(keys("n", "esc"), hlp("n", "no"))
+
+	fm := &k.Form
+	fm.Next = nb(keys("tab", "down"), hlp("tab", "next field"))
+	fm.Prev = nb(keys("shift+tab", "up"), hlp("shift+tab", "previous"))
+	fm.Accept = nb(keys("enter"), hlp("enter", "apply"))
+	fm.Cancel = nb(keys("esc"), hlp("esc", "cancel"))
 	return k
 }

@@ -62,6 +62,24 @@ type Styles struct {
 		Info, Error, OK lipgloss.Style
 	}
 	Help help.Styles
+
+	// Work is the build, launch and attest screens'.
+	Work struct {
+		Heading    lipgloss.Style // a screen's or section's title
+		Label      lipgloss.Style // "Buildroot", "QEMU", a check's name
+		Value      lipgloss.Style
+		Muted      lipgloss.Style
+		OK         lipgloss.Style // passed, available, running
+		Warn       lipgloss.Style // warnings, notes, skipped checks
+		Bad        lipgloss.Style // failed, unavailable
+		Running    lipgloss.Style // a package building, a VM starting
+		BarFull    lipgloss.Style
+		BarEmpty   lipgloss.Style
+		Box        lipgloss.Style // a pane's border
+		BoxFocused lipgloss.Style // the border of the pane that has the keys
+		BoxTitle   lipgloss.Style
+		FailLine   lipgloss.Style // the failing step's last lines
+	}
 }
 
 // DefaultStyles builds the styles on a renderer (lipgloss's default one
@@ -129,5 +147,21 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 		FullDesc:       ns().Foreground(colorMuted),
 		FullSeparator:  ns().Foreground(colorFaint),
 	}
+
+	w := &s.Work
+	w.Heading = ns().Bold(true).Foreground(colorAccent)
+	w.Label = ns().Foreground(colorMuted)
+	w.Value = ns().Foreground(colorText)
+	w.Muted = ns().Foreground(colorMuted)
+	w.OK = ns().Foreground(colorOK).Bold(true)
+	w.Warn = ns().Foreground(colorForced)
+	w.Bad = ns().Foreground(colorInvalid).Bold(true)
+	w.Running = ns().Foreground(colorChanged).Bold(true)
+	w.BarFull = ns().Foreground(colorAccent)
+	w.BarEmpty = ns().Foreground(colorFaint)
+	w.Box = ns().Foreground(colorFaint)
+	w.BoxFocused = ns().Foreground(colorAccent)
+	w.BoxTitle = ns().Bold(true).Foreground(colorText)
+	w.FailLine = ns().Foreground(colorInvalid)
 	return s
 }

@@ -1,11 +1,14 @@
 package workspace
 
 import (
-	"bufio"
+	"bytes"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ultravioletrs/cube-hal/cubecfg"
 )
 
 // ConfigState is what $(O)/.config says about the configuration.
@@ -26,26 +29,24 @@ func (w *Workspace) Config() ConfigState {
 		return c
 	}
 	c.Exists, c.ModTime = true, st.ModTime()
-	f, err := os.Open(c.Path)
+	data, err := os.ReadFile(c.Path)
 	if err != nil {
 		c.Err = err.Error()
 		return c
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 0; sc.Scan(); n++ {
-		line := sc.Text()
-		if n < 5 && strings.HasPrefix(line, "# Buildroot ") && strings.HasSuffix(line, " Configuration") {
-			c.BuildrootVersion = strings.TrimSuffix(strings.TrimPrefix(line, "# Buildroot "), " Configuration")
-		}
-		if v, ok := strings.CutPrefix(line, "BR2_DEFCONFIG="); ok {
-			c.Defconfig = strings.Trim(v, `"`)
+	// The header, in the first lines, names the Buildroot that wrote it.
+	head := strings.SplitN(string(data), "\n", 6)
+	for _, line := range head[:min(len(head), 5)] {
+		if v, ok := strings.CutPrefix(line, "# Buildroot "); ok && strings.HasSuffix(v, " Configuration") {
+			c.BuildrootVersion = strings.TrimSuffix(v, " Configuration")
 		}
 	}
-	if err := sc.Err(); err != nil {
+	vals, err := cubecfg.ParseConfig(bytes.NewReader(data), c.Path)
+	if err != nil {
 		c.Err = err.Error()
+		return c
 	}
+	c.Defconfig = vals["BR2_DEFCONFIG"]
 	return c
 }
 
@@ -91,4 +92,19 @@ func (w *Workspace) Images() ImagesState {
 		s.Stale = true
 	}
 	return s
+}
+
+// HumanSize formats n bytes for people, in binary units as ls -h does
+// ("3.0 MiB"): the image sizes status and the TUI show.
+func HumanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -3,6 +3,7 @@ package workspace
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,6 +22,17 @@ func TestConfigAndImages(t *testing.T) {
 	if !c.Exists || c.BuildrootVersion != "2026.02.3" || c.Defconfig != "/src/cube/buildroot/configs/cube_defconfig" || c.Err != "" {
 		t.Errorf("Config() = %+v", c)
 	}
+	// An escaped string reads as Kconfig wrote it; a damaged line is
+	// named by file and line.
+	mkfile(t, w.ConfigFile(), "BR2_DEFCONFIG=\"/src/a \\\"b\\\"/cube_defconfig\"\n")
+	if c := w.Config(); c.Defconfig != `/src/a "b"/cube_defconfig` || c.Err != "" {
+		t.Errorf("escaped BR2_DEFCONFIG: %+v", c)
+	}
+	mkfile(t, w.ConfigFile(), "# Buildroot 2026.02.3 Configuration\nBR2_HAVE_DOT_CONFIG=y\nBR2_DEFCONFIG=\"unterminated\n")
+	if c := w.Config(); !c.Exists || !strings.HasPrefix(c.Err, w.ConfigFile()+":3: BR2_DEFCONFIG") {
+		t.Errorf("damaged .config: %+v", c)
+	}
+	mkfile(t, w.ConfigFile(), "#\n# Buildroot 2026.02.3 Configuration\n#\nBR2_DEFCONFIG=\"/src/cube/buildroot/configs/cube_defconfig\"\n")
 
 	old := time.Now().Add(-time.Hour)
 	for name, size := range map[string]int{"bzImage": 100, "rootfs.cpio.gz": 2000} {
@@ -42,5 +54,13 @@ func TestConfigAndImages(t *testing.T) {
 	os.Chtimes(filepath.Join(w.ImagesDir(), "bzImage"), now, now)
 	if w.Images().Stale {
 		t.Error("an image newer than .config, but stale")
+	}
+}
+
+func TestHumanSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 20: "3.0 MiB", 1536 << 20: "1.5 GiB", 5 << 40: "5.0 TiB"} {
+		if got := HumanSize(n); got != want {
+			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

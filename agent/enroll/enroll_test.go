@@ -165,15 +165,20 @@ func TestEnrollFallsBackToStoredCertificate(t *testing.T) {
 	ca := newFakeCA(t)
 	var logs bytes.Buffer
 	c := client(t, ca, &logs)
+	retrying := make(chan struct{}, 10)
+	c.Log = slog.New(slog.NewTextHandler(retryWatch{retrying}, nil))
 	files := DefaultFiles(t.TempDir())
 	first, _, err := c.Enroll(context.Background(), files, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Now the CA is down for good.
+	// Now the CA is down for good. The client gives up when its context
+	// ends: here while it waits to retry after its second try, at a point
+	// that does not depend on the machine's speed.
 	ca.status = http.StatusBadGateway
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() { <-retrying; <-retrying; cancel() }()
 	cert, stale, err := c.Enroll(ctx, files, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -188,11 +193,22 @@ func TestEnrollFallsBackToStoredCertificate(t *testing.T) {
 		t.Fatal("no retries before falling back")
 	}
 	// No stored certificate: a clear failure.
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
+	go func() { <-retrying; cancel2() }()
 	if _, _, err := c.Enroll(ctx2, DefaultFiles(t.TempDir()), nil); err == nil || !strings.Contains(err.Error(), "gave up") {
 		t.Fatalf("got %v, want a give-up error", err)
 	}
+}
+
+// retryWatch is a log writer that signals each "retrying" record.
+type retryWatch struct{ c chan<- struct{} }
+
+func (w retryWatch) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("retrying")) {
+		w.c <- struct{}{}
+	}
+	return len(p), nil
 }
 
 func TestCVMIDGeneratedAndKept(t *testing.T) {

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-configfs-tsm/configfs/configfsi"
-	"github.com/google/go-configfs-tsm/configfs/faketsm"
 	sevabi "github.com/google/go-sev-guest/abi"
 	"github.com/google/go-sev-guest/kds"
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
@@ -29,6 +27,7 @@ import (
 	"github.com/ultravioletrs/cube-hal/agent/evidence"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
 	"github.com/ultravioletrs/cube-hal/agent/tsm"
+	"github.com/ultravioletrs/cube-hal/agent/tsm/tsmtest"
 )
 
 var fakeEnv = map[string]string{"UV_CUBE_AGENT_TSM": "fake", "UV_CUBE_AGENT_VMPL": "2"}
@@ -328,21 +327,7 @@ func TestRecordedTDXQuoteVerifies(t *testing.T) {
 // An agent whose TSM is a (recorded) TDX quote: the endpoint path carries
 // the raw quote and the platform header; the nonce cannot match.
 func TestTDXAgentEndpoint(t *testing.T) {
-	open := func(uint) (tsm.Source, error) {
-		sub := faketsm.Report611(0)
-		fb := sub.ReadAttr
-		sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
-			switch attr {
-			case "provider":
-				return []byte("tdx_guest\n"), nil
-			case "outblob":
-				return tdxtestdata.RawQuote, nil
-			}
-			return fb(e, attr)
-		}
-		return tsm.Open(&faketsm.Client{Subsystems: map[string]configfsi.Client{"report": sub}}, 0)
-	}
-	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, tsmtest.RecordedTDX)
 	r := mustAttest(t, Options{Agent: a.URL, Mode: evidence.TDX, Roots: Roots{Now: time.Date(2023, 7, 1, 1, 0, 0, 0, time.UTC)}})
 	if r.Platform != evidence.TDX || check(t, r, CheckSignature).Status != Pass || check(t, r, CheckPlatform).Status != Pass {
 		t.Fatalf("TDX over the endpoint: %+v", r.Checks)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ultravioletrs/cube-hal/host"
+	"github.com/ultravioletrs/cube-hal/internal/ovmf"
 )
 
 // Machine is a fake machine under construction.
@@ -165,38 +166,22 @@ var (
 	Objects101 = []string{"igvm-cfg", "memory-backend-memfd", "memory-backend-ram", "sev-guest", "sev-snp-guest", "tdx-guest"}
 )
 
-// Entry is one entry of an OVMF GUIDed table.
-type Entry struct {
-	GUID host.GUID
-	Data []byte
-}
-
 // FirmwareImage returns a small OVMF image ending in a GUIDed table with
 // entries, laid out as edk2's reset vector does.
-func FirmwareImage(entries ...Entry) []byte {
-	var body []byte
-	for _, e := range entries {
-		body = append(body, e.Data...)
-		body = binary.LittleEndian.AppendUint16(body, uint16(len(e.Data)+18))
-		body = append(body, e.GUID[:]...)
-	}
-	img := make([]byte, 4096)
-	img = append(img, body...)
-	img = binary.LittleEndian.AppendUint16(img, uint16(len(body)+18))
-	img = append(img, host.GUIDTableFooter[:]...)
-	return append(img, make([]byte, 32)...)
+func FirmwareImage(entries ...ovmf.Entry) []byte {
+	return ovmf.AppendTable(make([]byte, 4096), entries...)
 }
 
 // Standard OVMF images: Debian's OvmfPkgX64 build (SEV-SNP and TDX
 // metadata, no kernel-hashes area) and an AmdSevX64 build (kernel-hashes).
 var (
 	DebianOVMF = FirmwareImage(
-		Entry{host.GUIDSEVHashTable, make([]byte, 8)},
-		Entry{host.GUIDSEVMetadata, le32(0x52c)},
-		Entry{host.GUIDTDXMetadata, le32(0x840)})
+		ovmf.Entry{GUID: ovmf.SEVHashTable, Data: make([]byte, 8)},
+		ovmf.Entry{GUID: ovmf.SEVMetadata, Data: le32(0x52c)},
+		ovmf.Entry{GUID: ovmf.TDXMetadata, Data: le32(0x840)})
 	AmdSevOVMF = FirmwareImage(
-		Entry{host.GUIDSEVMetadata, le32(0x52c)},
-		Entry{host.GUIDSEVHashTable, append(le32(0x80c000), le32(0x400)...)})
+		ovmf.Entry{GUID: ovmf.SEVMetadata, Data: le32(0x52c)},
+		ovmf.Entry{GUID: ovmf.SEVHashTable, Data: append(le32(0x80c000), le32(0x400)...)})
 )
 
 // OVMF writes a firmware image at the system path p.

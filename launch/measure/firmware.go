@@ -2,50 +2,24 @@ package measure
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/ultravioletrs/cube-hal/internal/ovmf"
 )
 
-// GUID is a GUID in its on-disk (mixed-endian, EFI) byte order.
-type GUID [16]byte
+// GUID is a UEFI GUID in its on-disk (mixed-endian) byte order.
+type GUID = ovmf.GUID
 
-// mustGUID converts the canonical text form to EFI byte order: the first
-// three groups are little-endian, the last two are bytes as written.
-func mustGUID(s string) GUID {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
-	if err != nil || len(b) != 16 {
-		panic("measure: bad GUID " + s)
-	}
-	var g GUID
-	g[0], g[1], g[2], g[3] = b[3], b[2], b[1], b[0]
-	g[4], g[5] = b[5], b[4]
-	g[6], g[7] = b[7], b[6]
-	copy(g[8:], b[8:])
-	return g
-}
+var mustGUID = ovmf.MustGUID
 
-// String returns the canonical text form.
-func (g GUID) String() string {
-	return fmt.Sprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%x-%x",
-		g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8:10], g[10:])
-}
-
-// GUIDs of the entries OVMF's reset vector places in its footer table
-// (edk2 OvmfPkg/ResetVector), and of the table itself.
+// GUIDs of the footer table entries the measurement reads.
 var (
-	guidFooterTable   = mustGUID("96b582de-1fb2-45f7-baea-a366c55a082d")
-	guidSEVHashTable  = mustGUID("7255371f-3a3b-4b04-927b-1da6efa8d454") // base, size of the hashes area
-	guidSEVESReset    = mustGUID("00f771de-1a7e-4fcb-890e-68c77e2fb44e") // AP reset address
-	guidSEVMetadata   = mustGUID("dc886566-984a-4798-a75e-5585a7bf67cc") // offset of the SEV metadata
-	footerEntryHeader = 2 + 16                                           // u16 size, GUID
+	guidSEVHashTable = ovmf.SEVHashTable    // base, size of the hashes area
+	guidSEVESReset   = ovmf.SEVESResetBlock // AP reset address
+	guidSEVMetadata  = ovmf.SEVMetadata     // offset of the SEV metadata
 )
-
-// The table ends this many bytes before the end of the image: the last 32
-// bytes hold the reset vector itself.
-const footerTableEnd = 32
 
 // SectionType is the type of an OVMF SEV metadata section, telling the VMM
 // how to pre-validate that memory for an SEV-SNP guest.
@@ -130,39 +104,17 @@ func ParseFirmware(data []byte) (*Firmware, error) {
 	return fw, nil
 }
 
-// parseFooterTable reads the table that ends footerTableEnd bytes before the
-// end of the image. Its last entry (the footer) holds the total table size;
-// every entry is laid out as data, u16 size (of the whole entry), GUID, so
-// the table is walked backwards from the footer.
+// parseFooterTable reads the GUIDed table at the end of the image; an
+// image without one parses (it can still be hashed), a damaged one does not.
 func (fw *Firmware) parseFooterTable() error {
-	d := fw.data
-	footerAt := len(d) - footerTableEnd - footerEntryHeader
-	if footerAt < 0 {
-		return nil // too small to carry a table
+	t, err := ovmf.ParseTable(fw.data)
+	if err != nil {
+		return err
 	}
-	size, guid := entryHeader(d[footerAt:])
-	if guid != guidFooterTable {
-		return nil // no table: not an OVMF with a reset-vector GUID table
-	}
-	if size < footerEntryHeader || size-footerEntryHeader > footerAt {
-		return fmt.Errorf("footer declares a %d-byte table, which does not fit the image", size)
-	}
-	table := d[footerAt-(size-footerEntryHeader) : footerAt]
-	for len(table) >= footerEntryHeader {
-		size, guid := entryHeader(table[len(table)-footerEntryHeader:])
-		if size < footerEntryHeader || size > len(table) {
-			return fmt.Errorf("entry %s has size %d, outside the %d bytes left in the table", guid, size, len(table))
-		}
-		fw.table[guid] = table[len(table)-size : len(table)-footerEntryHeader]
-		table = table[:len(table)-size]
+	if t != nil {
+		fw.table = t
 	}
 	return nil
-}
-
-func entryHeader(b []byte) (int, GUID) {
-	var g GUID
-	copy(g[:], b[2:18])
-	return int(binary.LittleEndian.Uint16(b)), g
 }
 
 // SEV metadata header: "ASEV", u32 size, u32 version (1), u32 item count,

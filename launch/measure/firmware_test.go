@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,17 +10,6 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
-
-func TestGUIDByteOrder(t *testing.T) {
-	g := mustGUID("96b582de-1fb2-45f7-baea-a366c55a082d")
-	want := []byte{0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45, 0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d}
-	if !bytes.Equal(g[:], want) {
-		t.Fatalf("EFI byte order %x, want %x", g[:], want)
-	}
-	if g.String() != "96b582de-1fb2-45f7-baea-a366c55a082d" {
-		t.Fatalf("String() = %s", g)
-	}
-}
 
 func TestParseSyntheticFirmware(t *testing.T) {
 	im := amdSevImage(64 << 10)

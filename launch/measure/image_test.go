@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ultravioletrs/cube-hal/internal/ovmf"
 )
 
 // image describes a synthetic OVMF image: what its reset-vector footer table
@@ -91,23 +93,23 @@ func (im image) bytes() []byte {
 	for _, e := range entries {
 		size := e.size
 		if size == 0 {
-			size = len(e.data) + footerEntryHeader
+			size = len(e.data) + ovmf.EntryHeader
 		}
 		table = append(table, e.data...)
 		table = binary.LittleEndian.AppendUint16(table, uint16(size))
 		table = append(table, e.guid[:]...)
 	}
-	footer := guidFooterTable
+	footer := ovmf.TableFooter
 	if im.footerGUID != nil {
 		footer = *im.footerGUID
 	}
 	fsize := im.footerSize
 	if fsize == 0 {
-		fsize = len(table) + footerEntryHeader
+		fsize = len(table) + ovmf.EntryHeader
 	}
 	table = binary.LittleEndian.AppendUint16(table, uint16(fsize))
 	table = append(table, footer[:]...)
-	copy(d[im.size-footerTableEnd-len(table):], table)
+	copy(d[im.size-ovmf.TableEnd-len(table):], table)
 	return d
 }
 

@@ -99,6 +99,13 @@ configure)
 	for c in 'for gcc... gcc' 'whether the C compiler works... yes' 'for C compiler default output file name... a.out' 'for suffix of executables... ' 'whether we are cross compiling... yes'; do
 		emit "checking $c"$'\n'
 	done
+	if [ "${FAKE_ASK:-}" = "$pkg" ]; then
+		# Kconfig's syncconfig asking about a NEW symbol: it reads an answer
+		# from stdin, and takes the default at end of file.
+		emit "Cube agent (BR2_PACKAGE_CUBE_AGENT) [N/y/?] (NEW) "
+		if ! read -r answer; then answer=''; fi
+		emit $'\n'"answer: '${answer}'"$'\n'
+	fi
 	if [ "$fail_kind" = notool ]; then
 		emit "./configure: line 4242: bison: command not found"$'\n'
 		emit "configure: error: bison is required"$'\n'

@@ -18,17 +18,8 @@ prog=${0##*/}
 target=${1:?usage: $prog TARGET_DIR}
 config=${BR2_CONFIG:?BR2_CONFIG is not set (run by Buildroot)}
 
-get() {
-	v=$(sed -n "s/^$1=//p" "$config" | tail -n 1)
-	case $v in
-	\"*\")
-		v=${v#\"}
-		v=${v%\"}
-		v=$(printf '%s\n' "$v" | sed 's/\\\(.\)/\1/g')
-		;;
-	esac
-	printf '%s' "$v"
-}
+# shellcheck source-path=SCRIPTDIR source=dotconfig.sh
+. "$(dirname -- "$0")/dotconfig.sh"
 
 # 1. Bookkeeping from the overlay's git tree, not meant for the image.
 rm -f "$target/etc/cube/certs/README.md" "$target/etc/cube/certs/.gitignore" \
@@ -64,11 +55,11 @@ if [ -f "$sshd_config" ] && ! grep -qF "$marker" "$sshd_config"; then
 fi
 
 # 4. What the agent needs.
-if [ "$(get BR2_PACKAGE_CUBE_AGENT)" = y ]; then
-	if [ -z "$(get BR2_PACKAGE_CUBE_AGENT_CA_URL)" ]; then
+if [ "$(config_get BR2_PACKAGE_CUBE_AGENT)" = y ]; then
+	if [ -z "$(config_get BR2_PACKAGE_CUBE_AGENT_CA_URL)" ]; then
 		missing=
 		for sym in SERVER_CA_CERTS SERVER_CERT SERVER_KEY CLIENT_CA_CERTS; do
-			path=$(get "BR2_PACKAGE_CUBE_AGENT_$sym")
+			path=$(config_get "BR2_PACKAGE_CUBE_AGENT_$sym")
 			if [ -z "$path" ]; then
 				missing="$missing
   BR2_PACKAGE_CUBE_AGENT_$sym is empty"
@@ -82,11 +73,11 @@ if [ "$(get BR2_PACKAGE_CUBE_AGENT)" = y ]; then
 			echo "$prog: generate development ones into the overlay with 'cube-hal certs', or set BR2_PACKAGE_CUBE_AGENT_CA_URL" >&2
 			exit 1
 		fi
-		key=$(get BR2_PACKAGE_CUBE_AGENT_SERVER_KEY)
+		key=$(config_get BR2_PACKAGE_CUBE_AGENT_SERVER_KEY)
 		chmod 0600 "$target$key"
 	fi
 fi
-if [ "$(get BR2_PACKAGE_OPENSSH)" = y ] && [ ! -s "$target/root/.ssh/authorized_keys" ]; then
+if [ "$(config_get BR2_PACKAGE_OPENSSH)" = y ] && [ ! -s "$target/root/.ssh/authorized_keys" ]; then
 	echo "$prog: WARNING: /root/.ssh/authorized_keys is missing or empty: nobody can log in over SSH" >&2
 	echo "$prog: WARNING: 'cube-hal certs' generates cube-hal's SSH key and puts it into the overlay" >&2
 fi

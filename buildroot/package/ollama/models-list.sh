@@ -22,23 +22,14 @@ out=${2:-}
 # The models BR2_PACKAGE_OLLAMA_MODELS installs (see Config.in).
 DEFAULT_MODELS="tinyllama:1.1b starcoder2:3b nomic-embed-text:v1.5"
 
-get() {
-	v=$(sed -n "s/^$1=//p" "$config" | tail -n 1)
-	case $v in
-	\"*\")
-		v=${v#\"}
-		v=${v%\"}
-		v=$(printf '%s\n' "$v" | sed 's/\\\(.\)/\1/g')
-		;;
-	esac
-	printf '%s' "$v"
-}
+# shellcheck source-path=SCRIPTDIR source=../../board/cube/dotconfig.sh
+. "$(dirname -- "$0")/../../board/cube/dotconfig.sh"
 
 models=
-if [ "$(get BR2_PACKAGE_OLLAMA_MODELS)" = y ]; then
+if [ "$(config_get BR2_PACKAGE_OLLAMA_MODELS)" = y ]; then
 	models=$DEFAULT_MODELS
 fi
-custom=$(get BR2_PACKAGE_OLLAMA_CUSTOM_MODELS | tr ',\t' '  ')
+custom=$(config_get BR2_PACKAGE_OLLAMA_CUSTOM_MODELS | tr ',\t' '  ')
 
 list() {
 	seen=' '
@@ -60,13 +51,4 @@ list() {
 	set +f
 }
 
-if [ -z "$out" ]; then
-	list
-	exit 0
-fi
-tmp=$(umask 022 && mktemp "$(dirname -- "$out")/.models.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-list >"$tmp"
-chmod 0644 "$tmp"
-mv -f "$tmp" "$out"
-trap - EXIT
+write_file 0644 "$out" list

@@ -1,0 +1,120 @@
+package tui
+
+import (
+	"encoding/hex"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ultravioletrs/cube-hal/agent/agenttest"
+	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
+	"github.com/ultravioletrs/cube-hal/agent/verify"
+	"github.com/ultravioletrs/cube-hal/launch"
+)
+
+// launchFake starts the fake VM on the launch screen, so it is the
+// session's VM.
+func launchFake(t *testing.T, l *loop, vm *fakeVM) {
+	t.Helper()
+	l.tab("Launch")
+	l.shows("p plain    ✓ ready")
+	l.keys("p")
+	l.shows(vm.rec.Name + " ● running")
+}
+
+// The attest screen against a real cube-agent (in-process, fake TSM) and
+// the real verifier: the checks with expected and actual values, test
+// roots, an expected measurement and VMPL set on the screen.
+func TestAttestScreenRealAgent(t *testing.T) {
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake", "AGENT_VMPL": "2"}, nil)
+	_, port, _ := net.SplitHostPort(a.Addr)
+	p, _ := strconv.Atoi(port)
+
+	fb := newFakeBackends(t)
+	vm := newFakeVM("attested")
+	vm.rec.Ports.Agent = p
+	fb.launch.vm = vm
+	o := fb.options()
+	o.Backends.Attest = nil // the real verifier
+	l := newLoop(t, o, 120, 60)
+
+	l.tab("Attest")
+	l.keys("a")
+	l.shows("No VM is running: launch one first (3)")
+
+	launchFake(t, l, vm)
+	l.tab("Attest")
+	l.shows("Attest the VM", "http://127.0.0.1:"+port, "attested (plain/tcg, running)", "not checked (m sets one)")
+	l.keys("a")
+	l.shows("Result: AMD SEV-SNP, fake TSM / test roots", "✗ NOT VERIFIED", "✗ FAIL  signature",
+		"T trusts the test roots")
+
+	l.keys("T")
+	l.shows("go-sev-guest's TEST roots")
+	l.keys("a")
+	s := l.shows("✓ VERIFIED", "✓ pass  signature", "✓ pass  report data", "– skip  measurement", "VMPL", "2",
+		"guest policy", "reported TCB", "VERIFIED against TEST roots")
+	if !strings.Contains(s, "nonce") {
+		t.Fatalf("no nonce shown:\n%s", s)
+	}
+
+	// A wrong expected measurement fails, showing expected and actual.
+	wrong := strings.Repeat("ab", 48)
+	l.keys("m")
+	l.typeText("abcd")
+	l.keys("enter")
+	l.shows("! 2 bytes, want 48 (96 hex digits)")
+	for range "abcd" {
+		l.keys("backspace")
+	}
+	l.typeText(wrong)
+	l.keys("enter")
+	l.keys("v")
+	l.typeText("2")
+	l.keys("enter")
+	l.keys("a")
+	actual := hex.EncodeToString(fakesnp.DefaultMeasurement)
+	l.shows("✗ FAIL  measurement", "expected  "+wrong[:40], "actual    "+actual[:40], "✓ pass  vmpl",
+		"NOT VERIFIED: 1 check(s) failed: measurement")
+
+	// The right one passes.
+	l.keys("m", "ctrl+u")
+	l.typeText(actual)
+	l.keys("enter", "a")
+	l.shows("✓ pass  measurement", "✓ VERIFIED")
+}
+
+// What the screen asks the verifier for, and how a fetch error shows.
+func TestAttestScreenOptions(t *testing.T) {
+	fb := newFakeBackends(t)
+	vm := newFakeVM(launch.DefaultName)
+	fb.launch.vm = vm
+	fb.attest.err = &verify.FetchError{Transport: verify.Endpoint, Err: errors.New("connection refused")}
+	l := newLoop(t, fb.options(), 100, 40)
+	launchFake(t, l, vm)
+	l.tab("Attest")
+	l.keys("a")
+	l.shows("No evidence: ", "connection refused", "The guest may still be booting")
+	o := fb.attest.last(t)
+	if o.Agent != "http://127.0.0.1:6193" || o.Roots.TestRoots || o.Policy.Measurement != nil || o.Policy.VMPL != nil || o.Transport != verify.Endpoint {
+		t.Fatalf("options %+v", o)
+	}
+
+	fb.attest.mu.Lock()
+	fb.attest.err = nil
+	fb.attest.res = &verify.Result{Agent: o.Agent, Platform: "snp", Measurement: "aa", Verified: true, Checks: []verify.Check{
+		{Name: verify.CheckSignature, Status: verify.Pass, Detail: "VCEK chain to AMD ARK"},
+		{Name: verify.CheckMeasurement, Status: verify.Pass, Expected: "aa", Actual: "aa"},
+	}}
+	fb.attest.mu.Unlock()
+	l.keys("T", "v")
+	l.typeText("1")
+	l.keys("enter", "a")
+	l.shows("✓ pass  signature", "VCEK chain to AMD ARK", "✓ pass  measurement  expected aa, actual aa", "✓ VERIFIED")
+	o = fb.attest.last(t)
+	if !o.Roots.TestRoots || o.Policy.VMPL == nil || *o.Policy.VMPL != 1 {
+		t.Fatalf("options after T and v 1: %+v", o)
+	}
+}

@@ -1,0 +1,195 @@
+package tui
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ultravioletrs/cube-hal/launch"
+)
+
+// The host panel gives each mode a verdict, with the reason when it is
+// unavailable; a key launches each mode that can run, and the others say
+// why not.
+func TestLaunchScreenHostPanel(t *testing.T) {
+	fb := newFakeBackends(t)
+	l := newLoop(t, fb.options(), 120, 30)
+	l.tab("Launch")
+	l.shows("Launch the image", "QEMU 7.2.0 · KVM unusable",
+		"s SEV-SNP  ✗ unavailable: the CPU does not report sev_snp",
+		"t TDX      ✗ unavailable: the CPU does not report tdx_host_platform",
+		"p plain    ✓ ready (tcg): using TCG (software emulation, much slower): /dev/kvm is missing",
+		"Images    /out/images/bzImage, rootfs.cpio.gz",
+		"VM        none running: p launches a plain VM")
+	l.keys("s")
+	l.shows("SEV-SNP is not available here: the CPU does not report sev_snp")
+	if fb.launch.startCount() != 0 {
+		t.Fatal("an unavailable mode was launched")
+	}
+
+	// i shows every reason.
+	l.keys("i")
+	l.shows("Host and launch details", "KVM: not usable: /dev/kvm is missing", "kvm_amd is not loaded", "QEMU 7.2 has no sev-snp-guest")
+	l.keys("esc")
+	l.shows("Launch the image")
+}
+
+// Launching plain: the VM's status, its serial console streaming, an SSH
+// console with keys forwarded (ctrl+c too), ctrl+] to leave it, and a
+// stop over QMP.
+func TestLaunchScreenVMLifecycle(t *testing.T) {
+	fb := newFakeBackends(t)
+	vm := newFakeVM(launch.DefaultName)
+	fb.launch.vm = vm
+	l := newLoop(t, fb.options(), 100, 30)
+	l.tab("Launch")
+	l.shows("p plain    ✓ ready")
+	l.keys("p")
+	l.shows("VM cube-ai-vm started (plain)", "cube-ai-vm ● running · plain/tcg · pid 4242 · up 0:42 · QMP running",
+		"Ports     ssh 127.0.0.1:6190 (waiting for the guest) · agent 127.0.0.1:6193", "Serial console")
+	cfg := fb.launch.starts[0]
+	if cfg.Mode != launch.ModePlain || cfg.Kernel != "/out/images/bzImage" || cfg.Initrd != "/out/images/rootfs.cpio.gz" || cfg.Name != launch.DefaultName {
+		t.Fatalf("launched with %+v", cfg)
+	}
+
+	// The serial console streams into the pane.
+	io.WriteString(vm.serialW, "Booting the guest\r\ntestimage: up\r\n")
+	l.shows("Booting the guest", "testimage: up")
+
+	// The console waits for SSH, then opens by itself.
+	l.keys("c")
+	l.shows("Waiting for the guest's SSH server")
+	vm.setSSHReady()
+	l.shows("SSH console", "ctrl+] leaves", "root@fake:~#")
+	if !l.launchScreen().focused {
+		t.Fatal("the console did not take the focus")
+	}
+	l.typeText("uname -a")
+	l.keys("enter")
+	l.shows("ran: uname -a")
+	// ctrl+c and digits belong to the guest while the console has the
+	// focus: the app neither asks to quit nor switches screens.
+	l.keys("ctrl+c", "1")
+	l.deliver(50 * time.Millisecond)
+	if l.app.confirmQuit != nil || l.app.active != 2 {
+		t.Fatalf("a key meant for the guest reached the app (quit %v, active %d)", l.app.confirmQuit, l.app.active)
+	}
+	l.keys("ctrl+]")
+	l.shows("Left the SSH console", "c focuses it")
+	l.keys("1")
+	if l.app.active != 0 {
+		t.Fatal("digits do not switch screens after leaving the console")
+	}
+	l.tab("Launch")
+	l.keys("c")
+	l.typeText("exit")
+	l.keys("enter")
+	l.shows("SSH console closed (ssh exited with status 0)")
+
+	// Serial and SSH views alternate.
+	l.keys("v")
+	l.shows("Serial console", "testimage: up")
+
+	// x asks, then stops the VM.
+	l.keys("x")
+	l.shows("Stop VM cube-ai-vm?", "y stop it")
+	l.keys("y")
+	l.shows("VM stopped: the guest powered off (1.5s)", "VM        none running")
+	if vm.stopCount() != 1 {
+		t.Fatalf("Stop called %d times", vm.stopCount())
+	}
+}
+
+// Quitting with a VM running asks whether to leave it or stop it first.
+func TestLaunchScreenQuitWithVM(t *testing.T) {
+	for _, stop := range []bool{false, true} {
+		name := map[bool]string{false: "leave", true: "stop"}[stop]
+		t.Run(name, func(t *testing.T) {
+			fb := newFakeBackends(t)
+			vm := newFakeVM(launch.DefaultName)
+			fb.launch.vm = vm
+			l := newLoop(t, fb.options(), 100, 30)
+			l.tab("Launch")
+			l.shows("p plain    ✓ ready")
+			l.keys("p")
+			l.shows("● running")
+			l.keys("ctrl+c")
+			l.shows("Quit cube-hal?", "Launch: VM cube-ai-vm is running (y leaves it, x stops it)",
+				"y quit", "x stop the VM, then quit", "esc stay")
+			if stop {
+				l.keys("x")
+			} else {
+				l.keys("y")
+			}
+			l.until("quit", func() bool { return l.quit })
+			want := map[bool]int{false: 0, true: 1}[stop]
+			if vm.stopCount() != want {
+				t.Fatalf("Stop called %d times, want %d", vm.stopCount(), want)
+			}
+		})
+	}
+}
+
+// A VM started earlier (by the CLI or another session) is found and
+// shown; a failed start shows QEMU's words.
+func TestLaunchScreenAdoptAndFailure(t *testing.T) {
+	fb := newFakeBackends(t)
+	fb.launch.running = newFakeVM("earlier")
+	l := newLoop(t, fb.options(), 100, 30)
+	l.tab("Launch")
+	l.shows("Found VM earlier running", "earlier ● running")
+	l.keys("p")
+	l.shows("VM earlier is running: stop it first (x)")
+
+	fb2 := newFakeBackends(t)
+	fb2.launch.startErr = &launch.StartError{Err: errors.New("QEMU exited with status 1"), QEMUOutput: "qemu-system-x86_64: -m 99999G: cannot set up guest memory", CommandLine: "qemu-system-x86_64 -m 99999G", RunDir: "/state/runs/cube-ai-vm"}
+	l2 := newLoop(t, fb2.options(), 100, 30)
+	l2.tab("Launch")
+	l2.shows("p plain    ✓ ready")
+	l2.keys("p")
+	l2.shows("Launch failed: QEMU exited with status 1", "QEMU said:", "cannot set up guest memory", "Command line:")
+}
+
+// The settings form: checked as typed, used by the next launch.
+func TestLaunchScreenSettings(t *testing.T) {
+	fb := newFakeBackends(t)
+	l := newLoop(t, fb.options(), 100, 30)
+	l.tab("Launch")
+	l.shows("p plain    ✓ ready")
+	l.keys("e")
+	l.shows("Launch settings", "Name", "cube-ai-vm", "Memory", "vCPUs", "Command line")
+	l.keys("tab")
+	l.typeText("lots")
+	l.shows("! ")
+	l.keys("enter")
+	l.shows("Launch settings") // refused: still open
+	for range "lots" {
+		l.keys("backspace")
+	}
+	l.typeText("512M")
+	l.keys("tab")
+	l.typeText("1")
+	l.keys("enter")
+	l.shows("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
+	l.keys("p")
+	l.until("a start", func() bool { return fb.launch.startCount() == 1 })
+	if c := fb.launch.starts[0]; c.MemoryMB != 512 || c.CPUs != 1 {
+		t.Fatalf("launched with memory %d, cpus %d", c.MemoryMB, c.CPUs)
+	}
+}
+
+// Missing images: the launch keys say to build first.
+func TestLaunchScreenNoImages(t *testing.T) {
+	fb := newFakeBackends(t)
+	fb.launch.imgErr = errors.New("no kernel (bzImage or vmlinux) in /out/images")
+	l := newLoop(t, fb.options(), 100, 30)
+	l.tab("Launch")
+	l.shows("Images    ✗ no kernel (bzImage or vmlinux) in /out/images")
+	l.keys("p")
+	l.shows("Nothing to boot: no kernel", "(build first: 2)")
+	if !strings.Contains(l.screen(), "VM        none running") {
+		t.Fatal("no VM line")
+	}
+}
