@@ -223,7 +223,7 @@ func TestTmuxStandaloneSetPort(t *testing.T) {
 	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
 		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
 		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
-	s := p.waitFor("Cube packages", "standalone", "Agent Port", "7001", "Loaded in")
+	s := p.waitFor("Cube packages", "standalone", "Agent Port", "7001", "Loaded ")
 	capture(t, "cube-view", s)
 
 	p.key("/")
@@ -285,7 +285,7 @@ func TestTmuxTour(t *testing.T) {
 	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
 		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
 		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
-	p.waitFor("Cube packages", "Loaded in")
+	p.waitFor("Cube packages", "Loaded ")
 
 	// The why pane: ollama is forced on by the backend choice.
 	p.key("/")
@@ -381,7 +381,7 @@ func TestTmuxNoColor(t *testing.T) {
 			}
 			p := startPane(t, 80, 24, env, bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
 				"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
-			p.waitFor("Cube packages", "Loaded in")
+			p.waitFor("Cube packages", "Loaded ")
 			raw := p.run("capture-pane", "-p", "-e", "-t", "t")
 			hasSGR := strings.Contains(raw, "\x1b[")
 			if noColor && hasSGR {
@@ -396,5 +396,81 @@ func TestTmuxNoColor(t *testing.T) {
 			p.key("q")
 			p.waitExit()
 		})
+	}
+}
+
+// With a Buildroot checkout: the whole path of issue 8 on Buildroot's own
+// menu. No .config yet, so the Cube defconfig is read (like `make
+// cube_defconfig`); the save writes .config and, on request, the minimal
+// defconfig back to configs/cube_defconfig. Both must be exactly what
+// cube-hal's conf-compatible commands produce from them.
+func TestTmuxBuildrootSetPort(t *testing.T) {
+	br := testenv.BuildrootDir(t)
+	bin := cubeHal(t)
+	dir := t.TempDir()
+	ext := filepath.Join(dir, "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	out := filepath.Join(dir, "output")
+	flags := []string{"--buildroot", br, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+		"--state-dir", filepath.Join(dir, "state"), "-O", out}
+
+	p := startPane(t, 100, 30, []string{"HOME=" + dir}, append([]string{bin}, flags...)...)
+	p.waitFor("Cube packages", "Buildroot "+br, "Loaded ~/external/configs/cube_defconfig (no .config yet) in")
+	p.key("Tab")
+	capture(t, "buildroot-tree", p.waitFor("Buildroot ", " Configuration", "Target packages --->", "External options --->"))
+	p.key("/")
+	p.typeText("agent port")
+	p.waitFor("Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT", "External options > Cube packages > cube-agent")
+	p.key("Enter")
+	p.waitFor("> External options > Cube packages", "Jumped to Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT)")
+	p.key("Enter", "C-u")
+	p.typeText("7002")
+	p.waitFor("ok (1-65535)")
+	p.key("Enter")
+	p.waitFor("Agent Port = 7002")
+	p.key("s")
+	p.waitFor("[x] .config   ~/output/.config", "[ ] defconfig ~/external/configs/cube_defconfig")
+	p.key("D")
+	p.waitFor("[x] defconfig ~/external/configs/cube_defconfig")
+	p.key("Enter")
+	p.waitFor("Saved .config (~/output/.config) and defconfig (~/external/configs/cube_defconfig)")
+	p.key("q")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+
+	cfg, err := os.ReadFile(filepath.Join(out, ".config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), "\nBR2_PACKAGE_CUBE_AGENT_PORT=7002\n") {
+		t.Fatal(".config lacks the new port")
+	}
+	def, err := os.ReadFile(filepath.Join(ext, "configs", "cube_defconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(def), "\nBR2_PACKAGE_CUBE_AGENT_PORT=7002\n") || strings.Contains(string(def), "BR2_DEFCONFIG=") {
+		t.Fatalf("defconfig:\n%s", def)
+	}
+
+	// The files are what the conf-compatible commands make of them:
+	// olddefconfig leaves the .config as it is, savedefconfig writes the
+	// same defconfig.
+	run := func(args ...string) {
+		cmd := exec.Command(bin, append(flags, args...)...)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cube-hal %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+	}
+	run("olddefconfig")
+	if again, _ := os.ReadFile(filepath.Join(out, ".config")); !bytes.Equal(again, cfg) {
+		t.Fatal("olddefconfig changed the .config the configurator wrote")
+	}
+	mine := filepath.Join(dir, "savedefconfig")
+	run("savedefconfig", mine)
+	if theirs, _ := os.ReadFile(mine); !bytes.Equal(theirs, def) {
+		t.Fatalf("savedefconfig writes\n%s\nthe configurator wrote\n%s", theirs, def)
 	}
 }
