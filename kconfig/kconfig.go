@@ -74,6 +74,8 @@ type Options struct {
 	// Release is what UNAME_RELEASE defaults to (default: the running
 	// kernel's release, as conf uses uname).
 	Release string
+
+	discardHelp bool // conf modes that never show help do not keep it
 }
 
 // Kconfig is a parsed Kconfig tree with its symbols and their values. It
@@ -129,6 +131,7 @@ type Kconfig struct {
 	vals, spare []valSnap // value snapshots for Set's change reports
 	valsCurrent bool      // vals are the values now
 	writeStale  bool      // a render cleared write flags without recomputing
+	interned    map[exprKey]*Expr
 }
 
 func newKconfig(o Options) *Kconfig {
