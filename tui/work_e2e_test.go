@@ -203,8 +203,8 @@ func TestTmuxBuildFake(t *testing.T) {
 	br := fakeBuildroot(t)
 	bin := cubeHal(t)
 	out, state := workDirs(t, badConfig)
-	p := startPane(t, 110, 34, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
-		bin, "--buildroot", br, "-O", out, "--state-dir", state)
+	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
+		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", filepath.Join(filepath.Dir(out), "overlay"))
 	p.waitFor("cube-hal", "Configure", "Build")
 	p.key("2")
 	s := p.waitFor("Build the image", "Buildroot   ", "The configuration has", "Agent Port: 70000 is not in 1-65535")
@@ -286,7 +286,7 @@ func TestTmuxAcceptance(t *testing.T) {
 	writeOverlayCerts(t, overlay)
 	t.Cleanup(func() { requireNoProcs(t, state, nil) })
 
-	p := startPane(t, 120, 40, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.01"},
+	p := startPane(t, 100, 32, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.01"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", overlay)
 
 	// Configure: the agent on, with a custom LLM backend, saved.
@@ -343,9 +343,9 @@ func TestTmuxAcceptance(t *testing.T) {
 	p.key("Enter")
 	p.waitFor("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
 	p.key("p")
-	s = p.waitLong(60*time.Second, "cube-ai-vm ● running · plain/tcg", "QMP running", "╭─ Serial console")
+	p.waitLong(60*time.Second, "cube-ai-vm ● running · plain/tcg", "QMP running", "╭─ Serial console")
+	s = p.waitLong(90*time.Second, "testimage: up")
 	capture(t, "launch-running", s)
-	p.waitLong(90*time.Second, "testimage: up")
 
 	// SSH in the pane: uname -a answered by the guest's kernel.
 	p.key("c")
