@@ -54,17 +54,23 @@ func fakeBuildroot(t *testing.T) string {
 // the build runner's fake Makefile (included, with the BR2_VERSION line
 // Buildroot's has) and steps, under the small top-level menu of
 // testdata/fakebr-menu, which sources the Cube tree like Buildroot's does.
-func fakeBuildrootWithMenu(t *testing.T) string {
+// It is made in base/buildroot.
+func fakeBuildrootWithMenu(t *testing.T, base string) string {
 	t.Helper()
 	fake := fakeBuildroot(t)
-	dir := filepath.Join(t.TempDir(), "buildroot")
+	dir := filepath.Join(base, "buildroot")
 	os.MkdirAll(dir, 0o755)
 	menu, err := os.ReadFile(filepath.Join("testdata", "fakebr-menu", "Config.in"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// make runs in dir: the relative include keeps this checkout's path
+	// out of make's messages (and the README's captures).
+	if err := os.Symlink(fake, filepath.Join(base, "fakebr")); err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
-		"Makefile":  "export BR2_VERSION := 2026.02.3\ninclude " + filepath.Join(fake, "Makefile") + "\n",
+		"Makefile":  "export BR2_VERSION := 2026.02.3\ninclude ../fakebr/Makefile\n",
 		"Config.in": string(menu),
 	}
 	for name, text := range files {
@@ -200,9 +206,9 @@ const (
 // of the package; then a hanging build cancelled with ctrl+c. No make
 // process is left.
 func TestTmuxBuildFake(t *testing.T) {
-	br := fakeBuildroot(t)
 	bin := cubeHal(t)
 	out, state := workDirs(t, badConfig)
+	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", filepath.Join(filepath.Dir(out), "overlay"))
 	p.waitFor("cube-hal", "Configure", "Build")
@@ -245,9 +251,9 @@ func TestTmuxBuildFake(t *testing.T) {
 // ctrl+c during a build asks, then cancels it: make and everything it
 // started are gone, even a child that ignores SIGINT and SIGTERM.
 func TestTmuxBuildCancel(t *testing.T) {
-	br := fakeBuildroot(t)
 	bin := cubeHal(t)
 	out, state := workDirs(t, goodConfig)
+	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_HANG=zlib:build:stubborn"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state)
 	p.waitFor("Build")
@@ -273,10 +279,10 @@ func TestTmuxBuildCancel(t *testing.T) {
 // TSM, test roots), stop it; no QEMU or ssh is left.
 func TestTmuxAcceptance(t *testing.T) {
 	testenv.Tool(t, "qemu-system-x86_64", "ssh")
-	br := fakeBuildrootWithMenu(t)
 	im := testimage.Build(t, testimage.Options{Agent: testimage.BuildAgent(t), AgentEnv: []string{"UV_CUBE_AGENT_TSM=fake"}})
 	bin := cubeHal(t)
 	out, state := workDirs(t, goodConfig)
+	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	key, err := os.ReadFile(im.ClientKey)
 	if err != nil {
 		t.Fatal(err)
