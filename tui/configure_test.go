@@ -9,6 +9,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // newTestApp opens testdata/tree (the Cube tree under a small base, read
@@ -411,7 +412,12 @@ func TestStandaloneSavesDefconfigOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := OpenStandalone(ext)
+	ws, err := workspace.Resolve(workspace.Options{External: ext, Overlay: t.TempDir(), StateDir: t.TempDir(),
+		CacheDir: t.TempDir(), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := OpenWorkspace(ws)
 	if err != nil {
 		t.Fatal(err)
 	}
