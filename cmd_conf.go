@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -91,44 +90,27 @@ func runConf(cmd *cobra.Command, env *brenv.Env, vars map[string]string, args ..
 	return nil
 }
 
-// loadBuildroot loads the Buildroot tree and the workspace .config.
-func loadBuildroot(cmd *cobra.Command, env *brenv.Env) (*kconfig.Kconfig, error) {
-	lookup := withVars(env.LookupEnv, map[string]string{"BR2_DEFCONFIG": env.DefconfigVar()})
-	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: cmd.ErrOrStderr()})
+// openSession opens the workspace configuration like make would see it
+// (standalone: the Cube tree and its cube_defconfig).
+func openSession(cmd *cobra.Command, w *workspace.Workspace) (*brenv.Session, error) {
+	if w.Standalone() && w.ExternalDir == "" {
+		return nil, usageErrorf("no Buildroot checkout and no Cube external tree").
+			withHint("set --buildroot DIR (or BUILDROOT_DIR), or --external DIR for standalone mode")
+	}
+	s, err := brenv.Open(w, brenv.OpenOptions{Stderr: cmd.ErrOrStderr()})
 	if err != nil {
-		return nil, failf("loading %s/Config.in: %s", env.Topdir, err)
-	}
-	if err := k.ReadConfig(env.ConfigFile()); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, failf("no configuration: %s does not exist", env.ConfigFile()).
-				withHint("run 'cube-hal defconfig' first (or 'make cube_defconfig' in the Buildroot tree)")
+		hint := "check --buildroot, --output and --external (run 'cube-hal status')"
+		if w.Standalone() {
+			hint = "standalone mode reads " + standaloneDefconfig(w) + "; set --buildroot DIR for a Buildroot build"
 		}
-		return nil, failf("%s", err)
+		return nil, failf("%s", err).withHint("%s", hint)
 	}
-	return k, nil
+	return s, nil
 }
 
 // standaloneDefconfig is the defconfig standalone mode edits in place.
 func standaloneDefconfig(w *workspace.Workspace) string {
 	return filepath.Join(w.ExternalDir, "configs", "cube_defconfig")
-}
-
-// loadStandalone loads the Cube external tree over the built-in base and
-// its configs/cube_defconfig.
-func loadStandalone(cmd *cobra.Command, w *workspace.Workspace) (*kconfig.Kconfig, string, error) {
-	if w.ExternalDir == "" {
-		return nil, "", usageErrorf("no Buildroot checkout and no Cube external tree").
-			withHint("set --buildroot DIR (or BUILDROOT_DIR), or --external DIR for standalone mode")
-	}
-	k, err := kconfig.LoadStandalone(w.ExternalDir, kconfig.Options{Stderr: io.Discard})
-	if err != nil {
-		return nil, "", failf("loading the external tree %s: %s", w.ExternalDir, err)
-	}
-	def := standaloneDefconfig(w)
-	if err := k.ReadDefconfig(def); err != nil {
-		return nil, "", failf("%s", err).withHint("standalone mode edits %s; create it or set --buildroot", def)
-	}
-	return k, def, nil
 }
 
 func needBuildroot(w *workspace.Workspace, what string) error {

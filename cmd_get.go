@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ultravioletrs/cube-hal/kconfig"
 )
 
 func newGetCmd(g *globalFlags) *cobra.Command {
@@ -14,7 +12,8 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 		Use:   "get SYMBOL...",
 		Short: "Print the value of configuration symbols",
 		Long: `get prints the value a symbol has in the workspace .config (strings
-without quotes; n for disabled options). With several symbols it prints
+without quotes; n for disabled options; with no .config yet, the values
+cube_defconfig gives). With several symbols it prints
 NAME=VALUE lines. The BR2_ prefix may be left out. --explain says why the
 value is what it is: dependencies and their values, selects, defaults.
 
@@ -27,20 +26,11 @@ tree's configs/cube_defconfig.`,
 			if err != nil {
 				return err
 			}
-			var k *kconfig.Kconfig
-			if w.Standalone() {
-				if k, _, err = loadStandalone(cmd, w); err != nil {
-					return err
-				}
-			} else {
-				env, err := prepareBuildroot(w)
-				if err != nil {
-					return err
-				}
-				if k, err = loadBuildroot(cmd, env); err != nil {
-					return err
-				}
+			sess, err := openSession(cmd, w)
+			if err != nil {
+				return err
 			}
+			k := sess.K
 			out := cmd.OutOrStdout()
 			for _, name := range args {
 				s := k.Find(name)

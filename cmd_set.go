@@ -15,7 +15,8 @@ func newSetCmd(g *globalFlags) *cobra.Command {
 		Short: "Set configuration symbols and save .config",
 		Long: `set assigns values as the configurator would (y/n for options, text for
 strings, numbers in range) and saves the workspace .config, keeping the
-previous one as .config.old. It prints every symbol that changed as a
+previous one as .config.old (with no .config yet, it starts from
+cube_defconfig, as 'cube-hal defconfig' would). It prints every symbol that changed as a
 result, and refuses a value it cannot take (hidden by a dependency,
 forced by a select, out of range), saying why; then nothing is written.
 
@@ -38,34 +39,18 @@ symbols and keeping every other line and comment.`,
 			if err != nil {
 				return err
 			}
-			var k *kconfig.Kconfig
-			var def string
-			var save func() error
-			if w.Standalone() {
-				if k, def, err = loadStandalone(cmd, w); err != nil {
-					return err
-				}
-				save = func() error {
-					_, err := k.UpdateDefconfigFile(def, func(s *kconfig.Symbol) bool { return s.InDir(w.ExternalDir) })
-					return err
-				}
-			} else {
-				env, err := prepareBuildroot(w)
-				if err != nil {
-					return err
-				}
-				if k, err = loadBuildroot(cmd, env); err != nil {
-					return err
-				}
-				save = func() error { return k.WriteConfig(env.ConfigFile()) }
+			sess, err := openSession(cmd, w)
+			if err != nil {
+				return err
 			}
+			k := sess.K
 			var all []kconfig.Change
 			for _, a := range as {
 				s := k.Find(a.name)
 				if s == nil {
 					return unknownSymbol(k, a.name)
 				}
-				if w.Standalone() && !s.InDir(w.ExternalDir) {
+				if sess.Standalone && !sess.Owned(s) {
 					return usageErrorf("%s is a Buildroot option; standalone mode edits only the Cube symbols", s.Name()).
 						withHint("set --buildroot DIR to change Buildroot options")
 				}
@@ -79,7 +64,7 @@ symbols and keeping every other line and comment.`,
 				}
 				all = append(all, ch...)
 			}
-			if err := save(); err != nil {
+			if err := sess.Save(); err != nil {
 				return failf("saving the configuration: %s", err)
 			}
 			printChanges(cmd.OutOrStdout(), all)

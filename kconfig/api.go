@@ -158,15 +158,24 @@ func (m *Menu) Dependencies() string {
 // Symbols returns every defined symbol (not choices, not constants) in the
 // order of its first definition in the menu tree.
 func (k *Kconfig) Symbols() []*Symbol {
-	seen := map[*Symbol]bool{}
-	var out []*Symbol
-	k.walkMenus(func(m *Menu) {
-		if s := m.sym; s != nil && s.hasName && !s.isChoice() && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	})
-	return out
+	return append([]*Symbol(nil), k.defined()...)
+}
+
+// defined is Symbols without the copy, computed once (the tree does not
+// change after loading).
+func (k *Kconfig) defined() []*Symbol {
+	if k.order == nil {
+		seen := map[*Symbol]bool{}
+		k.order = []*Symbol{}
+		k.walkMenus(func(m *Menu) {
+			if s := m.sym; s != nil && s.hasName && !s.isChoice() && !seen[s] {
+				seen[s] = true
+				s.idx = int32(len(k.order))
+				k.order = append(k.order, s)
+			}
+		})
+	}
+	return k.order
 }
 
 // Lookup returns the symbol called name, or nil. It does not create
@@ -386,13 +395,13 @@ func (k *Kconfig) ReadDefconfig(path string) error {
 	return err
 }
 
-// freshen makes sure a second render sees up-to-date write flags: conf
-// renders once per process, this API may render many times.
+// freshen makes sure a render sees up-to-date write flags: conf renders
+// once per process (rendering clears them as it goes), this API may
+// render many times.
 func (k *Kconfig) freshen() {
-	if k.rendered {
+	if k.writeStale {
 		k.clearAllValid()
 	}
-	k.rendered = true
 }
 
 // ConfigText is the .config WriteConfig would write.
@@ -482,28 +491,38 @@ type valSnap struct {
 	w bool
 }
 
-func (k *Kconfig) valueSnapshot() map[*Symbol]valSnap {
-	k.clearAllValid()
-	out := make(map[*Symbol]valSnap, k.nsyms)
-	k.walkMenus(func(m *Menu) {
-		s := m.sym
-		if s == nil || s.isChoice() || !s.hasName {
-			return
-		}
-		if _, ok := out[s]; ok {
-			return
-		}
+// snapshotValues records every defined symbol's value and whether it is
+// written, by definition index.
+func (k *Kconfig) snapshotValues(into []valSnap) []valSnap {
+	syms := k.defined()
+	if k.writeStale {
+		k.clearAllValid()
+	}
+	into = into[:0]
+	for _, s := range syms {
 		k.calcValue(s)
-		out[s] = valSnap{k.stringValue(s), s.flags&symWrite != 0}
-	})
-	return out
+		into = append(into, valSnap{k.stringValue(s), s.flags&symWrite != 0})
+	}
+	return into
 }
 
-func (k *Kconfig) changesSince(before map[*Symbol]valSnap, first *Symbol) []Change {
-	after := k.valueSnapshot()
+// valuesBefore returns the values before a change: those recorded after
+// the previous change when nothing happened since, else fresh ones.
+func (k *Kconfig) valuesBefore() []valSnap {
+	if !k.valsCurrent {
+		k.vals = k.snapshotValues(k.vals)
+	}
+	k.valsCurrent = false
+	return k.vals
+}
+
+// changesSince compares with the values before a change, first listing
+// the symbol that was set.
+func (k *Kconfig) changesSince(before []valSnap, first *Symbol) []Change {
+	after := k.snapshotValues(k.spare)
 	var out []Change
-	for _, s := range k.Symbols() {
-		b, a := before[s], after[s]
+	for i, s := range k.defined() {
+		b, a := before[i], after[i]
 		if b == a {
 			continue
 		}
@@ -514,6 +533,8 @@ func (k *Kconfig) changesSince(before map[*Symbol]valSnap, first *Symbol) []Chan
 			out = append(out, c)
 		}
 	}
+	k.vals, k.spare = after, before
+	k.valsCurrent = true
 	return out
 }
 
@@ -542,11 +563,12 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w %s", ErrUnknownSymbol, name)
 	}
-	before := k.valueSnapshot()
-	k.calcValue(s)
-	// conf's setter takes any string for a hidden string symbol (the
-	// value then has no effect); refuse it like a hidden bool.
-	if s.visible == No || !k.setStringValue(s, value) {
+	if err := s.Check(value); err != nil {
+		return nil, err
+	}
+	before := k.valuesBefore()
+	if !k.setStringValue(s, value) {
+		k.valsCurrent = false
 		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
 	}
 	k.dirty = true
@@ -559,7 +581,7 @@ func (k *Kconfig) Unset(name string) ([]Change, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w %s", ErrUnknownSymbol, name)
 	}
-	before := k.valueSnapshot()
+	before := k.valuesBefore()
 	s.flags &^= symDefUser
 	if s.isChoiceVal() {
 		cs := s.choiceOf()
@@ -570,6 +592,57 @@ func (k *Kconfig) Unset(name string) ([]Change, error) {
 	k.clearAllValid()
 	k.dirty = true
 	return k.changesSince(before, s), nil
+}
+
+// Check reports whether Set would accept value for s now (type, range,
+// visibility, selects), without setting it: nil, or a *SetError saying
+// why not. User interfaces validate input with it as it is typed.
+func (s *Symbol) Check(value string) error {
+	k := s.k
+	k.calcValue(s)
+	ok := false
+	switch {
+	case s.visible == No:
+		// conf's setter takes any string for a hidden string symbol
+		// (the value then has no effect); refuse it like a hidden bool.
+	case s.typ == TypeBool || s.typ == TypeTristate:
+		if value != "" {
+			switch value[0] {
+			case 'y', 'Y':
+				ok = s.curr.tri == Yes || k.tristateWithinRange(s, Yes)
+			case 'm', 'M':
+				ok = s.curr.tri == Mod || k.tristateWithinRange(s, Mod)
+			case 'n', 'N':
+				ok = s.curr.tri == No || k.tristateWithinRange(s, No)
+			}
+		}
+	default:
+		ok = k.stringWithinRange(s, value)
+	}
+	if ok {
+		return nil
+	}
+	return &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
+}
+
+// DefaultSelection is the member a choice selects when the user picked
+// none (its visible default, else its first visible member).
+func (s *Symbol) DefaultSelection() *Symbol {
+	if !s.isChoice() {
+		return nil
+	}
+	s.k.calcValue(s)
+	return s.k.choiceDefault(s)
+}
+
+// SelectedTo is the lowest value selects force on the symbol (n when
+// nothing selects it): a configurator marks such options as locked.
+func (s *Symbol) SelectedTo() Tristate {
+	s.k.calcValue(s)
+	if s.isChoice() {
+		return No
+	}
+	return s.revDep.tri
 }
 
 // refusal says in words why value cannot be given to s now.
@@ -707,7 +780,7 @@ func (k *Kconfig) Diff(old, new map[string]string) []DiffEntry {
 		}
 		out = append(out, DiffEntry{Name: name, Prompt: prompt, Old: o, New: n, InOld: inO, InNew: inN})
 	}
-	for _, s := range k.Symbols() {
+	for _, s := range k.defined() {
 		add(s.name, s.Prompt())
 	}
 	var rest []string

@@ -244,6 +244,7 @@ func RunConf(prog string, args []string, cio ConfIO) int {
 func (r *confRun) run() int {
 	k, err := Load(r.kconfig, Options{
 		Dir: r.io.Dir, LookupEnv: r.io.LookupEnv, Stdout: r.io.Stdout, Stderr: r.io.Stderr, Quiet: r.quiet,
+		discardHelp: r.mode != ModeOldAsk && r.mode != ModeOld && r.mode != ModeSync,
 	})
 	if err != nil {
 		return 1

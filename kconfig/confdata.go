@@ -193,6 +193,7 @@ func (k *Kconfig) readSimple(name string, def int) bool {
 }
 
 func (k *Kconfig) readData(name string, data []byte, def int) {
+	k.valsCurrent = false
 	k.confFilename = name
 	k.confLineno = 0
 	k.confWarnings = 0
@@ -500,6 +501,7 @@ func (k *Kconfig) walkMenus(fn func(*Menu)) {
 
 // renderConfig produces the full .config text (conf_write's body).
 func (k *Kconfig) renderConfig() []byte {
+	defer func() { k.writeStale = true }()
 	var b bytes.Buffer
 	b.Grow(1 << 17)
 	k.writeHeading(&b, printConfig)
@@ -587,6 +589,11 @@ func writeNew(path string, data []byte) error {
 		os.Remove(path)
 		return err
 	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
 	if err := f.Close(); err != nil {
 		os.Remove(path)
 		return err
@@ -610,6 +617,7 @@ func writeAtomic(path string, data []byte) error {
 
 // renderDefconfig produces the minimal configuration (conf_write_defconfig).
 func (k *Kconfig) renderDefconfig() []byte {
+	defer func() { k.writeStale = true }()
 	var b bytes.Buffer
 	k.clearAllValid()
 	k.walkMenus(func(m *Menu) {
@@ -869,6 +877,7 @@ func (k *Kconfig) setAllChoiceValues(cs *Symbol) {
 var errProbability = errors.New("KCONFIG_PROBABILITY: Numerical result out of range")
 
 func (k *Kconfig) setAllNewSymbols(mode defMode) (bool, error) {
+	k.valsCurrent = false
 	pby, pty, ptm := 50, 33, 33
 	if mode == defRandom {
 		env, _ := k.lookupEnv("KCONFIG_PROBABILITY")

@@ -74,6 +74,8 @@ type Options struct {
 	// Release is what UNAME_RELEASE defaults to (default: the running
 	// kernel's release, as conf uses uname).
 	Release string
+
+	discardHelp bool // conf modes that never show help do not keep it
 }
 
 // Kconfig is a parsed Kconfig tree with its symbols and their values. It
@@ -118,13 +120,18 @@ type Kconfig struct {
 	nerrs       int
 	rand        *glibcRand
 
-	rendered bool // a configuration was rendered (see freshen)
 	dirty    bool // Set was called since the last WriteConfig
 	search   *searchIndex
 	virtual  map[string][]byte // in-memory Kconfig files (standalone base)
 	standIns map[*Symbol]bool  // standalone stand-ins for Buildroot symbols
 
 	externalDir string // the external tree of a standalone load
+
+	order       []*Symbol // defined symbols in menu order (see defined)
+	vals, spare []valSnap // value snapshots for Set's change reports
+	valsCurrent bool      // vals are the values now
+	writeStale  bool      // a render cleared write flags without recomputing
+	interned    map[exprKey]*Expr
 }
 
 func newKconfig(o Options) *Kconfig {

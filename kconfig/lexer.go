@@ -168,6 +168,7 @@ type lexer struct {
 	posLine int
 
 	pf       *prefetcher
+	words    map[string]string
 	quote    byte
 	strStart token
 	text     strings.Builder
@@ -424,7 +425,7 @@ func (l *lexer) step() (token, bool) {
 				t.kw = kw
 				t.text = kw.name
 			} else {
-				t.text = string(d[p:e])
+				t.text = l.word(d[p:e])
 			}
 			return t, true
 		}
@@ -523,7 +524,7 @@ func (l *lexer) step() (token, bool) {
 				t.kw = kw
 				t.text = kw.name
 			} else {
-				t.text = string(d[p:e])
+				t.text = l.word(d[p:e])
 			}
 			return t, true
 		}
@@ -637,6 +638,20 @@ func (l *lexer) step() (token, bool) {
 		return token{}, false
 	}
 	return token{}, false
+}
+
+// word returns the string for a name, one shared string per distinct
+// name: a symbol is named many times and each copy would be garbage.
+func (l *lexer) word(b []byte) string {
+	if w, ok := l.words[string(b)]; ok {
+		return w
+	}
+	w := string(b)
+	if l.words == nil {
+		l.words = make(map[string]string, 4096)
+	}
+	l.words[w] = w
+	return w
 }
 
 func (l *lexer) stringToken() token {

@@ -25,7 +25,10 @@ type Menu struct {
 	k          *Kconfig
 }
 
-const menuRoot = 0x0002
+const (
+	menuRoot     = 0x0002
+	menuHelpSeen = 0x0004 // a help text was read (even when not kept)
+)
 
 func (k *Kconfig) menuInit() {
 	k.root.flags = menuRoot
@@ -259,7 +262,8 @@ func (k *Kconfig) finalize(parent *Menu) {
 			basedep = k.transform(basedep)
 			basedep = exprAnd(parentdep.copy(), basedep)
 			basedep = k.eliminateDups(basedep)
-			m.dep = basedep
+			m.dep = k.intern(basedep)
+			basedep = m.dep
 
 			var props []*Property
 			if m.sym != nil {
@@ -278,14 +282,17 @@ func (k *Kconfig) finalize(parent *Menu) {
 				if m.sym != nil && m.sym.typ != TypeTristate {
 					dep = k.transBool(dep)
 				}
+				dep = k.intern(dep)
 				p.visible.expr = dep
+				// Finished dependencies are never modified again, so the
+				// reverse dependencies share them instead of copying.
 				switch p.typ {
 				case pSelect:
 					es := propSymbol(p)
-					es.revDep.expr = exprOr(es.revDep.expr, exprAnd(newSymExpr(m.sym), dep.copy()))
+					es.revDep.expr = exprOr(es.revDep.expr, exprAnd(newSymExpr(m.sym), dep))
 				case pImply:
 					es := propSymbol(p)
-					es.implied.expr = exprOr(es.implied.expr, exprAnd(newSymExpr(m.sym), dep.copy()))
+					es.implied.expr = exprOr(es.implied.expr, exprAnd(newSymExpr(m.sym), dep))
 				}
 			}
 		}

@@ -473,15 +473,18 @@ func (p *parser) helpOption() {
 	if e.sym != nil && e.sym.hasName {
 		name = e.sym.name
 	}
-	if e.hasHelp {
+	if e.flags&menuHelpSeen != 0 {
 		p.zconfPrint("warning: '%s' defined with more than one help text -- only the last one will be used", name)
 	}
 	if strings.TrimLeft(ht.text, " \f\n\r\t\v") == "" {
 		p.zconfPrint("warning: '%s' defined with blank help text", name)
 	}
 	_ = t
-	e.help = ht.text
-	e.hasHelp = true
+	e.flags |= menuHelpSeen
+	if !p.k.opts.discardHelp {
+		e.help = ht.text
+		e.hasHelp = true
+	}
 }
 
 func (p *parser) configOptions() {
@@ -791,6 +794,7 @@ func (k *Kconfig) parse(name string) error {
 	k.menuInit()
 	p := &parser{k: k, l: l}
 	err := p.parse()
+	l.words = nil
 	if l.pf != nil {
 		l.pf.stop()
 		l.pf = nil
@@ -806,6 +810,7 @@ func (k *Kconfig) parse(name string) error {
 	}
 	k.root.prompt.text = k.expandString(k.root.prompt.text)
 	k.finalize(&k.root)
+	k.interned = nil // only needed while finalising
 	k.forAllSymbols(func(s *Symbol) {
 		if k.checkDeps(s) != nil {
 			k.nerrs++

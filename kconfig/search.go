@@ -1,7 +1,7 @@
 package kconfig
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -11,6 +11,7 @@ type SearchResult struct {
 	Symbol *Symbol // nil for menus and comments
 	Menu   *Menu   // the first node defining the match
 	Score  int     // higher is better
+	order  int     // menu order, the last tie-breaker
 }
 
 type searchEntry struct {
@@ -130,19 +131,21 @@ func (k *Kconfig) Search(query string) []SearchResult {
 			if len(terms) > 1 && strings.Contains(e.prompt, phrase) {
 				total += 500 // the whole query as a phrase of the prompt
 			}
-			out = append(out, SearchResult{Symbol: e.sym, Menu: e.menu, Score: total})
+			out = append(out, SearchResult{Symbol: e.sym, Menu: e.menu, Score: total, order: i})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+	slices.SortFunc(out, func(a, b SearchResult) int {
 		if a.Score != b.Score {
-			return a.Score > b.Score
+			return b.Score - a.Score
 		}
 		an, bn := resultName(a), resultName(b)
 		if len(an) != len(bn) {
-			return len(an) < len(bn)
+			return len(an) - len(bn)
 		}
-		return an < bn
+		if c := strings.Compare(an, bn); c != 0 {
+			return c
+		}
+		return a.order - b.order
 	})
 	return out
 }

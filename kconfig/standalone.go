@@ -244,7 +244,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 	}
 	inserts := map[int][]string{} // after line index (-1: at the end)
 	lastOwnedLine := -1
-	for _, s := range k.Symbols() {
+	for _, s := range k.defined() {
 		if !owned(s) {
 			continue
 		}

@@ -60,6 +60,7 @@ func (k *Kconfig) snapshot() *state {
 }
 
 func (k *Kconfig) restore(st *state) {
+	k.valsCurrent = false
 	k.hash = st.heads
 	k.nsyms = st.nsyms
 	pi := 0

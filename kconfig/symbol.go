@@ -112,6 +112,7 @@ type Symbol struct {
 	implied exprValue
 	k       *Kconfig
 	leaf    *Expr // the expression leaf naming this symbol (see newSymExpr)
+	idx     int32 // position in definition order (see defined)
 }
 
 // propType is the kind of a property.
@@ -626,6 +627,7 @@ func (k *Kconfig) calcValue(s *Symbol) {
 // clearAllValid forgets every computed value (after any assignment).
 func (k *Kconfig) clearAllValid() {
 	k.forAllSymbols(func(s *Symbol) { s.flags &^= symValid })
+	k.writeStale = false
 	k.addChangeCount(1)
 	k.calcValue(k.modulesSym)
 }
