@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,14 +30,19 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 	})
 }
 
-// openConfig loads the configuration the UI edits.
-// With a Buildroot tree the app still opens (the build, launch and attest
-// screens need the tree); the configurator says why it cannot edit it yet.
+// openConfig loads the configuration the UI edits: Buildroot's whole menu
+// with the workspace .config (or the Cube defconfig when there is no
+// .config yet), or in standalone mode the Cube tree alone with its
+// defconfig.
 func openConfig(ws *workspace.Workspace) (tui.Engine, error) {
-	if !ws.Standalone() {
-		return nil, fmt.Errorf("the configurator cannot open a Buildroot tree yet (%s): it waits for the Kconfig engine's workspace loader; 'BUILDROOT_DIR= cube-hal' configures the Cube packages standalone", ws.BuildrootDir)
+	if ws.Standalone() {
+		return tui.OpenStandalone(ws.ExternalDir)
 	}
-	return tui.OpenStandalone(ws.ExternalDir)
+	env, err := prepareBuildroot(ws)
+	if err != nil {
+		return nil, err
+	}
+	return tui.OpenBuildroot(env)
 }
 
 // workspaceContext is the header's summary of the workspace.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -363,12 +364,20 @@ func fitBlock(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// fitLine cuts or pads one line to exactly w columns.
+// fitLine cuts or pads one line to exactly w columns. Bytes that are not
+// UTF-8 (a Kconfig file can hold anything) are replaced first, as
+// terminals and width counting disagree on them.
 func fitLine(l string, w int) string {
+	if !utf8.ValidString(l) {
+		l = strings.ToValidUTF8(l, "\uFFFD")
+	}
 	n := ansi.StringWidth(l)
+	if n > w {
+		// A wide character across the edge is dropped whole: pad after.
+		l = ansi.Truncate(l, w, "")
+		n = ansi.StringWidth(l)
+	}
 	switch {
-	case n > w:
-		return ansi.Truncate(l, w, "")
 	case n < w:
 		return l + strings.Repeat(" ", w-n)
 	}

@@ -266,7 +266,7 @@ func (s *configScreen) start() {
 		s.view = viewTree
 	}
 	s.refresh()
-	s.setStatus(statusInfo, fmt.Sprintf("Loaded in %d ms. ? help · / search · tab full tree", s.loadedIn.Milliseconds()))
+	s.setStatus(statusInfo, fmt.Sprintf("Loaded %s in %d ms", s.shortPath(s.eng.Source()), s.loadedIn.Milliseconds()))
 }
 
 func (s *configScreen) setStatus(k statusKind, text string) {

@@ -126,7 +126,7 @@ func (s *configScreen) viewSave() string {
 	} else {
 		v.Files = []saveFile{
 			{On: true, Lock: true, What: ".config", Path: s.shortPath(s.eng.ConfigPath()), Note: "the previous one is kept as .config.old"},
-			{On: s.save.defconfig, What: "defconfig", Path: s.shortPath(s.eng.DefconfigPath()), Note: "the minimal defconfig (savedefconfig)"},
+			{On: s.save.defconfig, What: "defconfig", Path: s.shortPath(s.eng.DefconfigPath()), Note: "the minimal defconfig, as savedefconfig writes it (its comments are not kept)"},
 		}
 	}
 	for _, it := range s.cubeItems {

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -100,6 +101,7 @@ func renderList(st *Styles, rows []listRow, cursor, offset, w, h int) string {
 
 // renderRow draws one row w wide with a value column valW wide (0: none).
 func renderRow(st *Styles, r listRow, focused bool, valW, w int) string {
+	r.Prompt, r.Name, r.Value, r.Box = validUTF8(r.Prompt), validUTF8(r.Name), validUTF8(r.Value), validUTF8(r.Box)
 	if r.Group {
 		title := "── " + r.Prompt + " "
 		return st.List.Group.Render(fitLine(truncate(title, w)+strings.Repeat("─", max(0, w-ansi.StringWidth(title))), w))
@@ -261,7 +263,6 @@ func wrap(text string, w int) []string {
 				if !empty {
 					room--
 				}
-				room = max(room, 1)
 				n := ansi.StringWidth(word)
 				switch {
 				case n <= room:
@@ -273,8 +274,16 @@ func wrap(text string, w int) []string {
 				case !empty:
 					flush()
 				default: // alone on its line and still too long: cut it
-					line += ansi.Cut(word, 0, room)
-					word = ansi.Cut(word, room, n)
+					room = max(room, 1)
+					head := ansi.Cut(word, 0, room)
+					if head == "" {
+						// A wide character on a line narrower than
+						// itself: it goes alone, over the edge.
+						_, size := utf8.DecodeRuneInString(word)
+						head = word[:size]
+					}
+					line += head
+					word = word[len(head):]
 					flush()
 				}
 			}
@@ -450,4 +459,12 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// validUTF8 replaces bytes that are not UTF-8, which would throw widths off.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
