@@ -1,12 +1,19 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/ultravioletrs/cube-hal/kconfig"
+	"github.com/ultravioletrs/cube-hal/kconfig/brenv"
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 func newConfCmd(g *globalFlags) *cobra.Command {
@@ -42,8 +49,120 @@ Modes: --defconfig[=FILE] --olddefconfig --oldconfig --oldaskconfig
 	}
 }
 
-// isTerminal reports whether f is a terminal (isatty).
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+// isTerminal reports whether f is a terminal (isatty): conf echoes the
+// answers it reads only when they do not come from a terminal.
+func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
+
+// ---- shared by defconfig, olddefconfig, savedefconfig, get and set ----
+
+// prepareBuildroot sets up the output directory and environment the way
+// Buildroot's make does before it runs conf.
+func prepareBuildroot(w *workspace.Workspace) (*brenv.Env, error) {
+	var exts []string
+	if w.ExternalDir != "" {
+		exts = []string{w.ExternalDir}
+	}
+	env, err := brenv.Prepare(w.BuildrootDir, w.OutputDir, exts, brenv.Options{})
+	if err != nil {
+		return nil, failf("%s", err).withHint("check --buildroot, --output and --external (run 'cube-hal status')")
+	}
+	return env, nil
+}
+
+// withVars overlays variables on an environment lookup.
+func withVars(base func(string) (string, bool), vars map[string]string) func(string) (string, bool) {
+	return func(n string) (string, bool) {
+		if v, ok := vars[n]; ok {
+			return v, true
+		}
+		return base(n)
+	}
+}
+
+// runConf runs one conf mode on the Buildroot tree, as the make target does.
+func runConf(cmd *cobra.Command, env *brenv.Env, vars map[string]string, args ...string) error {
+	code := kconfig.RunConf("conf", append(args, "Config.in"), kconfig.ConfIO{
+		Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+		Dir: env.Topdir, LookupEnv: withVars(env.LookupEnv, vars),
+	})
+	if code != 0 {
+		return exitCode(code)
+	}
+	return nil
+}
+
+// loadBuildroot loads the Buildroot tree and the workspace .config.
+func loadBuildroot(cmd *cobra.Command, env *brenv.Env) (*kconfig.Kconfig, error) {
+	lookup := withVars(env.LookupEnv, map[string]string{"BR2_DEFCONFIG": env.DefconfigVar()})
+	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: cmd.ErrOrStderr()})
+	if err != nil {
+		return nil, failf("loading %s/Config.in: %s", env.Topdir, err)
+	}
+	if err := k.ReadConfig(env.ConfigFile()); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, failf("no configuration: %s does not exist", env.ConfigFile()).
+				withHint("run 'cube-hal defconfig' first (or 'make cube_defconfig' in the Buildroot tree)")
+		}
+		return nil, failf("%s", err)
+	}
+	return k, nil
+}
+
+// standaloneDefconfig is the defconfig standalone mode edits in place.
+func standaloneDefconfig(w *workspace.Workspace) string {
+	return filepath.Join(w.ExternalDir, "configs", "cube_defconfig")
+}
+
+// loadStandalone loads the Cube external tree over the built-in base and
+// its configs/cube_defconfig.
+func loadStandalone(cmd *cobra.Command, w *workspace.Workspace) (*kconfig.Kconfig, string, error) {
+	if w.ExternalDir == "" {
+		return nil, "", usageErrorf("no Buildroot checkout and no Cube external tree").
+			withHint("set --buildroot DIR (or BUILDROOT_DIR), or --external DIR for standalone mode")
+	}
+	k, err := kconfig.LoadStandalone(w.ExternalDir, kconfig.Options{Stderr: io.Discard})
+	if err != nil {
+		return nil, "", failf("loading the external tree %s: %s", w.ExternalDir, err)
+	}
+	def := standaloneDefconfig(w)
+	if err := k.ReadDefconfig(def); err != nil {
+		return nil, "", failf("%s", err).withHint("standalone mode edits %s; create it or set --buildroot", def)
+	}
+	return k, def, nil
+}
+
+func needBuildroot(w *workspace.Workspace, what string) error {
+	if !w.Standalone() {
+		return nil
+	}
+	hint := "set --buildroot DIR or BUILDROOT_DIR (get one with: " + workspace.CloneCommand() + ")"
+	if w.ExternalDir != "" {
+		hint += "; without one, 'cube-hal get' and 'cube-hal set' edit " + standaloneDefconfig(w) + " directly"
+	}
+	return usageErrorf("%s needs a Buildroot checkout (standalone mode)", what).withHint("%s", hint)
+}
+
+// unknownSymbol is the error for a name no Kconfig file defines, with the
+// closest matches as the hint.
+func unknownSymbol(k *kconfig.Kconfig, name string) error {
+	e := usageErrorf("unknown symbol %s", name)
+	var near []string
+	for _, r := range k.Search(strings.TrimPrefix(name, "BR2_")) {
+		if r.Symbol != nil && r.Symbol.Name() != "" {
+			near = append(near, r.Symbol.Name())
+		}
+		if len(near) == 3 {
+			break
+		}
+	}
+	if len(near) > 0 {
+		return e.withHint("did you mean %s?", strings.Join(near, ", "))
+	}
+	return e.withHint("symbol names are as in .config, e.g. BR2_PACKAGE_CUBE_AGENT (the BR2_ prefix may be left out)")
+}
+
+func printChanges(out io.Writer, changes []kconfig.Change) {
+	for _, c := range changes {
+		fmt.Fprintln(out, c.String())
+	}
 }

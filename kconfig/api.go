@@ -309,9 +309,9 @@ func (s *Symbol) Range() (lo, hi string, ok bool) {
 	if p == nil {
 		return "", "", false
 	}
-	k.calcValue(p.expr.lsym)
-	k.calcValue(p.expr.rsym)
-	return k.stringValue(p.expr.lsym), k.stringValue(p.expr.rsym), true
+	k.calcValue(p.expr.lsym())
+	k.calcValue(p.expr.rsym())
+	return k.stringValue(p.expr.lsym()), k.stringValue(p.expr.rsym()), true
 }
 
 // Visibility is how far the user can set the symbol from its prompts
@@ -544,7 +544,9 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 	}
 	before := k.valueSnapshot()
 	k.calcValue(s)
-	if !k.setStringValue(s, value) {
+	// conf's setter takes any string for a hidden string symbol (the
+	// value then has no effect); refuse it like a hidden bool.
+	if s.visible == No || !k.setStringValue(s, value) {
 		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
 	}
 	k.dirty = true

@@ -177,7 +177,7 @@ func (k *Kconfig) readSimple(name string, def int) bool {
 				if k.calc(p.visible.expr) == No || p.expr.typ != eSymbol {
 					continue
 				}
-				name = k.expandValue(p.expr.lsym.name)
+				name = k.expandValue(p.expr.sym.name)
 				if data, ok = k.openConf(name); ok {
 					k.message("using defaults found in %s", name)
 					break

@@ -99,10 +99,10 @@ func (k *Kconfig) term(e *Expr) Term {
 func propLocation(p *Property) Location {
 	if p.menu != nil {
 		loc := menuLocation(p.menu)
-		loc.File, loc.Line = fileName(p.file), p.line
+		loc.File, loc.Line = fileName(p.file), int(p.line)
 		return loc
 	}
-	return Location{File: fileName(p.file), Line: p.line}
+	return Location{File: fileName(p.file), Line: int(p.line)}
 }
 
 // Explain gathers why s has its value: dependencies with their values,
@@ -200,7 +200,7 @@ func (k *Kconfig) selectWhere(t *Expr, target *Symbol, typ propType) Location {
 	if t == nil || t.typ != eSymbol {
 		return Location{}
 	}
-	for _, p := range t.lsym.props {
+	for _, p := range t.sym.props {
 		if p.typ == typ && propSymbol(p) == target {
 			return propLocation(p)
 		}
@@ -216,7 +216,7 @@ func (k *Kconfig) exprHasMod(e *Expr) bool {
 	}
 	switch e.typ {
 	case eSymbol:
-		return e.lsym == k.symMod
+		return e.sym == k.symMod
 	case eAnd, eOr:
 		return k.exprHasMod(e.left) || k.exprHasMod(e.right)
 	case eNot:

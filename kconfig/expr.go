@@ -64,26 +64,55 @@ const (
 )
 
 // Expr is a node of a dependency expression. Which fields are used depends
-// on the kind: && || ! use Left/Right; symbol references use LSym;
-// comparisons and ranges use LSym and RSym; choice lists chain through Left
-// and hold their member in RSym.
+// on the kind: && and || use left and right, ! uses left; a symbol
+// reference (a leaf) uses sym; comparisons and ranges hold two leaves in
+// left and right; choice lists chain through left and hold their member in
+// sym.
 //
 // Expressions are rewritten in place during finalisation exactly as
 // Buildroot's kconfig does, because the rewritten shapes decide which menus
-// become submenus and how warnings print.
+// become submenus and how warnings print. Leaves are never modified, so
+// each symbol has one leaf that every expression shares (the trees are
+// large: Buildroot's copies every menu dependency into every property).
 type Expr struct {
 	typ         exprType
 	left, right *Expr
-	lsym, rsym  *Symbol
+	sym         *Symbol
 }
 
-func newSymExpr(s *Symbol) *Expr { return &Expr{typ: eSymbol, lsym: s} }
+// newSymExpr returns the (shared, immutable) leaf referring to s.
+func newSymExpr(s *Symbol) *Expr {
+	if s.leaf == nil {
+		s.leaf = &Expr{typ: eSymbol, sym: s}
+	}
+	return s.leaf
+}
 
 func newOneExpr(t exprType, e *Expr) *Expr { return &Expr{typ: t, left: e} }
 
 func newTwoExpr(t exprType, a, b *Expr) *Expr { return &Expr{typ: t, left: a, right: b} }
 
-func newCompExpr(t exprType, a, b *Symbol) *Expr { return &Expr{typ: t, lsym: a, rsym: b} }
+func newCompExpr(t exprType, a, b *Symbol) *Expr {
+	return &Expr{typ: t, left: newSymExpr(a), right: newSymExpr(b)}
+}
+
+// lsym is the symbol of a leaf, or the left operand of a comparison or
+// range.
+func (e *Expr) lsym() *Symbol {
+	if e.typ == eSymbol {
+		return e.sym
+	}
+	return e.left.sym
+}
+
+// rsym is the right operand of a comparison or range, or a choice list's
+// member.
+func (e *Expr) rsym() *Symbol {
+	if e.typ == eList {
+		return e.sym
+	}
+	return e.right.sym
+}
 
 func exprAnd(a, b *Expr) *Expr {
 	if a == nil {
@@ -113,28 +142,33 @@ func isComparison(t exprType) bool {
 	return false
 }
 
-// copy returns a deep copy of e (symbols are shared, nodes are not).
+// copy returns a deep copy of e; leaves are shared (they never change).
 func (e *Expr) copy() *Expr {
 	if e == nil {
 		return nil
+	}
+	if e.typ == eSymbol {
+		return e
 	}
 	n := *e
 	switch e.typ {
 	case eNot:
 		n.left = e.left.copy()
-	case eAnd, eOr, eList:
+	case eAnd, eOr:
 		n.left = e.left.copy()
 		n.right = e.right.copy()
+	case eList:
+		n.left = e.left.copy()
 	}
 	return &n
 }
 
 func (k *Kconfig) exprIsYes(e *Expr) bool {
-	return e == nil || (e.typ == eSymbol && e.lsym == k.symYes)
+	return e == nil || (e.typ == eSymbol && e.sym == k.symYes)
 }
 
 func (k *Kconfig) exprIsNo(e *Expr) bool {
-	return e != nil && e.typ == eSymbol && e.lsym == k.symNo
+	return e != nil && e.typ == eSymbol && e.sym == k.symNo
 }
 
 // eliminateEq1 walks two trees of the same operator and replaces equal
@@ -151,8 +185,8 @@ func (k *Kconfig) eliminateEq1(t exprType, ep1, ep2 **Expr) {
 		return
 	}
 	e1, e2 := *ep1, *ep2
-	if e1.typ == eSymbol && e2.typ == eSymbol && e1.lsym == e2.lsym &&
-		(e1.lsym == k.symYes || e1.lsym == k.symNo) {
+	if e1.typ == eSymbol && e2.typ == eSymbol && e1.sym == e2.sym &&
+		(e1.sym == k.symYes || e1.sym == k.symNo) {
 		return
 	}
 	if !k.exprEq(e1, e2) {
@@ -196,16 +230,16 @@ func (k *Kconfig) exprEq(e1, e2 *Expr) bool {
 	}
 	switch e1.typ {
 	case eEqual, eGeq, eGth, eLeq, eLth, eUnequal:
-		return e1.lsym == e2.lsym && e1.rsym == e2.rsym
+		return e1.lsym() == e2.lsym() && e1.rsym() == e2.rsym()
 	case eSymbol:
-		return e1.lsym == e2.lsym
+		return e1.sym == e2.sym
 	case eNot:
 		return k.exprEq(e1.left, e2.left)
 	case eAnd, eOr:
 		c1, c2 := e1.copy(), e2.copy()
 		old := k.transCount
 		k.eliminateEq(&c1, &c2)
-		res := c1.typ == eSymbol && c2.typ == eSymbol && c1.lsym == c2.lsym
+		res := c1.typ == eSymbol && c2.typ == eSymbol && c1.sym == c2.sym
 		k.transCount = old
 		return res
 	}
@@ -222,19 +256,19 @@ func (k *Kconfig) eliminateYN(e *Expr) *Expr {
 		e.left = k.eliminateYN(e.left)
 		e.right = k.eliminateYN(e.right)
 		if e.left.typ == eSymbol {
-			if e.left.lsym == k.symNo {
-				*e = Expr{typ: eSymbol, lsym: k.symNo}
+			if e.left.sym == k.symNo {
+				*e = Expr{typ: eSymbol, sym: k.symNo}
 				return e
-			} else if e.left.lsym == k.symYes {
+			} else if e.left.sym == k.symYes {
 				*e = *e.right
 				return e
 			}
 		}
 		if e.right.typ == eSymbol {
-			if e.right.lsym == k.symNo {
-				*e = Expr{typ: eSymbol, lsym: k.symNo}
+			if e.right.sym == k.symNo {
+				*e = Expr{typ: eSymbol, sym: k.symNo}
 				return e
-			} else if e.right.lsym == k.symYes {
+			} else if e.right.sym == k.symYes {
 				*e = *e.left
 				return e
 			}
@@ -243,20 +277,20 @@ func (k *Kconfig) eliminateYN(e *Expr) *Expr {
 		e.left = k.eliminateYN(e.left)
 		e.right = k.eliminateYN(e.right)
 		if e.left.typ == eSymbol {
-			if e.left.lsym == k.symNo {
+			if e.left.sym == k.symNo {
 				*e = *e.right
 				return e
-			} else if e.left.lsym == k.symYes {
-				*e = Expr{typ: eSymbol, lsym: k.symYes}
+			} else if e.left.sym == k.symYes {
+				*e = Expr{typ: eSymbol, sym: k.symYes}
 				return e
 			}
 		}
 		if e.right.typ == eSymbol {
-			if e.right.lsym == k.symNo {
+			if e.right.sym == k.symNo {
 				*e = *e.left
 				return e
-			} else if e.right.lsym == k.symYes {
-				*e = Expr{typ: eSymbol, lsym: k.symYes}
+			} else if e.right.sym == k.symYes {
+				*e = Expr{typ: eSymbol, sym: k.symYes}
 				return e
 			}
 		}
@@ -276,9 +310,8 @@ func (k *Kconfig) transBool(e *Expr) *Expr {
 	case eNot:
 		e.left = k.transBool(e.left)
 	case eUnequal:
-		if e.lsym.typ == TypeTristate && e.rsym == k.symNo {
-			e.typ = eSymbol
-			e.rsym = nil
+		if l := e.lsym(); l.typ == TypeTristate && e.rsym() == k.symNo {
+			*e = Expr{typ: eSymbol, sym: l}
 		}
 	}
 	return e
@@ -299,17 +332,17 @@ func (k *Kconfig) joinOr(e1, e2 *Expr) *Expr {
 		if tmp.typ != eEqual && tmp.typ != eUnequal && tmp.typ != eSymbol {
 			return nil
 		}
-		sym1 = tmp.lsym
+		sym1 = tmp.lsym()
 	} else {
-		sym1 = e1.lsym
+		sym1 = e1.lsym()
 	}
 	if e2.typ == eNot {
 		if e2.left.typ != eSymbol {
 			return nil
 		}
-		sym2 = e2.left.lsym
+		sym2 = e2.left.sym
 	} else {
-		sym2 = e2.lsym
+		sym2 = e2.lsym()
 	}
 	if sym1 != sym2 {
 		return nil
@@ -320,7 +353,7 @@ func (k *Kconfig) joinOr(e1, e2 *Expr) *Expr {
 	y, m, n := k.symYes, k.symMod, k.symNo
 	if sym1.typ == TypeTristate {
 		if e1.typ == eEqual && e2.typ == eEqual {
-			a, b := e1.rsym, e2.rsym
+			a, b := e1.rsym(), e2.rsym()
 			if (a == y && b == m) || (a == m && b == y) {
 				return newCompExpr(eUnequal, sym1, n)
 			}
@@ -356,17 +389,17 @@ func (k *Kconfig) joinAnd(e1, e2 *Expr) *Expr {
 		if tmp.typ != eEqual && tmp.typ != eUnequal && tmp.typ != eSymbol {
 			return nil
 		}
-		sym1 = tmp.lsym
+		sym1 = tmp.lsym()
 	} else {
-		sym1 = e1.lsym
+		sym1 = e1.lsym()
 	}
 	if e2.typ == eNot {
 		if e2.left.typ != eSymbol {
 			return nil
 		}
-		sym2 = e2.left.lsym
+		sym2 = e2.left.sym
 	} else {
-		sym2 = e2.lsym
+		sym2 = e2.lsym()
 	}
 	if sym1 != sym2 {
 		return nil
@@ -375,39 +408,39 @@ func (k *Kconfig) joinAnd(e1, e2 *Expr) *Expr {
 		return nil
 	}
 	y, m, n := k.symYes, k.symMod, k.symNo
-	if (e1.typ == eSymbol && e2.typ == eEqual && e2.rsym == y) ||
-		(e2.typ == eSymbol && e1.typ == eEqual && e1.rsym == y) {
+	if (e1.typ == eSymbol && e2.typ == eEqual && e2.rsym() == y) ||
+		(e2.typ == eSymbol && e1.typ == eEqual && e1.rsym() == y) {
 		return newCompExpr(eEqual, sym1, y)
 	}
-	if (e1.typ == eSymbol && e2.typ == eUnequal && e2.rsym == n) ||
-		(e2.typ == eSymbol && e1.typ == eUnequal && e1.rsym == n) {
+	if (e1.typ == eSymbol && e2.typ == eUnequal && e2.rsym() == n) ||
+		(e2.typ == eSymbol && e1.typ == eUnequal && e1.rsym() == n) {
 		return newSymExpr(sym1)
 	}
-	if (e1.typ == eSymbol && e2.typ == eUnequal && e2.rsym == m) ||
-		(e2.typ == eSymbol && e1.typ == eUnequal && e1.rsym == m) {
+	if (e1.typ == eSymbol && e2.typ == eUnequal && e2.rsym() == m) ||
+		(e2.typ == eSymbol && e1.typ == eUnequal && e1.rsym() == m) {
 		return newCompExpr(eEqual, sym1, y)
 	}
 	if sym1.typ == TypeTristate {
 		if e1.typ == eEqual && e2.typ == eUnequal {
-			s2 := e1.rsym
-			if e2.rsym.flags&symConst != 0 && s2.flags&symConst != 0 {
-				if s2 != e2.rsym {
+			s2 := e1.rsym()
+			if e2.rsym().flags&symConst != 0 && s2.flags&symConst != 0 {
+				if s2 != e2.rsym() {
 					return newCompExpr(eEqual, sym1, s2)
 				}
 				return newSymExpr(n)
 			}
 		}
 		if e1.typ == eUnequal && e2.typ == eEqual {
-			s2 := e2.rsym
-			if e1.rsym.flags&symConst != 0 && s2.flags&symConst != 0 {
-				if s2 != e1.rsym {
+			s2 := e2.rsym()
+			if e1.rsym().flags&symConst != 0 && s2.flags&symConst != 0 {
+				if s2 != e1.rsym() {
 					return newCompExpr(eEqual, sym1, s2)
 				}
 				return newSymExpr(n)
 			}
 		}
 		if e1.typ == eUnequal && e2.typ == eUnequal {
-			a, b := e1.rsym, e2.rsym
+			a, b := e1.rsym(), e2.rsym()
 			if (a == y && b == n) || (a == n && b == y) {
 				return newCompExpr(eEqual, sym1, m)
 			}
@@ -435,7 +468,9 @@ func (k *Kconfig) eliminateDups1(t exprType, ep1, ep2 **Expr) {
 		k.eliminateDups1(t, ep1, &(*ep2).right)
 		return
 	}
-	if *ep1 == *ep2 {
+	// conf compares node pointers here, which in its trees means "the
+	// same position"; leaves are shared in ours, so compare positions.
+	if ep1 == ep2 {
 		return
 	}
 	switch (*ep1).typ {
@@ -494,38 +529,32 @@ func (k *Kconfig) transform(e *Expr) *Expr {
 	}
 	switch e.typ {
 	case eEqual:
-		if e.lsym.typ != TypeBool {
+		l := e.lsym()
+		if l.typ != TypeBool {
 			break
 		}
-		switch e.rsym {
+		switch e.rsym() {
 		case k.symNo:
-			e.typ = eNot
-			e.left = newSymExpr(e.lsym)
-			e.lsym, e.rsym = nil, nil
+			*e = Expr{typ: eNot, left: newSymExpr(l)}
 		case k.symMod:
-			k.printf("boolean symbol %s tested for 'm'? test forced to 'n'\n", e.lsym.name)
-			e.typ = eSymbol
-			e.lsym, e.rsym = k.symNo, nil
+			k.printf("boolean symbol %s tested for 'm'? test forced to 'n'\n", l.name)
+			*e = Expr{typ: eSymbol, sym: k.symNo}
 		case k.symYes:
-			e.typ = eSymbol
-			e.rsym = nil
+			*e = Expr{typ: eSymbol, sym: l}
 		}
 	case eUnequal:
-		if e.lsym.typ != TypeBool {
+		l := e.lsym()
+		if l.typ != TypeBool {
 			break
 		}
-		switch e.rsym {
+		switch e.rsym() {
 		case k.symNo:
-			e.typ = eSymbol
-			e.rsym = nil
+			*e = Expr{typ: eSymbol, sym: l}
 		case k.symMod:
-			k.printf("boolean symbol %s tested for 'm'? test forced to 'y'\n", e.lsym.name)
-			e.typ = eSymbol
-			e.lsym, e.rsym = k.symYes, nil
+			k.printf("boolean symbol %s tested for 'm'? test forced to 'y'\n", l.name)
+			*e = Expr{typ: eSymbol, sym: k.symYes}
 		case k.symYes:
-			e.typ = eNot
-			e.left = newSymExpr(e.lsym)
-			e.lsym, e.rsym = nil, nil
+			*e = Expr{typ: eNot, left: newSymExpr(l)}
 		}
 	case eNot:
 		switch e.left.typ {
@@ -567,19 +596,14 @@ func (k *Kconfig) transform(e *Expr) *Expr {
 			tmp.right = nil
 			e = k.transform(e)
 		case eSymbol:
-			switch e.left.lsym {
+			// conf rewrites the leaf in place; leaves are shared here.
+			switch e.left.sym {
 			case k.symYes:
-				tmp := e.left
-				tmp.lsym = k.symNo
-				e = tmp
+				e = newSymExpr(k.symNo)
 			case k.symMod:
-				tmp := e.left
-				tmp.lsym = k.symMod
-				e = tmp
+				e = newSymExpr(k.symMod)
 			case k.symNo:
-				tmp := e.left
-				tmp.lsym = k.symYes
-				e = tmp
+				e = newSymExpr(k.symYes)
 			}
 		}
 	}
@@ -594,9 +618,9 @@ func exprContainsSymbol(dep *Expr, sym *Symbol) bool {
 	case eAnd, eOr:
 		return exprContainsSymbol(dep.left, sym) || exprContainsSymbol(dep.right, sym)
 	case eSymbol:
-		return dep.lsym == sym
+		return dep.sym == sym
 	case eEqual, eGeq, eGth, eLeq, eLth, eUnequal:
-		return dep.lsym == sym || dep.rsym == sym
+		return dep.lsym() == sym || dep.rsym() == sym
 	case eNot:
 		return exprContainsSymbol(dep.left, sym)
 	}
@@ -611,13 +635,13 @@ func (k *Kconfig) exprDependsSymbol(dep *Expr, sym *Symbol) bool {
 	case eAnd:
 		return k.exprDependsSymbol(dep.left, sym) || k.exprDependsSymbol(dep.right, sym)
 	case eSymbol:
-		return dep.lsym == sym
+		return dep.sym == sym
 	case eEqual:
-		if dep.lsym == sym && (dep.rsym == k.symYes || dep.rsym == k.symMod) {
+		if dep.lsym() == sym && (dep.rsym() == k.symYes || dep.rsym() == k.symMod) {
 			return true
 		}
 	case eUnequal:
-		if dep.lsym == sym && dep.rsym == k.symNo {
+		if dep.lsym() == sym && dep.rsym() == k.symNo {
 			return true
 		}
 	}
@@ -680,7 +704,7 @@ func (k *Kconfig) transCompare(e *Expr, t exprType, sym *Symbol) *Expr {
 			}
 		}
 	case eSymbol:
-		return newCompExpr(t, e.lsym, sym)
+		return newCompExpr(t, e.sym, sym)
 	}
 	return nil
 }
@@ -836,8 +860,8 @@ func (k *Kconfig) calc(e *Expr) Tristate {
 	}
 	switch e.typ {
 	case eSymbol:
-		k.calcValue(e.lsym)
-		return e.lsym.curr.tri
+		k.calcValue(e.sym)
+		return e.sym.curr.tri
 	case eAnd:
 		a := k.calc(e.left)
 		b := k.calc(e.right)
@@ -853,16 +877,17 @@ func (k *Kconfig) calc(e *Expr) Tristate {
 		k.printf("expr_calc_value: %d?\n", e.typ)
 		return No
 	}
-	k.calcValue(e.lsym)
-	k.calcValue(e.rsym)
-	str1 := k.stringValue(e.lsym)
-	str2 := k.stringValue(e.rsym)
+	l, r := e.left.sym, e.right.sym
+	k.calcValue(l)
+	k.calcValue(r)
+	str1 := k.stringValue(l)
+	str2 := k.stringValue(r)
 	k1, k2 := kString, kString
 	var ls, rs int64
 	var lu, ru uint64
-	if e.lsym.typ != TypeString || e.rsym.typ != TypeString {
-		k1, ls, lu = parseValue(str1, e.lsym.typ)
-		k2, rs, ru = parseValue(str2, e.rsym.typ)
+	if l.typ != TypeString || r.typ != TypeString {
+		k1, ls, lu = parseValue(str1, l.typ)
+		k2, rs, ru = parseValue(str2, r.typ)
 	}
 	var res int
 	switch {
@@ -981,8 +1006,8 @@ func printExpr(e *Expr, fn func(sym *Symbol, s string), prev exprType) {
 		fn(nil, "(")
 	}
 	lname := func() {
-		if e.lsym.hasName {
-			fn(e.lsym, e.lsym.name)
+		if l := e.lsym(); l.hasName {
+			fn(l, l.name)
 		} else {
 			fn(nil, "<choice>")
 		}
@@ -996,7 +1021,7 @@ func printExpr(e *Expr, fn func(sym *Symbol, s string), prev exprType) {
 	case eEqual:
 		lname()
 		fn(nil, "=")
-		fn(e.rsym, e.rsym.name)
+		fn(e.rsym(), e.rsym().name)
 	case eLeq, eLth:
 		lname()
 		if e.typ == eLeq {
@@ -1004,7 +1029,7 @@ func printExpr(e *Expr, fn func(sym *Symbol, s string), prev exprType) {
 		} else {
 			fn(nil, "<")
 		}
-		fn(e.rsym, e.rsym.name)
+		fn(e.rsym(), e.rsym().name)
 	case eGeq, eGth:
 		lname()
 		if e.typ == eGeq {
@@ -1012,11 +1037,11 @@ func printExpr(e *Expr, fn func(sym *Symbol, s string), prev exprType) {
 		} else {
 			fn(nil, ">")
 		}
-		fn(e.rsym, e.rsym.name)
+		fn(e.rsym(), e.rsym().name)
 	case eUnequal:
 		lname()
 		fn(nil, "!=")
-		fn(e.rsym, e.rsym.name)
+		fn(e.rsym(), e.rsym().name)
 	case eOr:
 		printExpr(e.left, fn, eOr)
 		fn(nil, " || ")
@@ -1026,16 +1051,16 @@ func printExpr(e *Expr, fn func(sym *Symbol, s string), prev exprType) {
 		fn(nil, " && ")
 		printExpr(e.right, fn, eAnd)
 	case eList:
-		fn(e.rsym, e.rsym.name)
+		fn(e.rsym(), e.rsym().name)
 		if e.left != nil {
 			fn(nil, " ^ ")
 			printExpr(e.left, fn, eList)
 		}
 	case eRange:
 		fn(nil, "[")
-		fn(e.lsym, e.lsym.name)
+		fn(e.lsym(), e.lsym().name)
 		fn(nil, " ")
-		fn(e.rsym, e.rsym.name)
+		fn(e.rsym(), e.rsym().name)
 		fn(nil, "]")
 	default:
 		fn(nil, "<unknown type "+strconv.Itoa(int(e.typ))+">")

@@ -204,7 +204,7 @@ func (k *Kconfig) menuWarn(m *Menu, format string, args ...any) {
 }
 
 func (k *Kconfig) propWarn(p *Property, format string, args ...any) {
-	k.warnAt(fileName(p.file), p.line, format, args...)
+	k.warnAt(fileName(p.file), int(p.line), format, args...)
 }
 
 func (k *Kconfig) noteUnmet(s *Symbol) {

@@ -167,6 +167,7 @@ type lexer struct {
 	posFile *File // current_pos: where the last statement keyword was
 	posLine int
 
+	pf       *prefetcher
 	quote    byte
 	strStart token
 	text     strings.Builder
@@ -197,10 +198,21 @@ func (l *lexer) open(name string) ([]byte, error) {
 	if d, ok := l.k.virtual[name]; ok {
 		return d, nil
 	}
-	data, err := os.ReadFile(l.k.path(name))
+	if l.pf != nil {
+		if d, err, ok := l.pf.get(name); ok {
+			return d, err
+		}
+	}
+	return l.k.readKconfigFile(name)
+}
+
+// readKconfigFile reads name relative to the working directory, else
+// under $srctree (conf's zconf_fopen).
+func (k *Kconfig) readKconfigFile(name string) ([]byte, error) {
+	data, err := os.ReadFile(k.path(name))
 	if err != nil && !filepath.IsAbs(name) {
-		if st, ok := l.k.lookupEnv("srctree"); ok {
-			if d, err2 := os.ReadFile(l.k.path(st + "/" + name)); err2 == nil {
+		if st, ok := k.lookupEnv("srctree"); ok {
+			if d, err2 := os.ReadFile(k.path(st + "/" + name)); err2 == nil {
 				return d, nil
 			}
 		}
@@ -231,6 +243,9 @@ func (l *lexer) initScan(name string) error {
 	}
 	l.file = l.k.fileLookup(name)
 	l.buf = &buffer{data: data, inc: &inclusion{file: l.file}}
+	if l.k.virtual == nil || len(data) > 0 {
+		l.pf = newPrefetcher(l.k, data)
+	}
 	l.line = 1
 	return nil
 }
@@ -244,9 +259,16 @@ func (l *lexer) nextFile(name string, at token) error {
 			Msg: fmt.Sprintf("can't open file %q%s", f.Name, l.chain())},
 			fmt.Sprintf("%s:%d: can't open file \"%s\"\n", l.curName(), l.posLine, f.Name))
 	}
-	parentInc := l.buf.inc
+	// A source statement on the last line of the top file, without a
+	// newline, is read after that file ended (conf crashes there).
+	var parentInc *inclusion
+	if l.buf != nil {
+		parentInc = l.buf.inc
+	}
 	l.buf = &buffer{data: data, parent: l.buf, inc: &inclusion{file: f, parent: parentInc, line: at.line}}
-	l.file.lineno = l.line
+	if l.file != nil {
+		l.file.lineno = l.line
+	}
 	f.Parent = l.file
 	for it := l.file; it != nil; it = it.Parent {
 		if it.Name == f.Name {
@@ -273,6 +295,9 @@ func (l *lexer) nextFile(name string, at token) error {
 
 // chain describes the sources that led to the current file.
 func (l *lexer) chain() string {
+	if l.buf == nil {
+		return ""
+	}
 	var parts []string
 	for inc := l.buf.inc; inc != nil && inc.parent != nil; inc = inc.parent {
 		parts = append(parts, fmt.Sprintf("%s:%d", inc.parent.file.Name, inc.line))
@@ -389,17 +414,18 @@ func (l *lexer) step() (token, bool) {
 			for e < len(d) && isNameChar(d[e]) {
 				e++
 			}
-			word := string(d[p:e])
 			t := l.tok(tWord, p)
 			b.pos = e
 			l.state = stParam
 			l.posFile = l.file
 			l.posLine = l.line
-			if kw := keywords[word]; kw != nil && kw.flags&tfCommand != 0 {
+			if kw := keywords[string(d[p:e])]; kw != nil && kw.flags&tfCommand != 0 {
 				t.typ = kw.tok
 				t.kw = kw
+				t.text = kw.name
+			} else {
+				t.text = string(d[p:e])
 			}
-			t.text = word
 			return t, true
 		}
 		if c == '\n' {
@@ -490,14 +516,15 @@ func (l *lexer) step() (token, bool) {
 			for e < len(d) && (isNameChar(d[e]) || d[e] == '/' || d[e] == '.') {
 				e++
 			}
-			word := string(d[p:e])
 			t := l.tok(tWord, p)
 			b.pos = e
-			if kw := keywords[word]; kw != nil && kw.flags&tfParam != 0 {
+			if kw := keywords[string(d[p:e])]; kw != nil && kw.flags&tfParam != 0 {
 				t.typ = kw.tok
 				t.kw = kw
+				t.text = kw.name
+			} else {
+				t.text = string(d[p:e])
 			}
-			t.text = word
 			return t, true
 		}
 		l.warnChar(c)

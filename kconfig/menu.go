@@ -71,7 +71,7 @@ func (k *Kconfig) rewriteM(e *Expr) *Expr {
 		e.left = k.rewriteM(e.left)
 		e.right = k.rewriteM(e.right)
 	case eSymbol:
-		if e.lsym == k.symMod {
+		if e.sym == k.symMod {
 			return exprAnd(e, newSymExpr(k.modulesSym))
 		}
 	}
@@ -217,7 +217,7 @@ func (k *Kconfig) checkProps(s *Symbol) {
 			if s.typ != TypeInt && s.typ != TypeHex {
 				k.propWarn(p, "range is only allowed for int or hex symbols")
 			}
-			if !k.validateNumber(s, p.expr.lsym) || !k.validateNumber(s, p.expr.rsym) {
+			if !k.validateNumber(s, p.expr.lsym()) || !k.validateNumber(s, p.expr.rsym()) {
 				k.propWarn(p, "range is invalid")
 			}
 		}
@@ -367,7 +367,7 @@ func (k *Kconfig) finalize(parent *Menu) {
 			for *ep != nil {
 				ep = &(*ep).left
 			}
-			*ep = &Expr{typ: eList, rsym: m.sym}
+			*ep = &Expr{typ: eList, sym: m.sym}
 		}
 
 		// Flatten if blocks and submenus under prompt-less symbols.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 )
 
 // LoadError is returned when a Kconfig tree cannot be loaded: syntax
@@ -791,7 +790,12 @@ func (k *Kconfig) parse(name string) error {
 	k.symInit()
 	k.menuInit()
 	p := &parser{k: k, l: l}
-	if err := p.parse(); err != nil {
+	err := p.parse()
+	if l.pf != nil {
+		l.pf.stop()
+		l.pf = nil
+	}
+	if err != nil {
 		return &LoadError{Diagnostics: k.diagnostics}
 	}
 	if k.nerrs > 0 {
@@ -823,21 +827,6 @@ func (k *Kconfig) symInit() {
 		rel = unameRelease()
 	}
 	k.addDefault(s, rel)
-}
-
-func unameRelease() string {
-	var u syscall.Utsname
-	if err := syscall.Uname(&u); err != nil {
-		return ""
-	}
-	b := make([]byte, 0, len(u.Release))
-	for _, c := range u.Release {
-		if c == 0 {
-			break
-		}
-		b = append(b, byte(c))
-	}
-	return string(b)
 }
 
 // IsLoadError reports whether err came from loading a Kconfig tree.

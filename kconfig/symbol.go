@@ -75,7 +75,7 @@ const (
 const (
 	defUser = 0
 	defAuto = 1
-	defN    = 4
+	defN    = 2
 )
 
 const symbolHashSize = 9973
@@ -85,8 +85,8 @@ const symbolHashSize = 9973
 // member of a choice, tri the tristate.
 type value struct {
 	str    string
-	set    bool
 	choice *Symbol
+	set    bool
 	tri    Tristate
 }
 
@@ -111,6 +111,7 @@ type Symbol struct {
 	revDep  exprValue
 	implied exprValue
 	k       *Kconfig
+	leaf    *Expr // the expression leaf naming this symbol (see newSymExpr)
 }
 
 // propType is the kind of a property.
@@ -159,16 +160,16 @@ func (t propType) String() string {
 // Property is one attribute of a symbol or menu node: a prompt, default,
 // select, range, ...; with its condition (visible) and where it was written.
 type Property struct {
-	typ     propType
 	sym     *Symbol
 	text    string
-	hasText bool
 	visible exprValue
 	expr    *Expr
 	menu    *Menu
 	file    *File
-	line    int
 	cond    *Expr // the "if" condition as written (visible.expr also has inherited dependencies)
+	line    int32
+	typ     propType
+	hasText bool
 }
 
 func (k *Kconfig) initConstants() {
@@ -281,7 +282,7 @@ func (s *Symbol) choiceProp() *Property { return s.firstProp(pChoice) }
 
 func propSymbol(p *Property) *Symbol {
 	if p != nil && p.expr != nil && p.expr.typ == eSymbol {
-		return p.expr.lsym
+		return p.expr.sym
 	}
 	return nil
 }
@@ -296,8 +297,8 @@ func (s *Symbol) choiceMembers() []*Symbol {
 		return nil
 	}
 	var out []*Symbol
-	for e := p.expr; e != nil && e.rsym != nil; e = e.left {
-		out = append(out, e.rsym)
+	for e := p.expr; e != nil && e.sym != nil; e = e.left {
+		out = append(out, e.sym)
 	}
 	return out
 }
@@ -366,9 +367,9 @@ func (k *Kconfig) validateRange(s *Symbol) {
 		return
 	}
 	val := strtoll(s.curr.str, base)
-	val2 := k.rangeVal(p.expr.lsym, base)
+	val2 := k.rangeVal(p.expr.lsym(), base)
 	if val >= val2 {
-		val2 = k.rangeVal(p.expr.rsym, base)
+		val2 = k.rangeVal(p.expr.rsym(), base)
 		if val <= val2 {
 			return
 		}
@@ -461,9 +462,9 @@ func (k *Kconfig) choiceDefault(s *Symbol) *Symbol {
 		}
 	}
 	p := s.choiceProp()
-	for e := p.expr; e != nil && e.rsym != nil; e = e.left {
-		if e.rsym.visible != No {
-			return e.rsym
+	for e := p.expr; e != nil && e.sym != nil; e = e.left {
+		if e.sym.visible != No {
+			return e.sym
 		}
 	}
 	return nil
@@ -472,8 +473,8 @@ func (k *Kconfig) choiceDefault(s *Symbol) *Symbol {
 func (k *Kconfig) calcChoice(s *Symbol) *Symbol {
 	flags := s.flags
 	p := s.choiceProp()
-	for e := p.expr; e != nil && e.rsym != nil; e = e.left {
-		d := e.rsym
+	for e := p.expr; e != nil && e.sym != nil; e = e.left {
+		d := e.sym
 		k.calcVisibility(d)
 		if d.visible != No {
 			flags &= d.flags
@@ -751,7 +752,7 @@ func (k *Kconfig) stringWithinRange(s *Symbol, str string) bool {
 			base = 16
 		}
 		val := strtoll(str, base)
-		return val >= k.rangeVal(p.expr.lsym, base) && val <= k.rangeVal(p.expr.rsym, base)
+		return val >= k.rangeVal(p.expr.lsym(), base) && val <= k.rangeVal(p.expr.rsym(), base)
 	case TypeBool, TypeTristate:
 		if str == "" {
 			return false
@@ -971,7 +972,7 @@ func (k *Kconfig) checkPrintRecursive(last *Symbol) {
 		}
 		pf, pl := "<none>", 0
 		if prop != nil {
-			pf, pl = fileName(prop.file), prop.line
+			pf, pl = fileName(prop.file), int(prop.line)
 		}
 		if sym == last {
 			fmt.Fprintf(&b, "%s:%d:error: recursive dependency detected!\n", pf, pl)
@@ -1016,12 +1017,12 @@ func (k *Kconfig) checkExprDeps(e *Expr) *Symbol {
 	case eNot:
 		return k.checkExprDeps(e.left)
 	case eEqual, eGeq, eGth, eLeq, eLth, eUnequal:
-		if s := k.checkDeps(e.lsym); s != nil {
+		if s := k.checkDeps(e.lsym()); s != nil {
 			return s
 		}
-		return k.checkDeps(e.rsym)
+		return k.checkDeps(e.rsym())
 	case eSymbol:
-		return k.checkDeps(e.lsym)
+		return k.checkDeps(e.sym)
 	}
 	k.eprint(fmt.Sprintf("Oops! How to check %d?\n", e.typ))
 	return nil
@@ -1111,7 +1112,7 @@ func (k *Kconfig) checkDeps(s *Symbol) *Symbol {
 // propAlloc creates a property at the parser's current position and
 // appends it to sym's list.
 func (k *Kconfig) propAlloc(t propType, sym *Symbol) *Property {
-	p := &Property{typ: t, sym: sym, file: k.curFile(), line: k.curLine()}
+	p := &Property{typ: t, sym: sym, file: k.curFile(), line: int32(k.curLine())}
 	if sym != nil {
 		sym.props = append(sym.props, p)
 	}

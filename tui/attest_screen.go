@@ -470,6 +470,11 @@ func (v attestView) lines(st *Styles, w int) []string {
 			text = c.Actual
 		}
 		head := "  " + ls.Render(checkLabel[c.Status]) + "  " + st.Work.Label.Render(padRight(c.Name, nameW)) + "  "
+		inline := text == "" && c.Expected != "" && len(c.Expected)+len(c.Actual) <= 40
+		if inline {
+			// Short values fit on the check's own line.
+			text = "expected " + c.Expected + ", actual " + c.Actual
+		}
 		rest := wrap(text, max(10, w-indent))
 		if len(rest) == 0 || text == "" {
 			rest = []string{""}
@@ -478,12 +483,15 @@ func (v attestView) lines(st *Styles, w int) []string {
 		for _, l := range rest[1:] {
 			out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Value.Render(l), w))
 		}
-		if c.Expected != "" {
+		if c.Expected != "" && !inline {
 			for i, l := range wrapHex(c.Expected, max(10, w-indent-10)) {
 				label := ifThen(i == 0, "expected  ")
 				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+st.Work.Value.Render(l), w))
 			}
 			for i, l := range wrapHex(c.Actual, max(10, w-indent-10)) {
+				if c.Actual == "" {
+					break
+				}
 				label := ifThen(i == 0, "actual    ")
 				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+ls.Render(l), w))
 			}

@@ -112,7 +112,7 @@ func TestAttestScreenOptions(t *testing.T) {
 	l.keys("T", "v")
 	l.typeText("1")
 	l.keys("enter", "a")
-	l.shows("✓ pass  signature", "VCEK chain to AMD ARK", "expected  aa", "actual    aa", "✓ VERIFIED")
+	l.shows("✓ pass  signature", "VCEK chain to AMD ARK", "✓ pass  measurement  expected aa, actual aa", "✓ VERIFIED")
 	o = fb.attest.last(t)
 	if !o.Roots.TestRoots || o.Policy.VMPL == nil || *o.Policy.VMPL != 1 {
 		t.Fatalf("options after T and v 1: %+v", o)

@@ -32,6 +32,7 @@ type buildScreen struct {
 
 	run     BuildRun // the current or last build; nil before the first
 	seq     int      // id of run: messages of an older build are dropped
+	doneSeq int      // the last build whose end was handled
 	snap    build.Snapshot
 	targets []string
 	started bool // a build was started in this session
@@ -190,7 +191,7 @@ func (s *buildScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		s.snap = s.run.Snapshot()
 		s.refreshLog()
-		return waitBuild(s.run, s.seq)
+		return tea.Batch(s.finished(), waitBuild(s.run, s.seq))
 	case buildTickMsg:
 		if msg.seq != s.seq || !s.running() {
 			return nil
@@ -203,17 +204,7 @@ func (s *buildScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		s.snap = s.run.Snapshot()
 		s.refreshLog()
-		s.confirm = nil
-		switch s.snap.Phase {
-		case build.Succeeded:
-			s.setStatus(statusOK, "Build finished in "+clock(s.snap.Elapsed)+"; 3 shows the Launch screen")
-		case build.Failed:
-			s.setStatus(statusError, "Build failed: l opens the full log")
-		case build.Cancelled:
-			s.setStatus(statusInfo, "Build cancelled; make and everything it started are gone")
-		}
-		phase := s.snap.Phase
-		return tea.Batch(s.imagesCmd(), func() tea.Msg { return buildFinishedMsg{phase: phase} })
+		return s.finished()
 	case imagesMsg:
 		s.images = msg.images
 	case logLoadedMsg:
@@ -222,6 +213,26 @@ func (s *buildScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// finished says how the build ended, once, as soon as its snapshot says
+// it is over, and tells the other screens.
+func (s *buildScreen) finished() tea.Cmd {
+	if !s.snap.Phase.Finished() || s.doneSeq == s.seq {
+		return nil
+	}
+	s.doneSeq = s.seq
+	s.confirm = nil
+	switch s.snap.Phase {
+	case build.Succeeded:
+		s.setStatus(statusOK, "Build finished in "+clock(s.snap.Elapsed)+"; 3 shows the Launch screen")
+	case build.Failed:
+		s.setStatus(statusError, "Build failed: l opens the full log")
+	case build.Cancelled:
+		s.setStatus(statusInfo, "Build cancelled; make and everything it started are gone")
+	}
+	phase := s.snap.Phase
+	return tea.Batch(s.imagesCmd(), func() tea.Msg { return buildFinishedMsg{phase: phase} })
 }
 
 // checked acts on a workspace check: shows it, and starts the build it

@@ -1,0 +1,329 @@
+package tui
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/launch/testimage"
+)
+
+// The build, launch and attest screens in the real binary under tmux: a
+// build of the fake Buildroot (build/testdata/fakebr: real make, real
+// instrumentation, Buildroot's formats) and a real VM under QEMU's TCG
+// with the real OpenSSH client in the console pane.
+
+// waitLong is waitFor with a deadline of its own (a VM boots in seconds
+// under TCG).
+func (p *tmuxPane) waitLong(d time.Duration, want ...string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		s := p.screen()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				ok = false
+			}
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("screen never showed %q in %s:\n%s", want, d, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fakeBuildroot is the build runner's fake Buildroot tree.
+func fakeBuildroot(t *testing.T) string {
+	t.Helper()
+	testenv.Tool(t, "make", "bash", "tput")
+	return filepath.Join(testenv.RepoRoot(t), "build", "testdata", "fakebr")
+}
+
+// workDirs makes an output directory (with a .config) and a state
+// directory, short enough for QEMU's unix sockets.
+func workDirs(t *testing.T, config string) (out, state string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ch-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	out, state = filepath.Join(dir, "out"), filepath.Join(dir, "st")
+	os.MkdirAll(out, 0o755)
+	os.MkdirAll(filepath.Join(state, "ssh"), 0o700)
+	if err := os.WriteFile(filepath.Join(out, ".config"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out, state
+}
+
+// liveProcsUnder lists live processes whose command line mentions dir,
+// but for those of except.
+func liveProcsUnder(dir string, except map[int]bool) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() || except[pid] {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !bytes.Contains(b, []byte(dir)) {
+			continue
+		}
+		if isZombie(pid) {
+			continue
+		}
+		out = append(out, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
+	}
+	return out
+}
+
+// ppid is a process's parent.
+func ppid(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// appPIDs are the tmux server, the pane's shell and cube-hal itself: the
+// processes that name the test's directories without being left over.
+func (p *tmuxPane) appPIDs() map[int]bool {
+	out := map[int]bool{}
+	shell, _ := strconv.Atoi(strings.TrimSpace(p.run("display-message", "-p", "-t", "t", "#{pane_pid}")))
+	server, _ := strconv.Atoi(strings.TrimSpace(p.run("display-message", "-p", "#{pid}")))
+	out[shell], out[server] = true, true
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && ppid(pid) == shell {
+			out[pid] = true
+		}
+	}
+	return out
+}
+
+// requireNoProcs fails when a process mentioning dir, other than except,
+// is still alive after a few seconds (and kills it, so one failure does
+// not leak into other tests).
+func requireNoProcs(t *testing.T, dir string, except map[int]bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := liveProcsUnder(dir, except)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, l := range left {
+				if pid, err := strconv.Atoi(strings.SplitN(l, ":", 2)[0]); err == nil {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			t.Fatalf("processes left behind:\n%s", strings.Join(left, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const (
+	goodConfig = "BR2_HAVE_DOT_CONFIG=y\n"
+	badConfig  = "BR2_HAVE_DOT_CONFIG=y\nBR2_PACKAGE_CUBE_AGENT=y\nBR2_PACKAGE_CUBE_AGENT_PORT=70000\n"
+)
+
+// A build of the fake Buildroot: validation first, knotty progress, the
+// failure with its package, step and last lines, the full log, a rebuild
+// of the package; then a hanging build cancelled with ctrl+c. No make
+// process is left.
+func TestTmuxBuildFake(t *testing.T) {
+	br := fakeBuildroot(t)
+	bin := cubeHal(t)
+	out, state := workDirs(t, badConfig)
+	p := startPane(t, 110, 34, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
+		bin, "--buildroot", br, "-O", out, "--state-dir", state)
+	p.waitFor("cube-hal", "Configure", "Build")
+	p.key("2")
+	s := p.waitFor("Build the image", "Buildroot   ", "The configuration has", "Agent Port: 70000 is not in 1-65535")
+	capture(t, "build-invalid", s)
+	p.key("b")
+	p.waitFor("Refusing to build: the configuration has")
+
+	if err := os.WriteFile(filepath.Join(out, ".config"), []byte(goodConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.key("b")
+	s = p.waitLong(30*time.Second, "Building the image", "of 7 packages", "▸ ", "╭─ Log", ">>> ")
+	capture(t, "build-running", s)
+	s = p.waitLong(60*time.Second, "✗ Build failed in busybox 1.38.0, step build", "Last lines of busybox 1.38.0, step build",
+		"r rebuild busybox", "full log: ", "Build failed: l opens the full log")
+	capture(t, "build-failed", s)
+
+	p.key("l")
+	p.waitFor("Build log ", "cube-hal-build.log")
+	p.key("/")
+	p.typeText(">>> busybox")
+	p.key("Enter")
+	p.waitFor(`">>> busybox" on line`)
+	p.key("Escape")
+	p.waitFor("Last lines of busybox")
+
+	p.key("r")
+	p.waitLong(30*time.Second, "busybox-rebuild")
+	p.waitLong(60*time.Second, "✗ Build failed in busybox 1.38.0, step build")
+	requireNoProcs(t, out, p.appPIDs())
+
+	p.key("C-c")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+}
+
+// ctrl+c during a build asks, then cancels it: make and everything it
+// started are gone, even a child that ignores SIGINT and SIGTERM.
+func TestTmuxBuildCancel(t *testing.T) {
+	br := fakeBuildroot(t)
+	bin := cubeHal(t)
+	out, state := workDirs(t, goodConfig)
+	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_HANG=zlib:build:stubborn"},
+		bin, "--buildroot", br, "-O", out, "--state-dir", state)
+	p.waitFor("Build")
+	p.key("2")
+	p.waitFor("The configuration is valid")
+	p.key("b")
+	p.waitLong(30*time.Second, "▸ zlib 1.3.1", "Building")
+	p.key("C-c")
+	p.waitFor("Cancel the build?", "y cancel the build", "n keep building")
+	p.key("y")
+	p.waitLong(40*time.Second, "Build of the image cancelled after", "make and everything it started are gone")
+	requireNoProcs(t, out, p.appPIDs())
+	p.key("C-c")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+}
+
+// The acceptance path in one session of the real binary: build (the fake
+// Buildroot), launch the tiny TCG image, SSH into it in the console pane
+// and run uname -a there, attest it (the agent's fake TSM, test roots),
+// stop it; no QEMU or ssh is left.
+func TestTmuxLaunchSSHAttest(t *testing.T) {
+	testenv.Tool(t, "qemu-system-x86_64", "ssh")
+	br := fakeBuildroot(t)
+	im := testimage.Build(t, testimage.Options{Agent: testimage.BuildAgent(t), AgentEnv: []string{"UV_CUBE_AGENT_TSM=fake"}})
+	bin := cubeHal(t)
+	out, state := workDirs(t, goodConfig)
+	key, err := os.ReadFile(im.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(state, "ssh", "id_ed25519"), key, 0o600)
+	t.Cleanup(func() { requireNoProcs(t, state, nil) })
+
+	p := startPane(t, 120, 40, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.01"},
+		bin, "--buildroot", br, "-O", out, "--state-dir", state)
+	p.waitFor("Build")
+
+	// Build.
+	p.key("2")
+	p.waitFor("The configuration is valid")
+	p.key("b")
+	s := p.waitLong(60*time.Second, "✓ Built the image in", "7 of 7 packages · 100%", "Images in ", "rootfs.cpio")
+	capture(t, "build-done", s)
+
+	// The fake build makes an empty rootfs.cpio; put a bootable kernel and
+	// initramfs beside it, as a real build would have.
+	for _, f := range []string{im.Kernel, im.Initrd} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(out, "images", filepath.Base(f)), b, 0o644)
+	}
+
+	// Launch: small settings for TCG, then plain.
+	p.key("3")
+	p.waitFor("Launch the image", "p plain    ✓ ready (tcg)", "vmlinux, rootfs.cpio.gz")
+	p.key("e")
+	p.waitFor("Launch settings")
+	p.key("Tab")
+	p.typeText("512M")
+	p.key("Tab")
+	p.typeText("1")
+	p.key("Tab", "C-u")
+	p.typeText(testimage.Append)
+	p.key("Enter")
+	p.waitFor("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
+	p.key("p")
+	s = p.waitLong(60*time.Second, "cube-ai-vm ● running · plain/tcg", "QMP running", "╭─ Serial console")
+	capture(t, "launch-running", s)
+	p.waitLong(90*time.Second, "testimage: up")
+
+	// SSH in the pane: uname -a answered by the guest's kernel.
+	p.key("c")
+	p.waitLong(90*time.Second, "╭─ SSH console", "ctrl+] leaves")
+	p.waitLong(30*time.Second, "# ")
+	p.typeText("uname -a")
+	p.key("Enter")
+	s = p.waitLong(30*time.Second, "Linux cube-test "+im.KernelVer)
+	capture(t, "ssh-console", s)
+	// ctrl+c belongs to the guest's shell: the app does not ask to quit.
+	p.key("C-c")
+	time.Sleep(300 * time.Millisecond)
+	if strings.Contains(p.screen(), "Quit cube-hal?") {
+		t.Fatal("ctrl+c in the console reached the app")
+	}
+	p.key("C-]")
+	p.waitFor("Left the SSH console")
+
+	// Attest through the forwarded agent port.
+	p.key("4")
+	p.waitFor("Attest the VM", "cube-ai-vm (plain/tcg, running)")
+	p.key("T")
+	// The agent starts after sshd, and slowly under TCG: ask again until
+	// it answers, as a user would.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		p.key("a")
+		time.Sleep(2 * time.Second)
+		p.waitLong(60*time.Second, "a attest")
+		if s = p.screen(); !strings.Contains(s, "No evidence:") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !strings.Contains(s, "Result: AMD SEV-SNP") {
+		serial, _ := os.ReadFile(filepath.Join(state, "runs", "cube-ai-vm", "serial.log"))
+		t.Fatalf("no attestation result:\n%s\nserial console:\n%s", s, serial)
+	}
+	s = p.waitFor("Result: AMD SEV-SNP, fake TSM / test roots", "✓ pass  signature", "✓ pass  report data", "✓ VERIFIED")
+	capture(t, "attest", s)
+
+	// Stop.
+	p.key("3")
+	p.waitFor("Launch the image")
+	p.key("x")
+	p.waitFor("Stop VM cube-ai-vm?")
+	p.key("y")
+	p.waitLong(60*time.Second, "VM stopped:", "VM        none running")
+	requireNoProcs(t, state, p.appPIDs())
+	p.key("C-c")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+}
