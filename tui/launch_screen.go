@@ -310,6 +310,7 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 		return s.stop()
 	case vtFrameMsg:
 		if p := s.pane(msg.id); p != nil {
+			p.Apply(msg)
 			return p.wait()
 		}
 	case vtEndMsg:

@@ -167,7 +167,7 @@ func TestVTPaneFrames(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		fmt.Fprintf(w, "line %d\n", i)
 	}
-	if msg := p.wait()(); msg != (vtFrameMsg{id: p.id}) {
+	if msg, ok := p.wait()().(vtFrameMsg); !ok || msg.id != p.id || len(msg.frame.lines) != 4 {
 		t.Fatalf("wait() = %#v", msg)
 	}
 	w.Close()
@@ -202,6 +202,7 @@ func TestVTPaneScrollback(t *testing.T) {
 	}
 	write(0, 30)
 	plain := func() []string {
+		p.Apply(vtFrameMsg{id: p.id, frame: p.render()})
 		var out []string
 		for _, l := range p.Lines(false) {
 			if w := ansi.StringWidth(l); w != 20 {
@@ -291,6 +292,7 @@ func TestVTPaneCursor(t *testing.T) {
 	p.mu.Lock()
 	p.emu.Write([]byte("abc\r\nde"))
 	p.mu.Unlock()
+	p.Apply(vtFrameMsg{id: p.id, frame: p.render()})
 	lines := p.Lines(true)
 	i := strings.Index(lines[1], "\x1b[0;7m \x1b[0m")
 	if i < 0 || ansi.Strip(lines[1][:i]) != "de" {
