@@ -216,6 +216,11 @@ func (e *kconfigEngine) Check(sym, v string) error {
 func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 	kc, err := e.k.Set(sym, v)
 	if err != nil {
+		// Without the value: it may be a secret, and the error goes on screen.
+		var se *kconfig.SetError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("cannot set %s: %s", se.Name, se.Reason)
+		}
 		return nil, err
 	}
 	out := make([]Change, 0, len(kc))
