@@ -62,17 +62,17 @@ func (k *Kconfig) menuEndMenu() {
 	k.currentMenu = k.currentMenu.parent
 }
 
-// rewriteM turns "m" into "m && MODULES" so that m means n without modules.
-func (k *Kconfig) rewriteM(e *Expr) *Expr {
+// guardMod turns "m" into "m && MODULES" so that m means n without modules.
+func (k *Kconfig) guardMod(e *Expr) *Expr {
 	if e == nil {
 		return e
 	}
 	switch e.typ {
 	case eNot:
-		e.left = k.rewriteM(e.left)
+		e.left = k.guardMod(e.left)
 	case eOr, eAnd:
-		e.left = k.rewriteM(e.left)
-		e.right = k.rewriteM(e.right)
+		e.left = k.guardMod(e.left)
+		e.right = k.guardMod(e.right)
 	case eSymbol:
 		if e.sym == k.symMod {
 			return exprAnd(e, newSymExpr(k.modulesSym))
@@ -180,7 +180,7 @@ func (k *Kconfig) menuAddOption(opt int, arg string) {
 }
 
 func (k *Kconfig) validateNumber(s, s2 *Symbol) bool {
-	return s2.typ == TypeInt || s2.typ == TypeHex || (s2.typ == TypeUnknown && stringValid(s, s2.name))
+	return s2.typ == TypeInt || s2.typ == TypeHex || (s2.typ == TypeUnknown && validText(s, s2.name))
 }
 
 func (k *Kconfig) checkProps(s *Symbol) {
@@ -258,10 +258,10 @@ func (k *Kconfig) finalize(parent *Menu) {
 		}
 
 		for m := parent.list; m != nil; m = m.next {
-			basedep := k.rewriteM(m.dep)
-			basedep = k.transform(basedep)
+			basedep := k.guardMod(m.dep)
+			basedep = k.simplify(basedep)
 			basedep = exprAnd(parentdep.copy(), basedep)
-			basedep = k.eliminateDups(basedep)
+			basedep = k.mergeDuplicates(basedep)
 			m.dep = k.intern(basedep)
 			basedep = m.dep
 
@@ -275,12 +275,12 @@ func (k *Kconfig) finalize(parent *Menu) {
 				if p.menu != m {
 					continue
 				}
-				dep := k.rewriteM(p.visible.expr)
-				dep = k.transform(dep)
+				dep := k.guardMod(p.visible.expr)
+				dep = k.simplify(dep)
 				dep = exprAnd(basedep.copy(), dep)
-				dep = k.eliminateDups(dep)
+				dep = k.mergeDuplicates(dep)
 				if m.sym != nil && m.sym.typ != TypeTristate {
-					dep = k.transBool(dep)
+					dep = k.dropNotNo(dep)
 				}
 				dep = k.intern(dep)
 				p.visible.expr = dep
@@ -306,8 +306,8 @@ func (k *Kconfig) finalize(parent *Menu) {
 		if parent.prompt != nil {
 			basedep = parent.prompt.visible.expr
 		}
-		basedep = k.transCompare(basedep, eUnequal, k.symNo)
-		basedep = k.eliminateDups(k.transform(basedep))
+		basedep = k.compareEach(basedep, eUnequal, k.symNo)
+		basedep = k.mergeDuplicates(k.simplify(basedep))
 		var last *Menu
 		for m := parent.next; m != nil; m = m.next {
 			var dep *Expr
@@ -320,10 +320,10 @@ func (k *Kconfig) finalize(parent *Menu) {
 				break
 			}
 			if !k.exprDependsSymbol(dep, sym) {
-				dep = k.transCompare(dep, eUnequal, k.symNo)
-				dep = k.eliminateDups(k.transform(dep))
+				dep = k.compareEach(dep, eUnequal, k.symNo)
+				dep = k.mergeDuplicates(k.simplify(dep))
 				dep2 := basedep.copy()
-				k.eliminateEq(&dep, &dep2)
+				k.cancelCommon(&dep, &dep2)
 				if !k.exprIsYes(dep2) {
 					break
 				}
@@ -416,16 +416,16 @@ func (k *Kconfig) isVisible(m *Menu) bool {
 	if m.prompt == nil {
 		return false
 	}
-	if m.visibility != nil && k.calc(m.visibility) == No {
+	if m.visibility != nil && k.evalExpr(m.visibility) == No {
 		return false
 	}
 	var vis Tristate
 	s := m.sym
 	if s != nil {
-		k.calcValue(s)
+		k.evaluate(s)
 		vis = m.prompt.visible.tri
 	} else {
-		m.prompt.visible.tri = k.calc(m.prompt.visible.expr)
+		m.prompt.visible.tri = k.evalExpr(m.prompt.visible.expr)
 		vis = m.prompt.visible.tri
 	}
 	if vis != No {
@@ -479,7 +479,7 @@ func (k *Kconfig) promptStr(b *strings.Builder, p *Property) {
 			t, _ := m.promptText()
 			fmt.Fprintf(b, "%*c-> %s", j, ' ', t)
 			if m.sym != nil {
-				fmt.Fprintf(b, " (%s [=%s])", m.sym.displayName(), k.stringValue(m.sym))
+				fmt.Fprintf(b, " (%s [=%s])", m.sym.displayName(), k.valueText(m.sym))
 			}
 			b.WriteString("\n")
 			j += 2
@@ -508,10 +508,10 @@ func (k *Kconfig) symbolPropsStr(b *strings.Builder, s *Symbol, t propType, pref
 
 func (k *Kconfig) symbolStr(b *strings.Builder, s *Symbol) {
 	if s.hasName {
-		fmt.Fprintf(b, "Symbol: %s [=%s]\n", s.name, k.stringValue(s))
+		fmt.Fprintf(b, "Symbol: %s [=%s]\n", s.name, k.valueText(s))
 		fmt.Fprintf(b, "Type  : %s\n", s.typ)
 		if s.typ == TypeInt || s.typ == TypeHex {
-			if p := k.rangeProp(s); p != nil {
+			if p := k.activeRange(s); p != nil {
 				b.WriteString("Range : ")
 				k.gstrPrint(b, p.expr)
 				b.WriteString("\n")

@@ -221,7 +221,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 	prefix := k.prefix()
 	// What a minimal defconfig would contain.
 	minimal := ParseConfig(k.DefconfigText(), prefix)
-	k.clearAllValid()
+	k.invalidateAll()
 	lines := strings.SplitAfter(string(data), "\n")
 	if len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
@@ -233,7 +233,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 		}
 	}
 	format := func(s *Symbol) string {
-		v := k.stringValue(s)
+		v := k.valueText(s)
 		switch {
 		case (s.typ == TypeBool || s.typ == TypeTristate) && v == "n":
 			return fmt.Sprintf("# %s%s is not set\n", prefix, s.name)
@@ -248,7 +248,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 		if !owned(s) {
 			continue
 		}
-		k.calcValue(s)
+		k.evaluate(s)
 		idx := has[s.name]
 		if len(idx) > 0 {
 			// Only a line conf would use (the symbol is visible) is
@@ -256,7 +256,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 			if s.flags&symWrite != 0 && s.visible != No {
 				for _, i := range idx {
 					_, old, _ := assignment(lines[i], prefix)
-					if old != k.stringValue(s) {
+					if old != k.valueText(s) {
 						nl := format(s)
 						if !strings.HasSuffix(lines[i], "\n") {
 							nl = strings.TrimSuffix(nl, "\n")
