@@ -166,31 +166,17 @@ func (s *Symbol) InDir(dir string) bool {
 func (k *Kconfig) ExternalDir() string { return k.externalDir }
 
 // assignment parses a .config line that assigns a symbol the way conf
-// reads it: NAME=VALUE or "# NAME is not set".
+// reads it: NAME=VALUE (a string unquoted) or "# NAME is not set" (n).
 func assignment(line, prefix string) (name, val string, ok bool) {
-	line = strings.TrimRight(line, "\r\n")
-	if strings.HasPrefix(line, "#") {
-		if len(line) < 2 || !strings.HasPrefix(line[2:], prefix) {
-			return "", "", false
-		}
-		rest := line[2+len(prefix):]
-		sp := strings.IndexByte(rest, ' ')
-		if sp <= 0 || !strings.HasPrefix(rest[sp+1:], "is not set") {
-			return "", "", false
-		}
-		return rest[:sp], "n", true
-	}
-	if !strings.HasPrefix(line, prefix) {
+	l := parseConfigLine(strings.TrimRight(line, "\r\n"), prefix)
+	if (l.kind != lineAssign && l.kind != lineUnset) || l.name == "" {
 		return "", "", false
 	}
-	name, val, ok = strings.Cut(line[len(prefix):], "=")
-	if !ok || name == "" {
-		return "", "", false
-	}
+	val = l.value
 	if strings.HasPrefix(val, "\"") {
 		val = unquote(val)
 	}
-	return name, val, true
+	return l.name, val, true
 }
 
 // UpdateDefconfigFile rewrites a defconfig in place so that it records the
