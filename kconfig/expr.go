@@ -209,17 +209,17 @@ func (k *Kconfig) exprIsNo(e *Expr) bool {
 	return e != nil && e.typ == eSymbol && e.sym == k.symNo
 }
 
-// eliminateEq1 walks two trees of the same operator and replaces equal
+// cancelCommonLeaves walks two trees of the same operator and replaces equal
 // leaves on both sides by the operator's neutral element.
-func (k *Kconfig) eliminateEq1(t exprType, ep1, ep2 **Expr) {
+func (k *Kconfig) cancelCommonLeaves(t exprType, ep1, ep2 **Expr) {
 	if (*ep1).typ == t {
-		k.eliminateEq1(t, &(*ep1).left, ep2)
-		k.eliminateEq1(t, &(*ep1).right, ep2)
+		k.cancelCommonLeaves(t, &(*ep1).left, ep2)
+		k.cancelCommonLeaves(t, &(*ep1).right, ep2)
 		return
 	}
 	if (*ep2).typ == t {
-		k.eliminateEq1(t, ep1, &(*ep2).left)
-		k.eliminateEq1(t, ep1, &(*ep2).right)
+		k.cancelCommonLeaves(t, ep1, &(*ep2).left)
+		k.cancelCommonLeaves(t, ep1, &(*ep2).right)
 		return
 	}
 	e1, e2 := *ep1, *ep2
@@ -227,10 +227,10 @@ func (k *Kconfig) eliminateEq1(t exprType, ep1, ep2 **Expr) {
 		(e1.sym == k.symYes || e1.sym == k.symNo) {
 		return
 	}
-	if !k.exprEq(e1, e2) {
+	if !k.sameExpr(e1, e2) {
 		return
 	}
-	k.transCount++
+	k.rewrites++
 	switch t {
 	case eOr:
 		*ep1 = newSymExpr(k.symNo)
@@ -241,28 +241,28 @@ func (k *Kconfig) eliminateEq1(t exprType, ep1, ep2 **Expr) {
 	}
 }
 
-// eliminateEq removes the operands common to both expressions.
-func (k *Kconfig) eliminateEq(ep1, ep2 **Expr) {
+// cancelCommon removes the operands common to both expressions.
+func (k *Kconfig) cancelCommon(ep1, ep2 **Expr) {
 	if *ep1 == nil || *ep2 == nil {
 		return
 	}
 	switch (*ep1).typ {
 	case eOr, eAnd:
-		k.eliminateEq1((*ep1).typ, ep1, ep2)
+		k.cancelCommonLeaves((*ep1).typ, ep1, ep2)
 	}
 	if (*ep1).typ != (*ep2).typ {
 		switch (*ep2).typ {
 		case eOr, eAnd:
-			k.eliminateEq1((*ep2).typ, ep1, ep2)
+			k.cancelCommonLeaves((*ep2).typ, ep1, ep2)
 		}
 	}
-	*ep1 = k.eliminateYN(*ep1)
-	*ep2 = k.eliminateYN(*ep2)
+	*ep1 = k.foldConstants(*ep1)
+	*ep2 = k.foldConstants(*ep2)
 }
 
-// exprEq reports whether two expressions are equal after simplification
+// sameExpr reports whether two expressions are equal after simplification
 // (operands of && and || in any order).
-func (k *Kconfig) exprEq(e1, e2 *Expr) bool {
+func (k *Kconfig) sameExpr(e1, e2 *Expr) bool {
 	if e1.typ != e2.typ {
 		return false
 	}
@@ -272,27 +272,27 @@ func (k *Kconfig) exprEq(e1, e2 *Expr) bool {
 	case eSymbol:
 		return e1.sym == e2.sym
 	case eNot:
-		return k.exprEq(e1.left, e2.left)
+		return k.sameExpr(e1.left, e2.left)
 	case eAnd, eOr:
 		c1, c2 := e1.copy(), e2.copy()
-		old := k.transCount
-		k.eliminateEq(&c1, &c2)
+		old := k.rewrites
+		k.cancelCommon(&c1, &c2)
 		res := c1.typ == eSymbol && c2.typ == eSymbol && c1.sym == c2.sym
-		k.transCount = old
+		k.rewrites = old
 		return res
 	}
 	return false
 }
 
-// eliminateYN simplifies "x && n", "x && y", "x || n", "x || y" in place.
-func (k *Kconfig) eliminateYN(e *Expr) *Expr {
+// foldConstants simplifies "x && n", "x && y", "x || n", "x || y" in place.
+func (k *Kconfig) foldConstants(e *Expr) *Expr {
 	if e == nil {
 		return e
 	}
 	switch e.typ {
 	case eAnd:
-		e.left = k.eliminateYN(e.left)
-		e.right = k.eliminateYN(e.right)
+		e.left = k.foldConstants(e.left)
+		e.right = k.foldConstants(e.right)
 		if e.left.typ == eSymbol {
 			if e.left.sym == k.symNo {
 				*e = Expr{typ: eSymbol, sym: k.symNo}
@@ -312,8 +312,8 @@ func (k *Kconfig) eliminateYN(e *Expr) *Expr {
 			}
 		}
 	case eOr:
-		e.left = k.eliminateYN(e.left)
-		e.right = k.eliminateYN(e.right)
+		e.left = k.foldConstants(e.left)
+		e.right = k.foldConstants(e.right)
 		if e.left.typ == eSymbol {
 			if e.left.sym == k.symNo {
 				*e = *e.right
@@ -336,17 +336,17 @@ func (k *Kconfig) eliminateYN(e *Expr) *Expr {
 	return e
 }
 
-// transBool rewrites "FOO!=n" into "FOO" for tristate FOO, in place.
-func (k *Kconfig) transBool(e *Expr) *Expr {
+// dropNotNo rewrites "FOO!=n" into "FOO" for tristate FOO, in place.
+func (k *Kconfig) dropNotNo(e *Expr) *Expr {
 	if e == nil {
 		return nil
 	}
 	switch e.typ {
 	case eAnd, eOr:
-		e.left = k.transBool(e.left)
-		e.right = k.transBool(e.right)
+		e.left = k.dropNotNo(e.left)
+		e.right = k.dropNotNo(e.right)
 	case eNot:
-		e.left = k.transBool(e.left)
+		e.left = k.dropNotNo(e.left)
 	case eUnequal:
 		if l := e.lsym(); l.typ == TypeTristate && e.rsym() == k.symNo {
 			*e = Expr{typ: eSymbol, sym: l}
@@ -355,9 +355,9 @@ func (k *Kconfig) transBool(e *Expr) *Expr {
 	return e
 }
 
-// joinOr tries to merge "e1 || e2" into one simpler expression.
-func (k *Kconfig) joinOr(e1, e2 *Expr) *Expr {
-	if k.exprEq(e1, e2) {
+// mergeOr tries to merge "e1 || e2" into one simpler expression.
+func (k *Kconfig) mergeOr(e1, e2 *Expr) *Expr {
+	if k.sameExpr(e1, e2) {
 		return e1.copy()
 	}
 	okType := func(t exprType) bool { return t == eEqual || t == eUnequal || t == eSymbol || t == eNot }
@@ -412,9 +412,9 @@ func (k *Kconfig) joinOr(e1, e2 *Expr) *Expr {
 	return nil
 }
 
-// joinAnd tries to merge "e1 && e2" into one simpler expression.
-func (k *Kconfig) joinAnd(e1, e2 *Expr) *Expr {
-	if k.exprEq(e1, e2) {
+// mergeAnd tries to merge "e1 && e2" into one simpler expression.
+func (k *Kconfig) mergeAnd(e1, e2 *Expr) *Expr {
+	if k.sameExpr(e1, e2) {
 		return e1.copy()
 	}
 	okType := func(t exprType) bool { return t == eEqual || t == eUnequal || t == eSymbol || t == eNot }
@@ -493,17 +493,17 @@ func (k *Kconfig) joinAnd(e1, e2 *Expr) *Expr {
 	return nil
 }
 
-// eliminateDups1 compares every leaf of one operator level with every other
+// mergeLeaves compares every leaf of one operator level with every other
 // and joins the pairs that simplify.
-func (k *Kconfig) eliminateDups1(t exprType, ep1, ep2 **Expr) {
+func (k *Kconfig) mergeLeaves(t exprType, ep1, ep2 **Expr) {
 	if (*ep1).typ == t {
-		k.eliminateDups1(t, &(*ep1).left, ep2)
-		k.eliminateDups1(t, &(*ep1).right, ep2)
+		k.mergeLeaves(t, &(*ep1).left, ep2)
+		k.mergeLeaves(t, &(*ep1).right, ep2)
 		return
 	}
 	if (*ep2).typ == t {
-		k.eliminateDups1(t, ep1, &(*ep2).left)
-		k.eliminateDups1(t, ep1, &(*ep2).right)
+		k.mergeLeaves(t, ep1, &(*ep2).left)
+		k.mergeLeaves(t, ep1, &(*ep2).right)
 		return
 	}
 	// conf compares node pointers here, which in its trees means "the
@@ -513,57 +513,57 @@ func (k *Kconfig) eliminateDups1(t exprType, ep1, ep2 **Expr) {
 	}
 	switch (*ep1).typ {
 	case eOr, eAnd:
-		k.eliminateDups1((*ep1).typ, ep1, ep1)
+		k.mergeLeaves((*ep1).typ, ep1, ep1)
 	}
 	e1 := *ep1
 	switch t {
 	case eOr:
-		if tmp := k.joinOr(e1, *ep2); tmp != nil {
+		if tmp := k.mergeOr(e1, *ep2); tmp != nil {
 			*ep1 = newSymExpr(k.symNo)
 			*ep2 = tmp
-			k.transCount++
+			k.rewrites++
 		}
 	case eAnd:
-		if tmp := k.joinAnd(e1, *ep2); tmp != nil {
+		if tmp := k.mergeAnd(e1, *ep2); tmp != nil {
 			*ep1 = newSymExpr(k.symYes)
 			*ep2 = tmp
-			k.transCount++
+			k.rewrites++
 		}
 	}
 }
 
-// eliminateDups removes duplicate and redundant operands, in place.
-func (k *Kconfig) eliminateDups(e *Expr) *Expr {
+// mergeDuplicates removes duplicate and redundant operands, in place.
+func (k *Kconfig) mergeDuplicates(e *Expr) *Expr {
 	if e == nil {
 		return e
 	}
-	old := k.transCount
+	old := k.rewrites
 	for {
-		k.transCount = 0
+		k.rewrites = 0
 		switch e.typ {
 		case eOr, eAnd:
-			k.eliminateDups1(e.typ, &e, &e)
+			k.mergeLeaves(e.typ, &e, &e)
 		}
-		if k.transCount == 0 {
+		if k.rewrites == 0 {
 			break
 		}
-		e = k.eliminateYN(e)
+		e = k.foldConstants(e)
 	}
-	k.transCount = old
+	k.rewrites = old
 	return e
 }
 
 // transform applies the logical simplifications Buildroot's kconfig applies
 // to every dependency while finalising the menu tree.
-func (k *Kconfig) transform(e *Expr) *Expr {
+func (k *Kconfig) simplify(e *Expr) *Expr {
 	if e == nil {
 		return nil
 	}
 	switch e.typ {
 	case eEqual, eGeq, eGth, eLeq, eLth, eUnequal, eSymbol, eList:
 	default:
-		e.left = k.transform(e.left)
-		e.right = k.transform(e.right)
+		e.left = k.simplify(e.left)
+		e.right = k.simplify(e.right)
 	}
 	switch e.typ {
 	case eEqual:
@@ -597,7 +597,7 @@ func (k *Kconfig) transform(e *Expr) *Expr {
 	case eNot:
 		switch e.left.typ {
 		case eNot:
-			e = k.transform(e.left.left)
+			e = k.simplify(e.left.left)
 		case eEqual, eUnequal:
 			tmp := e.left
 			if tmp.typ == eEqual {
@@ -632,7 +632,7 @@ func (k *Kconfig) transform(e *Expr) *Expr {
 			e.right = newOneExpr(eNot, tmp.right)
 			tmp.typ = eNot
 			tmp.right = nil
-			e = k.transform(e)
+			e = k.simplify(e)
 		case eSymbol:
 			// conf rewrites the leaf in place; leaves are shared here.
 			switch e.left.sym {
@@ -686,8 +686,8 @@ func (k *Kconfig) exprDependsSymbol(dep *Expr, sym *Symbol) bool {
 	return false
 }
 
-// transCompare inserts explicit comparisons against sym into e (a new tree).
-func (k *Kconfig) transCompare(e *Expr, t exprType, sym *Symbol) *Expr {
+// compareEach inserts explicit comparisons against sym into e (a new tree).
+func (k *Kconfig) compareEach(e *Expr, t exprType, sym *Symbol) *Expr {
 	if e == nil {
 		r := newSymExpr(sym)
 		if t == eUnequal {
@@ -697,8 +697,8 @@ func (k *Kconfig) transCompare(e *Expr, t exprType, sym *Symbol) *Expr {
 	}
 	switch e.typ {
 	case eAnd, eOr:
-		e1 := k.transCompare(e.left, eEqual, sym)
-		e2 := k.transCompare(e.right, eEqual, sym)
+		e1 := k.compareEach(e.left, eEqual, sym)
+		e2 := k.compareEach(e.right, eEqual, sym)
 		// Comparing with y keeps the operator, with n swaps it (De
 		// Morgan); with m the node itself is kept.
 		r := e
@@ -718,9 +718,9 @@ func (k *Kconfig) transCompare(e *Expr, t exprType, sym *Symbol) *Expr {
 		return r
 	case eNot:
 		if t == eEqual {
-			return k.transCompare(e.left, eUnequal, sym)
+			return k.compareEach(e.left, eUnequal, sym)
 		}
-		return k.transCompare(e.left, eEqual, sym)
+		return k.compareEach(e.left, eEqual, sym)
 	case eUnequal, eLth, eLeq, eGth, eGeq, eEqual:
 		if t == eEqual {
 			switch sym {
@@ -892,34 +892,34 @@ func parseValue(str string, t Type) (valueKind, int64, uint64) {
 }
 
 // calc evaluates e with the current symbol values (nil is y).
-func (k *Kconfig) calc(e *Expr) Tristate {
+func (k *Kconfig) evalExpr(e *Expr) Tristate {
 	if e == nil {
 		return Yes
 	}
 	switch e.typ {
 	case eSymbol:
-		k.calcValue(e.sym)
+		k.evaluate(e.sym)
 		return e.sym.curr.tri
 	case eAnd:
-		a := k.calc(e.left)
-		b := k.calc(e.right)
+		a := k.evalExpr(e.left)
+		b := k.evalExpr(e.right)
 		return triAnd(a, b)
 	case eOr:
-		a := k.calc(e.left)
-		b := k.calc(e.right)
+		a := k.evalExpr(e.left)
+		b := k.evalExpr(e.right)
 		return triOr(a, b)
 	case eNot:
-		return triNot(k.calc(e.left))
+		return triNot(k.evalExpr(e.left))
 	case eEqual, eGeq, eGth, eLeq, eLth, eUnequal:
 	default:
 		k.printf("expr_calc_value: %d?\n", e.typ)
 		return No
 	}
 	l, r := e.left.sym, e.right.sym
-	k.calcValue(l)
-	k.calcValue(r)
-	str1 := k.stringValue(l)
-	str2 := k.stringValue(r)
+	k.evaluate(l)
+	k.evaluate(r)
+	str1 := k.valueText(l)
+	str2 := k.valueText(r)
 	k1, k2 := kString, kString
 	var ls, rs int64
 	var lu, ru uint64
@@ -1135,7 +1135,7 @@ func (k *Kconfig) gstrPrint(b *strings.Builder, e *Expr) {
 		b.WriteString(s)
 		if sym != nil && sym.typ != TypeUnknown {
 			b.WriteString(" [=")
-			b.WriteString(k.stringValue(sym))
+			b.WriteString(k.valueText(sym))
 			b.WriteString("]")
 		}
 	}, eNone)
@@ -1153,7 +1153,7 @@ func (k *Kconfig) printRevdep(b *strings.Builder, e *Expr, prType Tristate, titl
 		k.printRevdep(b, e.right, prType, title)
 		return
 	}
-	if k.calc(e) == prType {
+	if k.evalExpr(e) == prType {
 		if *title != "" {
 			b.WriteString(*title)
 			*title = ""

@@ -104,7 +104,7 @@ type Kconfig struct {
 	lastEntry    **Menu
 	lex          *lexer
 
-	transCount  int
+	rewrites    int
 	changeCount int
 	checkStack  []*depStack
 

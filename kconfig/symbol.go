@@ -304,569 +304,9 @@ func (s *Symbol) choiceMembers() []*Symbol {
 	return out
 }
 
-func (k *Kconfig) symGetType(s *Symbol) Type {
-	t := s.typ
-	if t == TypeTristate {
-		if s.isChoiceVal() && s.visible == Yes {
-			t = TypeBool
-		} else if k.modulesVal == No {
-			t = TypeBool
-		}
-	}
-	return t
-}
-
-func (k *Kconfig) defaultProp(s *Symbol) *Property {
-	for _, p := range s.props {
-		if p.typ != pDefault {
-			continue
-		}
-		p.visible.tri = k.calc(p.visible.expr)
-		if p.visible.tri != No {
-			return p
-		}
-	}
-	return nil
-}
-
-func (k *Kconfig) rangeProp(s *Symbol) *Property {
-	for _, p := range s.props {
-		if p.typ != pRange {
-			continue
-		}
-		p.visible.tri = k.calc(p.visible.expr)
-		if p.visible.tri != No {
-			return p
-		}
-	}
-	return nil
-}
-
-func (k *Kconfig) rangeVal(s *Symbol, base int) int64 {
-	k.calcValue(s)
-	switch s.typ {
-	case TypeInt:
-		base = 10
-	case TypeHex:
-		base = 16
-	}
-	return strtoll(s.curr.str, base)
-}
-
-func (k *Kconfig) validateRange(s *Symbol) {
-	var base int
-	switch s.typ {
-	case TypeInt:
-		base = 10
-	case TypeHex:
-		base = 16
-	default:
-		return
-	}
-	p := k.rangeProp(s)
-	if p == nil {
-		return
-	}
-	val := strtoll(s.curr.str, base)
-	val2 := k.rangeVal(p.expr.lsym(), base)
-	if val >= val2 {
-		val2 = k.rangeVal(p.expr.rsym(), base)
-		if val <= val2 {
-			return
-		}
-	}
-	if s.typ == TypeInt {
-		s.curr.str = fmt.Sprintf("%d", val2)
-	} else {
-		s.curr.str = fmt.Sprintf("0x%x", uint64(val2))
-	}
-	s.curr.set = true
-}
-
-func (s *Symbol) setChanged() { s.flags |= symChanged }
-
-func (k *Kconfig) calcVisibility(s *Symbol) {
-	tri := No
-	var choiceSym *Symbol
-	if s.isChoiceVal() {
-		choiceSym = s.choiceOf()
-	}
-	for _, p := range s.props {
-		if !p.hasText {
-			continue
-		}
-		p.visible.tri = k.calc(p.visible.expr)
-		if choiceSym != nil && s.typ == TypeTristate && p.visible.tri == Mod && choiceSym.curr.tri == Yes {
-			p.visible.tri = No
-		}
-		tri = triOr(tri, p.visible.tri)
-	}
-	if tri == Mod && (s.typ != TypeTristate || k.modulesVal == No) {
-		tri = Yes
-	}
-	if s.visible != tri {
-		s.visible = tri
-		s.setChanged()
-	}
-	if s.isChoiceVal() {
-		return
-	}
-	tri = Yes
-	if s.dirDep.expr != nil {
-		tri = k.calc(s.dirDep.expr)
-	}
-	if tri == Mod && k.symGetType(s) == TypeBool {
-		tri = Yes
-	}
-	if s.dirDep.tri != tri {
-		s.dirDep.tri = tri
-		s.setChanged()
-	}
-	tri = No
-	if s.revDep.expr != nil {
-		tri = k.calc(s.revDep.expr)
-	}
-	if tri == Mod && k.symGetType(s) == TypeBool {
-		tri = Yes
-	}
-	if s.revDep.tri != tri {
-		s.revDep.tri = tri
-		s.setChanged()
-	}
-	tri = No
-	if s.implied.expr != nil && s.dirDep.tri != No {
-		tri = k.calc(s.implied.expr)
-	}
-	if tri == Mod && k.symGetType(s) == TypeBool {
-		tri = Yes
-	}
-	if s.implied.tri != tri {
-		s.implied.tri = tri
-		s.setChanged()
-	}
-}
-
-// choiceDefault finds the member a choice falls back to: the first visible
-// default, else the first visible member.
-func (k *Kconfig) choiceDefault(s *Symbol) *Symbol {
-	for _, p := range s.props {
-		if p.typ != pDefault {
-			continue
-		}
-		p.visible.tri = k.calc(p.visible.expr)
-		if p.visible.tri == No {
-			continue
-		}
-		ds := propSymbol(p)
-		if ds.visible != No {
-			return ds
-		}
-	}
-	p := s.choiceProp()
-	for e := p.expr; e != nil && e.sym != nil; e = e.left {
-		if e.sym.visible != No {
-			return e.sym
-		}
-	}
-	return nil
-}
-
-func (k *Kconfig) calcChoice(s *Symbol) *Symbol {
-	flags := s.flags
-	p := s.choiceProp()
-	for e := p.expr; e != nil && e.sym != nil; e = e.left {
-		d := e.sym
-		k.calcVisibility(d)
-		if d.visible != No {
-			flags &= d.flags
-		}
-	}
-	s.flags &= flags | ^uint32(symDefUser)
-	if d := s.def[defUser].choice; d != nil && d.visible != No {
-		return d
-	}
-	d := k.choiceDefault(s)
-	if d == nil {
-		s.curr.tri = No
-	}
-	return d
-}
-
-func (k *Kconfig) warnUnmetDep(s *Symbol) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "\nWARNING: unmet direct dependencies detected for %s\n", s.name)
-	c := 'n'
-	if s.dirDep.tri == Mod {
-		c = 'm'
-	}
-	fmt.Fprintf(&b, "  Depends on [%c]: ", c)
-	k.gstrPrint(&b, s.dirDep.expr)
-	b.WriteString("\n")
-	k.gstrPrintRevdep(&b, s.revDep.expr, Yes, "  Selected by [y]:\n")
-	k.gstrPrintRevdep(&b, s.revDep.expr, Mod, "  Selected by [m]:\n")
-	k.eprint(b.String())
-	k.noteUnmet(s)
-}
-
-// calcValue computes s's value (memoised until the next clearAllValid):
-// visibility, user value, defaults, selects, choice state and range.
-func (k *Kconfig) calcValue(s *Symbol) {
-	if s == nil || s.flags&symValid != 0 {
-		return
-	}
-	if s.isChoiceVal() && s.flags&symNeedSetChoiceValues != 0 {
-		s.flags &^= symNeedSetChoiceValues
-		k.calcValue(s.choiceOf())
-	}
-	s.flags |= symValid
-	oldval := s.curr
-	var newval value
-	switch s.typ {
-	case TypeInt, TypeHex, TypeString:
-		newval = k.symEmpty.curr
-	case TypeBool, TypeTristate:
-		newval = k.symNo.curr
-	default:
-		s.curr = value{str: s.name, set: true, tri: No}
-		return
-	}
-	s.flags &^= symWrite
-	k.calcVisibility(s)
-	if s.visible != No {
-		s.flags |= symWrite
-	}
-	s.curr = newval
-
-	switch k.symGetType(s) {
-	case TypeBool, TypeTristate:
-		if s.isChoiceVal() && s.visible == Yes {
-			if s.choiceOf().curr.choice == s {
-				newval.tri = Yes
-			} else {
-				newval.tri = No
-			}
-		} else {
-			useDefault := true
-			if s.visible != No && s.hasValue() {
-				newval.tri = triAnd(s.def[defUser].tri, s.visible)
-				useDefault = false
-			}
-			if useDefault {
-				if s.revDep.tri != No {
-					s.flags |= symWrite
-				}
-				if !s.isChoice() {
-					if p := k.defaultProp(s); p != nil {
-						newval.tri = triAnd(k.calc(p.expr), p.visible.tri)
-						if newval.tri != No {
-							s.flags |= symWrite
-						}
-					}
-					if s.implied.tri != No {
-						s.flags |= symWrite
-						newval.tri = triOr(newval.tri, s.implied.tri)
-					}
-				}
-			}
-			if s.dirDep.tri < s.revDep.tri {
-				k.warnUnmetDep(s)
-			}
-			newval.tri = triOr(newval.tri, s.revDep.tri)
-		}
-		if newval.tri == Mod && (k.symGetType(s) == TypeBool || s.implied.tri == Yes) {
-			newval.tri = Yes
-		}
-	case TypeString, TypeHex, TypeInt:
-		if s.visible != No && s.hasValue() {
-			newval.str = s.def[defUser].str
-			newval.set = s.def[defUser].set
-			break
-		}
-		if p := k.defaultProp(s); p != nil {
-			if ds := propSymbol(p); ds != nil {
-				s.flags |= symWrite
-				k.calcValue(ds)
-				newval.str = ds.curr.str
-				newval.set = true
-			}
-		}
-	}
-
-	s.curr = newval
-	if s.isChoice() && newval.tri == Yes {
-		s.curr.choice = k.calcChoice(s)
-	}
-	k.validateRange(s)
-
-	if oldval != s.curr {
-		s.setChanged()
-		if k.modulesSym == s {
-			k.forAllSymbols(func(x *Symbol) { x.setChanged() })
-			k.modulesVal = s.curr.tri
-		}
-	}
-
-	if s.isChoice() {
-		for _, cs := range s.choiceMembers() {
-			if s.flags&symWrite != 0 && cs.visible != No {
-				cs.flags |= symWrite
-			}
-			if s.flags&symChanged != 0 {
-				cs.setChanged()
-			}
-		}
-	}
-	if s.flags&symAuto != 0 {
-		s.flags &^= symWrite
-	}
-	if s.flags&symNeedSetChoiceValues != 0 {
-		k.setAllChoiceValues(s)
-	}
-}
-
-// clearAllValid forgets every computed value (after any assignment).
-func (k *Kconfig) clearAllValid() {
-	k.forAllSymbols(func(s *Symbol) { s.flags &^= symValid })
-	k.writeStale = false
-	k.addChangeCount(1)
-	k.calcValue(k.modulesSym)
-}
-
-func (k *Kconfig) tristateWithinRange(s *Symbol, val Tristate) bool {
-	t := k.symGetType(s)
-	if s.visible == No {
-		return false
-	}
-	if t != TypeBool && t != TypeTristate {
-		return false
-	}
-	if t == TypeBool && val == Mod {
-		return false
-	}
-	if s.visible <= s.revDep.tri {
-		return false
-	}
-	if s.implied.tri == Yes && val == Mod {
-		return false
-	}
-	if s.isChoiceVal() && s.visible == Yes {
-		return val == Yes
-	}
-	return val >= s.revDep.tri && val <= s.visible
-}
-
-func (k *Kconfig) setTristateValue(s *Symbol, val Tristate) bool {
-	oldval := s.curr.tri
-	if oldval != val && !k.tristateWithinRange(s, val) {
-		return false
-	}
-	if s.flags&symDefUser == 0 {
-		s.flags |= symDefUser
-		s.setChanged()
-	}
-	if s.isChoiceVal() && val == Yes {
-		cs := s.choiceOf()
-		cs.def[defUser].choice = s
-		cs.flags |= symDefUser
-		for _, m := range cs.choiceMembers() {
-			if m.visible != No {
-				m.flags |= symDefUser
-			}
-		}
-	}
-	s.def[defUser].tri = val
-	if oldval != val {
-		k.clearAllValid()
-	}
-	return true
-}
-
-func stringValid(s *Symbol, str string) bool {
-	switch s.typ {
-	case TypeString:
-		return true
-	case TypeInt:
-		i := 0
-		at := func() byte {
-			if i < len(str) {
-				return str[i]
-			}
-			return 0
-		}
-		ch := at()
-		i++
-		if ch == '-' {
-			ch = at()
-			i++
-		}
-		if !isDigit(ch) {
-			return false
-		}
-		if ch == '0' && i < len(str) {
-			return false
-		}
-		for ; i < len(str); i++ {
-			if !isDigit(str[i]) {
-				return false
-			}
-		}
-		return true
-	case TypeHex:
-		if len(str) >= 2 && str[0] == '0' && (str[1] == 'x' || str[1] == 'X') {
-			str = str[2:]
-		}
-		if str == "" {
-			return false
-		}
-		for i := 0; i < len(str); i++ {
-			if !isXDigit(str[i]) {
-				return false
-			}
-		}
-		return true
-	case TypeBool, TypeTristate:
-		if str == "" {
-			return false
-		}
-		switch str[0] {
-		case 'y', 'Y', 'm', 'M', 'n', 'N':
-			return true
-		}
-		return false
-	}
-	return false
-}
-
-func (k *Kconfig) stringWithinRange(s *Symbol, str string) bool {
-	switch s.typ {
-	case TypeString:
-		return stringValid(s, str)
-	case TypeInt, TypeHex:
-		if !stringValid(s, str) {
-			return false
-		}
-		p := k.rangeProp(s)
-		if p == nil {
-			return true
-		}
-		base := 10
-		if s.typ == TypeHex {
-			base = 16
-		}
-		val := strtoll(str, base)
-		return val >= k.rangeVal(p.expr.lsym(), base) && val <= k.rangeVal(p.expr.rsym(), base)
-	case TypeBool, TypeTristate:
-		if str == "" {
-			return false
-		}
-		switch str[0] {
-		case 'y', 'Y':
-			return k.tristateWithinRange(s, Yes)
-		case 'm', 'M':
-			return k.tristateWithinRange(s, Mod)
-		case 'n', 'N':
-			return k.tristateWithinRange(s, No)
-		}
-	}
-	return false
-}
-
-func (k *Kconfig) setStringValue(s *Symbol, newval string) bool {
-	switch s.typ {
-	case TypeBool, TypeTristate:
-		if newval == "" {
-			return false
-		}
-		switch newval[0] {
-		case 'y', 'Y':
-			return k.setTristateValue(s, Yes)
-		case 'm', 'M':
-			return k.setTristateValue(s, Mod)
-		case 'n', 'N':
-			return k.setTristateValue(s, No)
-		}
-		return false
-	}
-	if !k.stringWithinRange(s, newval) {
-		return false
-	}
-	if s.flags&symDefUser == 0 {
-		s.flags |= symDefUser
-		s.setChanged()
-	}
-	old := s.def[defUser]
-	if s.typ == TypeHex && (len(newval) < 2 || newval[0] != '0' || (newval[1] != 'x' && newval[1] != 'X')) {
-		newval = "0x" + newval
-	} else if old.set && old.str == newval {
-		return true
-	}
-	s.def[defUser].str = newval
-	s.def[defUser].set = true
-	k.clearAllValid()
-	return true
-}
-
-// stringDefault is the value s would have without a user value.
-func (k *Kconfig) stringDefault(s *Symbol) string {
-	k.calcVisibility(s)
-	k.calcValue(k.modulesSym)
-	val := No
-	str := ""
-	if p := k.defaultProp(s); p != nil {
-		switch s.typ {
-		case TypeBool, TypeTristate:
-			val = triAnd(k.calc(p.expr), p.visible.tri)
-		default:
-			if ds := propSymbol(p); ds != nil {
-				k.calcValue(ds)
-				str = ds.curr.str
-			}
-		}
-	}
-	val = triOr(val, s.revDep.tri)
-	if val == Mod && !s.isChoiceVal() && k.modulesSym.curr.tri == No {
-		val = Yes
-	}
-	if s.typ == TypeBool && val == Mod {
-		val = Yes
-	}
-	if val < s.implied.tri {
-		val = s.implied.tri
-	}
-	switch s.typ {
-	case TypeBool, TypeTristate:
-		return val.String()
-	case TypeInt, TypeHex, TypeString:
-		return str
-	}
-	return ""
-}
-
-// stringValue is s's current value as conf prints it.
-func (k *Kconfig) stringValue(s *Symbol) string {
-	switch s.typ {
-	case TypeBool, TypeTristate:
-		switch s.curr.tri {
-		case No:
-			return "n"
-		case Mod:
-			k.calcValue(k.modulesSym)
-			if k.modulesSym.curr.tri == No {
-				return "n"
-			}
-			return "m"
-		case Yes:
-			return "y"
-		}
-	}
-	return s.curr.str
-}
-
-func (s *Symbol) isChangeable() bool { return s.visible > s.revDep.tri }
-
-// expandString replaces $NAME with the value of symbol NAME (unknown
+// expandRefs replaces $NAME with the value of symbol NAME (unknown
 // names expand to nothing), as source paths and mainmenu titles are.
-func (k *Kconfig) expandString(in string) string {
+func (k *Kconfig) expandRefs(in string) string {
 	if !strings.Contains(in, "$") {
 		return in
 	}
@@ -883,8 +323,8 @@ func (k *Kconfig) expandString(in string) string {
 		}
 		name := in[i+1 : j]
 		if s := k.find(name); s != nil {
-			k.calcValue(s)
-			b.WriteString(k.stringValue(s))
+			k.evaluate(s)
+			b.WriteString(k.valueText(s))
 		}
 		in = in[j:]
 	}
@@ -931,7 +371,7 @@ func fileName(f *File) string {
 	return f.Name
 }
 
-func (k *Kconfig) checkPrintRecursive(last *Symbol) {
+func (k *Kconfig) reportCycle(last *Symbol) {
 	var cv *depStack
 	if last.isChoiceVal() {
 		cv = k.depPush(last)
@@ -1006,34 +446,34 @@ func (k *Kconfig) checkPrintRecursive(last *Symbol) {
 	}
 }
 
-func (k *Kconfig) checkExprDeps(e *Expr) *Symbol {
+func (k *Kconfig) cycleInExpr(e *Expr) *Symbol {
 	if e == nil {
 		return nil
 	}
 	switch e.typ {
 	case eOr, eAnd:
-		if s := k.checkExprDeps(e.left); s != nil {
+		if s := k.cycleInExpr(e.left); s != nil {
 			return s
 		}
-		return k.checkExprDeps(e.right)
+		return k.cycleInExpr(e.right)
 	case eNot:
-		return k.checkExprDeps(e.left)
+		return k.cycleInExpr(e.left)
 	case eEqual, eGeq, eGth, eLeq, eLth, eUnequal:
-		if s := k.checkDeps(e.lsym()); s != nil {
+		if s := k.findCycle(e.lsym()); s != nil {
 			return s
 		}
-		return k.checkDeps(e.rsym())
+		return k.findCycle(e.rsym())
 	case eSymbol:
-		return k.checkDeps(e.sym)
+		return k.findCycle(e.sym)
 	}
 	k.eprint(fmt.Sprintf("Oops! How to check %d?\n", e.typ))
 	return nil
 }
 
-func (k *Kconfig) checkSymDeps(s *Symbol) *Symbol {
+func (k *Kconfig) cycleInSymbol(s *Symbol) *Symbol {
 	st := k.depPush(s)
 	defer k.depPop()
-	if s2 := k.checkExprDeps(s.revDep.expr); s2 != nil {
+	if s2 := k.cycleInExpr(s.revDep.expr); s2 != nil {
 		return s2
 	}
 	for _, p := range s.props {
@@ -1041,14 +481,14 @@ func (k *Kconfig) checkSymDeps(s *Symbol) *Symbol {
 			continue
 		}
 		st.prop = p
-		if s2 := k.checkExprDeps(p.visible.expr); s2 != nil {
+		if s2 := k.cycleInExpr(p.visible.expr); s2 != nil {
 			return s2
 		}
 		if p.typ != pDefault || s.isChoice() {
 			continue
 		}
 		st.expr = p.expr
-		if s2 := k.checkExprDeps(p.expr); s2 != nil {
+		if s2 := k.cycleInExpr(p.expr); s2 != nil {
 			return s2
 		}
 		st.expr = nil
@@ -1056,18 +496,18 @@ func (k *Kconfig) checkSymDeps(s *Symbol) *Symbol {
 	return nil
 }
 
-func (k *Kconfig) checkChoiceDeps(choice *Symbol) *Symbol {
+func (k *Kconfig) cycleInChoice(choice *Symbol) *Symbol {
 	k.depPush(choice)
 	members := choice.choiceMembers()
 	for _, m := range members {
 		m.flags |= symCheck | symChecked
 	}
 	choice.flags |= symCheck | symChecked
-	s2 := k.checkSymDeps(choice)
+	s2 := k.cycleInSymbol(choice)
 	choice.flags &^= symCheck
 	if s2 == nil {
 		for _, m := range members {
-			if s2 = k.checkSymDeps(m); s2 != nil {
+			if s2 = k.cycleInSymbol(m); s2 != nil {
 				break
 			}
 		}
@@ -1082,11 +522,11 @@ func (k *Kconfig) checkChoiceDeps(choice *Symbol) *Symbol {
 	return s2
 }
 
-// checkDeps reports a recursive dependency through s (printing the cycle
+// findCycle reports a recursive dependency through s (printing the cycle
 // like conf) and returns the symbol closing it.
-func (k *Kconfig) checkDeps(s *Symbol) *Symbol {
+func (k *Kconfig) findCycle(s *Symbol) *Symbol {
 	if s.flags&symCheck != 0 {
-		k.checkPrintRecursive(s)
+		k.reportCycle(s)
 		return s
 	}
 	if s.flags&symChecked != 0 {
@@ -1096,13 +536,13 @@ func (k *Kconfig) checkDeps(s *Symbol) *Symbol {
 	switch {
 	case s.isChoiceVal():
 		k.depPush(s)
-		s2 = k.checkDeps(s.choiceOf())
+		s2 = k.findCycle(s.choiceOf())
 		k.depPop()
 	case s.isChoice():
-		s2 = k.checkChoiceDeps(s)
+		s2 = k.cycleInChoice(s)
 	default:
 		s.flags |= symCheck | symChecked
-		s2 = k.checkSymDeps(s)
+		s2 = k.cycleInSymbol(s)
 		s.flags &^= symCheck
 	}
 	if s2 == s {
