@@ -452,4 +452,3 @@ func cmpS(a, b int64) int {
 	}
 	return 0
 }
-
