@@ -270,8 +270,7 @@ func (k *Kconfig) write(name string) error {
 		if err := writeNew(k.path(tmp), data); err != nil {
 			return err
 		}
-		os.Rename(k.path(newname), k.path(dir+base+".old"))
-		if err := os.Rename(k.path(tmp), k.path(newname)); err != nil {
+		if err := ReplaceKeepingOld(k.path(newname), k.path(tmp), k.path(dir+base+".old")); err != nil {
 			os.Remove(k.path(tmp))
 			return err
 		}
@@ -303,6 +302,28 @@ func writeNew(path string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// ReplaceKeepingOld puts the finished file tmp in place of path, keeping
+// path's previous content as old (when old is not ""). Unlike conf, which
+// renames .config away before renaming the new one in, path always
+// exists: the previous file is linked (or copied) to old first, then tmp
+// is renamed over path, with path's previous permissions.
+func ReplaceKeepingOld(path, tmp, old string) error {
+	if st, err := os.Stat(path); err == nil {
+		os.Chmod(tmp, st.Mode().Perm())
+		if old != "" {
+			os.Remove(old)
+			if err := os.Link(path, old); err != nil {
+				if data, err := os.ReadFile(path); err == nil {
+					if err := writeNew(old+".tmp", data); err == nil {
+						os.Rename(old+".tmp", old)
+					}
+				}
+			}
+		}
+	}
+	return os.Rename(tmp, path)
 }
 
 // writeAtomic replaces path with data through a temporary file in the
