@@ -427,29 +427,7 @@ func (v attestView) lines(st *Styles, w int) []string {
 			}
 		}
 	}
-	kv("measurement", r.Measurement)
-	if v.source != "" {
-		kv("expected from", v.source)
-	}
-	kv("nonce", r.Nonce)
-	kv("report data", r.ReportData)
-	d := r.Details
-	switch r.Platform {
-	case evidence.SNP:
-		if d.VMPL != nil {
-			kv("VMPL", strconv.Itoa(int(*d.VMPL)))
-		}
-		kv("guest policy", d.GuestPolicy)
-		kv("reported TCB", d.ReportedTCB)
-		if d.Product != "" {
-			kv("product", d.Product)
-		}
-	case evidence.TDX:
-		kv("TD attributes", d.TdAttributes)
-		kv("TEE TCB SVN", d.TeeTcbSvn)
-		kv("MRSEAM", d.MrSeam)
-	}
-	out = append(out, fitLine("", w), fitLine(st.Work.Heading.Render("Checks"), w))
+	out = append(out, fitLine(st.Work.Heading.Render("Checks"), w))
 	nameW := 0
 	for _, c := range r.Checks {
 		nameW = max(nameW, len(c.Name))
@@ -496,6 +474,29 @@ func (v attestView) lines(st *Styles, w int) []string {
 				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+ls.Render(l), w))
 			}
 		}
+	}
+	out = append(out, fitLine("", w), fitLine(st.Work.Heading.Render("Report"), w))
+	kv("measurement", r.Measurement)
+	if v.source != "" {
+		kv("expected from", v.source)
+	}
+	kv("nonce", r.Nonce)
+	kv("report data", r.ReportData)
+	d := r.Details
+	switch r.Platform {
+	case evidence.SNP:
+		if d.VMPL != nil {
+			kv("VMPL", strconv.Itoa(int(*d.VMPL)))
+		}
+		kv("guest policy", d.GuestPolicy)
+		kv("reported TCB", d.ReportedTCB)
+		if d.Product != "" {
+			kv("product", d.Product)
+		}
+	case evidence.TDX:
+		kv("TD attributes", d.TdAttributes)
+		kv("TEE TCB SVN", d.TeeTcbSvn)
+		kv("MRSEAM", d.MrSeam)
 	}
 	out = append(out, fitLine("", w))
 	vs := st.Work.OK

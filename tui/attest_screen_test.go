@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
 	"github.com/ultravioletrs/cube-hal/agent/verify"
@@ -116,5 +118,26 @@ func TestAttestScreenOptions(t *testing.T) {
 	o = fb.attest.last(t)
 	if !o.Roots.TestRoots || o.Policy.VMPL == nil || *o.Policy.VMPL != 1 {
 		t.Fatalf("options after T and v 1: %+v", o)
+	}
+}
+
+// Screens switch with digits, except while text is typed; alt+digit and
+// F-keys switch even then.
+func TestScreenSwitchKeys(t *testing.T) {
+	fb := newFakeBackends(t)
+	l := newLoop(t, fb.options(), 100, 30)
+	l.tab("Attest")
+	l.keys("m")
+	l.keys("2")
+	if l.app.active != 3 || !strings.Contains(l.screen(), "Expected measurement: 2") {
+		t.Fatalf("a digit typed into a field switched screens:\n%s", l.screen())
+	}
+	l.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
+	if l.app.active != 1 {
+		t.Fatalf("alt+2 did not show Build (active %d)", l.app.active)
+	}
+	l.send(tea.KeyMsg{Type: tea.KeyF3})
+	if l.app.active != 2 {
+		t.Fatalf("F3 did not show Launch (active %d)", l.app.active)
 	}
 }

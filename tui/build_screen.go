@@ -856,7 +856,7 @@ func imageLines(st *Styles, im workspace.ImagesState, home string, w, most int) 
 			break
 		}
 		line := "    " + st.Work.Value.Render(padRight(truncate(f.Name, nameW), nameW)) + "  " +
-			st.Work.Muted.Render(fmt.Sprintf("%10s  %s", humanSize(f.Size), f.ModTime.Format("2006-01-02 15:04")))
+			st.Work.Muted.Render(fmt.Sprintf("%10s  %s", workspace.HumanSize(f.Size), f.ModTime.Format("2006-01-02 15:04")))
 		out = append(out, fitLine(line, w))
 	}
 	return out

@@ -296,7 +296,7 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 			s.quitAfterStop = false
 			return s.statusCmd()
 		}
-		s.setStatus(statusOK, "VM stopped: "+stopHow(msg.res))
+		s.setStatus(statusOK, "VM stopped: "+msg.res.String())
 		s.ses.vmStatus.Running = false
 		s.endVM()
 		s.ses.vm = nil
@@ -664,20 +664,6 @@ func (s *launchScreen) stop() tea.Cmd {
 		res, err := vm.Stop(ctx, launch.StopOptions{PowerdownTimeout: 30 * time.Second})
 		return vmStoppedMsg{seq: seq, res: res, err: err}
 	}
-}
-
-func stopHow(r launch.StopResult) string {
-	how := map[string]string{
-		"powerdown":   "the guest powered off",
-		"quit":        "QEMU quit",
-		"SIGTERM":     "QEMU terminated with SIGTERM",
-		"SIGKILL":     "QEMU killed with SIGKILL",
-		"not running": "it was not running",
-	}[r.How]
-	if how == "" {
-		how = r.How
-	}
-	return fmt.Sprintf("%s (%.1fs)", how, r.Took.Seconds())
 }
 
 // startFailure explains a failed start in lines: the error, then QEMU's

@@ -304,3 +304,25 @@ func TestVTPaneCursor(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVTPaneThroughput pushes output through a pane the way an SSH
+// console gets it: a child writing to a pty as fast as it can, the pump
+// feeding x/vt (README "TUI part 2").
+func BenchmarkVTPaneThroughput(b *testing.B) {
+	sh := testenv.Tool(b, "sh", "cat")[0]
+	line := strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz ", 3) + "\n"
+	data := strings.Repeat(line, (256<<10)/len(line))
+	path := b.TempDir() + "/out"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		p := newVTPane(160, 40)
+		if err := p.StartCommand(exec.Command(sh, "-c", "stty -echo -onlcr; cat "+path)); err != nil {
+			b.Fatal(err)
+		}
+		<-p.done
+		p.Close()
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/launch/testimage"
 )
@@ -47,6 +48,52 @@ func fakeBuildroot(t *testing.T) string {
 	t.Helper()
 	testenv.Tool(t, "make", "bash", "tput")
 	return filepath.Join(testenv.RepoRoot(t), "build", "testdata", "fakebr")
+}
+
+// fakeBuildrootWithMenu is a fake Buildroot the configurator opens too:
+// the build runner's fake Makefile (included, with the BR2_VERSION line
+// Buildroot's has) and steps, under the small top-level menu of
+// testdata/fakebr-menu, which sources the Cube tree like Buildroot's does.
+func fakeBuildrootWithMenu(t *testing.T) string {
+	t.Helper()
+	fake := fakeBuildroot(t)
+	dir := filepath.Join(t.TempDir(), "buildroot")
+	os.MkdirAll(dir, 0o755)
+	menu, err := os.ReadFile(filepath.Join("testdata", "fakebr-menu", "Config.in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"Makefile":  "export BR2_VERSION := 2026.02.3\ninclude " + filepath.Join(fake, "Makefile") + "\n",
+		"Config.in": string(menu),
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(fake, "fake-step.sh"), filepath.Join(dir, "fake-step.sh")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writeOverlayCerts puts the certificate files the Cube agent's default
+// configuration names into an overlay (the job of 'cube-hal certs').
+func writeOverlayCerts(t *testing.T, overlay string) {
+	t.Helper()
+	c := agenttest.NewCerts(t, t.TempDir())
+	certs := filepath.Join(overlay, "etc", "cube", "certs")
+	os.MkdirAll(certs, 0o755)
+	for src, dst := range map[string]string{c.CA: "ca.pem", c.ServerCert: "server.crt", c.ServerKey: "server.key", c.ClientCA: "client_ca.pem"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(certs, dst), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // workDirs makes an output directory (with a .config) and a state
@@ -156,8 +203,8 @@ func TestTmuxBuildFake(t *testing.T) {
 	br := fakeBuildroot(t)
 	bin := cubeHal(t)
 	out, state := workDirs(t, badConfig)
-	p := startPane(t, 110, 34, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
-		bin, "--buildroot", br, "-O", out, "--state-dir", state)
+	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
+		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", filepath.Join(filepath.Dir(out), "overlay"))
 	p.waitFor("cube-hal", "Configure", "Build")
 	p.key("2")
 	s := p.waitFor("Build the image", "Buildroot   ", "The configuration has", "Agent Port: 70000 is not in 1-65535")
@@ -219,13 +266,14 @@ func TestTmuxBuildCancel(t *testing.T) {
 	}
 }
 
-// The acceptance path in one session of the real binary: build (the fake
-// Buildroot), launch the tiny TCG image, SSH into it in the console pane
-// and run uname -a there, attest it (the agent's fake TSM, test roots),
-// stop it; no QEMU or ssh is left.
-func TestTmuxLaunchSSHAttest(t *testing.T) {
+// The acceptance path in one session of the real binary: configure (turn
+// the Cube agent on, give it its LLM backend, save), build (the fake
+// Buildroot, after the validation), launch the tiny TCG image, SSH into it
+// in the console pane and run uname -a there, attest it (the agent's fake
+// TSM, test roots), stop it; no QEMU or ssh is left.
+func TestTmuxAcceptance(t *testing.T) {
 	testenv.Tool(t, "qemu-system-x86_64", "ssh")
-	br := fakeBuildroot(t)
+	br := fakeBuildrootWithMenu(t)
 	im := testimage.Build(t, testimage.Options{Agent: testimage.BuildAgent(t), AgentEnv: []string{"UV_CUBE_AGENT_TSM=fake"}})
 	bin := cubeHal(t)
 	out, state := workDirs(t, goodConfig)
@@ -234,13 +282,37 @@ func TestTmuxLaunchSSHAttest(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(state, "ssh", "id_ed25519"), key, 0o600)
+	overlay := filepath.Join(filepath.Dir(out), "overlay")
+	writeOverlayCerts(t, overlay)
 	t.Cleanup(func() { requireNoProcs(t, state, nil) })
 
-	p := startPane(t, 120, 40, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.01"},
-		bin, "--buildroot", br, "-O", out, "--state-dir", state)
-	p.waitFor("Build")
+	p := startPane(t, 100, 32, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.01"},
+		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", overlay)
 
-	// Build.
+	// Configure: the agent on, with a custom LLM backend, saved.
+	p.waitFor("Cube packages", "> [ ] cube-agent", "Loaded ~/out/.config")
+	p.key("Space")
+	p.waitFor("[*] cube-agent")
+	p.key("/")
+	p.typeText("agent_target_url")
+	p.waitFor("Custom backend URL")
+	p.key("Enter")
+	p.waitFor("Jumped to Custom backend URL")
+	p.key("Enter")
+	p.typeText("http://10.0.2.2:11434")
+	p.key("Enter")
+	p.waitFor("Custom backend URL = http://10.0.2.2:11434")
+	p.key("s")
+	p.waitFor("Save the configuration", "cube-agent (BR2_PACKAGE_CUBE_AGENT): n -> y")
+	p.key("Enter")
+	p.waitFor("Saved")
+	cfg, err := os.ReadFile(filepath.Join(out, ".config"))
+	if err != nil || !strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT=y\n") ||
+		!strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT_TARGET_URL=\"http://10.0.2.2:11434\"\n") {
+		t.Fatalf("saved .config (%v):\n%s", err, cfg)
+	}
+
+	// Build: the saved configuration is valid, so the build runs.
 	p.key("2")
 	p.waitFor("The configuration is valid")
 	p.key("b")
@@ -271,9 +343,9 @@ func TestTmuxLaunchSSHAttest(t *testing.T) {
 	p.key("Enter")
 	p.waitFor("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
 	p.key("p")
-	s = p.waitLong(60*time.Second, "cube-ai-vm ● running · plain/tcg", "QMP running", "╭─ Serial console")
+	p.waitLong(60*time.Second, "cube-ai-vm ● running · plain/tcg", "QMP running", "╭─ Serial console")
+	s = p.waitLong(90*time.Second, "testimage: up")
 	capture(t, "launch-running", s)
-	p.waitLong(90*time.Second, "testimage: up")
 
 	// SSH in the pane: uname -a answered by the guest's kernel.
 	p.key("c")
