@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -145,6 +146,9 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		Wait:           f.wait,
 		WaitTimeout:    f.timeout,
 		Progress:       func(s string) { fmt.Fprintf(errOut, "cube-hal: %s\n", s) },
+	}
+	if snpDigest != "" {
+		opts.ExpectedMeasurement, _ = hex.DecodeString(snpDigest)
 	}
 	vm, err := launch.Start(ctx, opts)
 	if err != nil {

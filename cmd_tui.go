@@ -23,26 +23,11 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 			withHint("run cube-hal in a terminal, or use a subcommand ('cube-hal --help' lists them)")
 	}
 	return tui.Run(cmd.Context(), tui.Options{
-		Open:       func() (tui.Engine, error) { return openConfig(ws) },
+		Open:       func() (tui.Engine, error) { return tui.OpenWorkspace(ws) },
 		OverlayDir: ws.OverlayDir,
 		Context:    workspaceContext(ws),
 		Workspace:  ws,
 	})
-}
-
-// openConfig loads the configuration the UI edits: Buildroot's whole menu
-// with the workspace .config (or the Cube defconfig when there is no
-// .config yet), or in standalone mode the Cube tree alone with its
-// defconfig.
-func openConfig(ws *workspace.Workspace) (tui.Engine, error) {
-	if ws.Standalone() {
-		return tui.OpenStandalone(ws.ExternalDir)
-	}
-	env, err := prepareBuildroot(ws)
-	if err != nil {
-		return nil, err
-	}
-	return tui.OpenBuildroot(env)
 }
 
 // workspaceContext is the header's summary of the workspace.

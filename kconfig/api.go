@@ -223,7 +223,7 @@ func (s *Symbol) Members() []*Symbol { return s.choiceMembers() }
 // Selection is the member a choice currently selects (nil when the
 // choice is off).
 func (s *Symbol) Selection() *Symbol {
-	s.k.calcValue(s)
+	s.k.evaluate(s)
 	if s.curr.tri != Yes {
 		return nil
 	}
@@ -274,13 +274,13 @@ func (s *Symbol) Definitions() []Location {
 // Value is the current value as it would be written (y/m/n for booleans,
 // the unquoted text for strings).
 func (s *Symbol) Value() string {
-	s.k.calcValue(s)
-	return s.k.stringValue(s)
+	s.k.evaluate(s)
+	return s.k.valueText(s)
 }
 
 // Tristate is the current value of a bool or tristate (n otherwise).
 func (s *Symbol) Tristate() Tristate {
-	s.k.calcValue(s)
+	s.k.evaluate(s)
 	return s.curr.tri
 }
 
@@ -306,45 +306,45 @@ func (s *Symbol) UserValue() (string, bool) {
 // Default is the value the symbol would have without a user value
 // (selects and implies included).
 func (s *Symbol) Default() string {
-	s.k.calcValue(s)
-	return s.k.stringDefault(s)
+	s.k.evaluate(s)
+	return s.k.defaultText(s)
 }
 
 // Range returns the active range of an int or hex symbol.
 func (s *Symbol) Range() (lo, hi string, ok bool) {
 	k := s.k
-	k.calcValue(s)
-	p := k.rangeProp(s)
+	k.evaluate(s)
+	p := k.activeRange(s)
 	if p == nil {
 		return "", "", false
 	}
-	k.calcValue(p.expr.lsym())
-	k.calcValue(p.expr.rsym())
-	return k.stringValue(p.expr.lsym()), k.stringValue(p.expr.rsym()), true
+	k.evaluate(p.expr.lsym())
+	k.evaluate(p.expr.rsym())
+	return k.valueText(p.expr.lsym()), k.valueText(p.expr.rsym()), true
 }
 
 // Visibility is how far the user can set the symbol from its prompts
 // (n: hidden).
 func (s *Symbol) Visibility() Tristate {
-	s.k.calcValue(s)
+	s.k.evaluate(s)
 	return s.visible
 }
 
 // Changeable reports whether the user can change the value at all (it is
 // visible and not forced by a select).
 func (s *Symbol) Changeable() bool {
-	s.k.calcValue(s)
+	s.k.evaluate(s)
 	return s.isChangeable()
 }
 
 // Assignable lists the values a bool or tristate accepts now.
 func (s *Symbol) Assignable() []Tristate {
 	k := s.k
-	k.calcValue(s)
+	k.evaluate(s)
 	var out []Tristate
 	for _, v := range []Tristate{No, Mod, Yes} {
-		if v == s.curr.tri || k.tristateWithinRange(s, v) {
-			if v == Mod && k.symGetType(s) == TypeBool {
+		if v == s.curr.tri || k.canTake(s, v) {
+			if v == Mod && k.effectiveType(s) == TypeBool {
 				continue
 			}
 			out = append(out, v)
@@ -356,7 +356,7 @@ func (s *Symbol) Assignable() []Tristate {
 // Written reports whether the symbol appears in .config (it is visible,
 // or has a default or select giving it a value).
 func (s *Symbol) Written() bool {
-	s.k.calcValue(s)
+	s.k.evaluate(s)
 	return s.flags&symWrite != 0
 }
 
@@ -391,7 +391,7 @@ func (k *Kconfig) ReadDefconfig(path string) error {
 	if !k.read(path) {
 		return &fs.PathError{Op: "read", Path: path, Err: fs.ErrNotExist}
 	}
-	_, err := k.setAllNewSymbols(defDefault)
+	_, err := k.fillUnset(defDefault)
 	return err
 }
 
@@ -400,14 +400,14 @@ func (k *Kconfig) ReadDefconfig(path string) error {
 // render many times.
 func (k *Kconfig) freshen() {
 	if k.writeStale {
-		k.clearAllValid()
+		k.invalidateAll()
 	}
 }
 
 // ConfigText is the .config WriteConfig would write.
 func (k *Kconfig) ConfigText() []byte {
 	k.freshen()
-	b := k.renderConfig()
+	b := k.formatConfig()
 	k.setChangeCount(0)
 	return b
 }
@@ -425,7 +425,7 @@ func (k *Kconfig) WriteConfig(path string) error {
 // DefconfigText is the minimal configuration (savedefconfig).
 func (k *Kconfig) DefconfigText() []byte {
 	k.freshen()
-	return k.renderDefconfig()
+	return k.formatMinimal()
 }
 
 // WriteDefconfig saves the minimal configuration to path, atomically.
@@ -448,16 +448,16 @@ func (k *Kconfig) Dirty() bool { return k.dirty }
 // Values returns the value of every symbol that .config would contain
 // (booleans that are "not set" as "n").
 func (k *Kconfig) Values() map[string]string {
-	k.clearAllValid()
+	k.invalidateAll()
 	out := map[string]string{}
 	k.walkMenus(func(m *Menu) {
 		s := m.sym
 		if s == nil || s.isChoice() || !s.hasName {
 			return
 		}
-		k.calcValue(s)
+		k.evaluate(s)
 		if s.flags&symWrite != 0 {
-			out[s.name] = k.stringValue(s)
+			out[s.name] = k.valueText(s)
 		}
 	})
 	return out
@@ -496,12 +496,12 @@ type valSnap struct {
 func (k *Kconfig) snapshotValues(into []valSnap) []valSnap {
 	syms := k.defined()
 	if k.writeStale {
-		k.clearAllValid()
+		k.invalidateAll()
 	}
 	into = into[:0]
 	for _, s := range syms {
-		k.calcValue(s)
-		into = append(into, valSnap{k.stringValue(s), s.flags&symWrite != 0})
+		k.evaluate(s)
+		into = append(into, valSnap{k.valueText(s), s.flags&symWrite != 0})
 	}
 	return into
 }
@@ -567,7 +567,7 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 		return nil, err
 	}
 	before := k.valuesBefore()
-	if !k.setStringValue(s, value) {
+	if !k.assignText(s, value) {
 		k.valsCurrent = false
 		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
 	}
@@ -589,7 +589,7 @@ func (k *Kconfig) Unset(name string) ([]Change, error) {
 			cs.def[defUser].choice = nil
 		}
 	}
-	k.clearAllValid()
+	k.invalidateAll()
 	k.dirty = true
 	return k.changesSince(before, s), nil
 }
@@ -599,7 +599,7 @@ func (k *Kconfig) Unset(name string) ([]Change, error) {
 // why not. User interfaces validate input with it as it is typed.
 func (s *Symbol) Check(value string) error {
 	k := s.k
-	k.calcValue(s)
+	k.evaluate(s)
 	ok := false
 	switch {
 	case s.visible == No:
@@ -609,15 +609,15 @@ func (s *Symbol) Check(value string) error {
 		if value != "" {
 			switch value[0] {
 			case 'y', 'Y':
-				ok = s.curr.tri == Yes || k.tristateWithinRange(s, Yes)
+				ok = s.curr.tri == Yes || k.canTake(s, Yes)
 			case 'm', 'M':
-				ok = s.curr.tri == Mod || k.tristateWithinRange(s, Mod)
+				ok = s.curr.tri == Mod || k.canTake(s, Mod)
 			case 'n', 'N':
-				ok = s.curr.tri == No || k.tristateWithinRange(s, No)
+				ok = s.curr.tri == No || k.canTake(s, No)
 			}
 		}
 	default:
-		ok = k.stringWithinRange(s, value)
+		ok = k.acceptsText(s, value)
 	}
 	if ok {
 		return nil
@@ -631,14 +631,14 @@ func (s *Symbol) DefaultSelection() *Symbol {
 	if !s.isChoice() {
 		return nil
 	}
-	s.k.calcValue(s)
-	return s.k.choiceDefault(s)
+	s.k.evaluate(s)
+	return s.k.choiceFallback(s)
 }
 
 // SelectedTo is the lowest value selects force on the symbol (n when
 // nothing selects it): a configurator marks such options as locked.
 func (s *Symbol) SelectedTo() Tristate {
-	s.k.calcValue(s)
+	s.k.evaluate(s)
 	if s.isChoice() {
 		return No
 	}
@@ -647,7 +647,7 @@ func (s *Symbol) SelectedTo() Tristate {
 
 // refusal says in words why value cannot be given to s now.
 func (k *Kconfig) refusal(s *Symbol, value string) string {
-	k.calcValue(s)
+	k.evaluate(s)
 	if s.visible == No {
 		e := k.Explain(s)
 		if len(e.HiddenBy) > 0 {
@@ -678,12 +678,12 @@ func (k *Kconfig) refusal(s *Symbol, value string) string {
 		if s.isChoiceVal() {
 			return "a choice member can only be set to y (which selects it)"
 		}
-		if (value[0] == 'm' || value[0] == 'M') && k.symGetType(s) == TypeBool {
+		if (value[0] == 'm' || value[0] == 'M') && k.effectiveType(s) == TypeBool {
 			return "a bool takes y or n"
 		}
 		return fmt.Sprintf("allowed values now: %s", triList(s.Assignable()))
 	case TypeInt, TypeHex:
-		if !stringValid(s, value) {
+		if !validText(s, value) {
 			if s.typ == TypeInt {
 				return "not a decimal integer"
 			}
@@ -716,32 +716,25 @@ type DiffEntry struct {
 	InNew  bool
 }
 
-// ParseConfig reads the assignments of a .config or defconfig text:
-// NAME=VALUE lines (strings unquoted) and "# NAME is not set" (as "n"),
-// later lines winning, as conf reads them. prefix is the CONFIG_ prefix
-// ("" for Buildroot).
+// ParseConfig reads the assignments of a .config or defconfig text the
+// way conf recognises them (NAME=VALUE, "# NAME is not set" as "n"),
+// strings unquoted, later lines winning, anything else skipped as conf
+// skips it. prefix is the CONFIG_ prefix ("" for Buildroot). For a strict
+// reader that names bad lines, see ReadAssignments.
 func ParseConfig(data []byte, prefix string) map[string]string {
 	out := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSuffix(line, "\r")
-		if strings.HasPrefix(line, "# "+prefix) && strings.HasSuffix(line, " is not set") {
-			name := strings.TrimSuffix(strings.TrimPrefix(line, "# "+prefix), " is not set")
-			if name != "" && !strings.ContainsAny(name, " =") {
-				out[name] = "n"
+		l := parseConfigLine(line, prefix)
+		switch {
+		case l.kind == lineUnset && l.name != "":
+			out[l.name] = "n"
+		case l.kind == lineAssign && l.name != "":
+			v := l.value
+			if strings.HasPrefix(v, "\"") {
+				v = unquote(v)
 			}
-			continue
+			out[l.name] = v
 		}
-		if strings.HasPrefix(line, "#") || !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		name, val, ok := strings.Cut(line[len(prefix):], "=")
-		if !ok || name == "" {
-			continue
-		}
-		if strings.HasPrefix(val, "\"") {
-			val = unquote(val)
-		}
-		out[name] = val
 	}
 	return out
 }

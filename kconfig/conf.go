@@ -296,7 +296,7 @@ func (r *confRun) execute(k *Kconfig) (code int) {
 			break
 		}
 		if name != "" && name != "1" {
-			if !k.readSimple(name, defUser) {
+			if !k.loadAssignments(name, defUser) {
 				r.err("*** Can't read seed configuration \"%s\"!\n", name)
 				return 1
 			}
@@ -314,7 +314,7 @@ func (r *confRun) execute(k *Kconfig) (code int) {
 		case ModeRand:
 			name = "allrandom.config"
 		}
-		if !k.readSimple(name, defUser) && !k.readSimple("all.config", defUser) {
+		if !k.loadAssignments(name, defUser) && !k.loadAssignments("all.config", defUser) {
 			r.err("*** KCONFIG_ALLCONFIG set, but no \"%s\" or \"all.config\" file found\n", name)
 			return 1
 		}
@@ -330,16 +330,16 @@ func (r *confRun) execute(k *Kconfig) (code int) {
 	var perr error
 	switch r.mode {
 	case ModeAllNo:
-		_, perr = k.setAllNewSymbols(defNo)
+		_, perr = k.fillUnset(defNo)
 	case ModeAllYes:
-		_, perr = k.setAllNewSymbols(defYes)
+		_, perr = k.fillUnset(defYes)
 	case ModeAllMod:
-		_, perr = k.setAllNewSymbols(defMod)
+		_, perr = k.fillUnset(defMod)
 	case ModeAllDef, ModeDefconfig:
-		_, perr = k.setAllNewSymbols(defDefault)
+		_, perr = k.fillUnset(defDefault)
 	case ModeRand:
 		for {
-			changed, err := k.setAllNewSymbols(defRandom)
+			changed, err := k.fillUnset(defRandom)
 			if err != nil {
 				perr = err
 				break
@@ -435,7 +435,7 @@ func cstrip(s string) string {
 
 func (r *confRun) askValue(s *Symbol, def string) bool {
 	k := r.k
-	t := k.symGetType(s)
+	t := k.effectiveType(s)
 	if !s.hasValue() {
 		r.out("(NEW) ")
 	}
@@ -475,7 +475,7 @@ func (r *confRun) confString(m *Menu) {
 		}
 		r.out("%*s%s ", r.indent-1, "", m.prompt.text)
 		r.out("(%s) ", s.name)
-		def := k.stringValue(s)
+		def := k.valueText(s)
 		r.out("[%s] ", def)
 		if !r.askValue(s, def) {
 			return
@@ -493,7 +493,7 @@ func (r *confRun) confString(m *Menu) {
 				def = ""
 			}
 		}
-		if useDef && k.setStringValue(s, def) {
+		if useDef && k.assignText(s, def) {
 			return
 		}
 	}
@@ -509,17 +509,17 @@ func (r *confRun) confSym(m *Menu) {
 		}
 		old := s.curr.tri
 		r.out("[%s", strings.ToUpper(old.String()))
-		if old != No && k.tristateWithinRange(s, No) {
+		if old != No && k.canTake(s, No) {
 			r.out("/n")
 		}
-		if old != Mod && k.tristateWithinRange(s, Mod) {
+		if old != Mod && k.canTake(s, Mod) {
 			r.out("/m")
 		}
-		if old != Yes && k.tristateWithinRange(s, Yes) {
+		if old != Yes && k.canTake(s, Yes) {
 			r.out("/y")
 		}
 		r.out("/?] ")
-		if !r.askValue(s, k.stringValue(s)) {
+		if !r.askValue(s, k.valueText(s)) {
 			return
 		}
 		r.line = cstrip(r.line)
@@ -553,7 +553,7 @@ func (r *confRun) confSym(m *Menu) {
 		default:
 			continue
 		}
-		if k.setTristateValue(s, nv) {
+		if k.assignTristate(s, nv) {
 			return
 		}
 		r.out("\n%s\n", k.extHelp(m))
@@ -566,7 +566,7 @@ func (r *confRun) confChoice(m *Menu) bool {
 	isNew := !s.hasValue()
 	if s.isChangeable() {
 		r.confSym(m)
-		k.calcValue(s)
+		k.evaluate(s)
 		switch s.curr.tri {
 		case No:
 			return true
@@ -669,7 +669,7 @@ func (r *confRun) confChoice(m *Menu) bool {
 			r.out("\n%s\n", k.extHelp(child))
 			continue
 		}
-		k.setTristateValue(child.sym, Yes)
+		k.assignTristate(child.sym, Yes)
 		for c := child.list; c != nil; c = c.next {
 			r.indent += 2
 			r.conf(c)
@@ -741,7 +741,7 @@ func (r *confRun) checkConf(m *Menu) {
 		if s.isChangeable() || (s.isChoice() && s.curr.tri == Yes) {
 			if r.mode == ModeListNew {
 				if s.hasName {
-					v := k.stringValue(s)
+					v := k.valueText(s)
 					if s.typ == TypeString {
 						v = escapeString(v)
 					}

@@ -27,9 +27,9 @@ func (k *Kconfig) ConfigName() string {
 
 func (k *Kconfig) autoconfigName() (string, bool) { return k.lookupEnv("KCONFIG_AUTOCONFIG") }
 
-// expandValue is conf_expand_value: $NAME from symbol values, creating
+// expandCreating is conf_expand_value: $NAME from symbol values, creating
 // symbols it does not know.
-func (k *Kconfig) expandValue(in string) string {
+func (k *Kconfig) expandCreating(in string) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(in, '$')
@@ -42,8 +42,8 @@ func (k *Kconfig) expandValue(in string) string {
 			j++
 		}
 		s := k.lookup(in[i+1:j], true, 0)
-		k.calcValue(s)
-		b.WriteString(k.stringValue(s))
+		k.evaluate(s)
+		b.WriteString(k.valueText(s))
 		in = in[j:]
 	}
 	b.WriteString(in)
@@ -52,7 +52,7 @@ func (k *Kconfig) expandValue(in string) string {
 
 // defaultConfName is what --defconfig without a file reads.
 func (k *Kconfig) defaultConfName() string {
-	name := k.expandValue(".defconfig")
+	name := k.expandCreating(".defconfig")
 	if st, ok := k.lookupEnv("srctree"); ok {
 		full := st + "/" + name
 		if _, err := os.Stat(k.path(full)); err == nil {
@@ -77,302 +77,6 @@ func (k *Kconfig) openConf(name string) ([]byte, bool) {
 		}
 	}
 	return nil, false
-}
-
-func (k *Kconfig) setSymVal(s *Symbol, def int, defFlags uint32, p string) bool {
-	switch s.typ {
-	case TypeTristate, TypeBool:
-		if s.typ == TypeTristate && strings.HasPrefix(p, "m") {
-			s.def[def].tri = Mod
-			s.flags |= defFlags
-			return true
-		}
-		if strings.HasPrefix(p, "y") {
-			s.def[def].tri = Yes
-			s.flags |= defFlags
-			return true
-		}
-		if strings.HasPrefix(p, "n") {
-			s.def[def].tri = No
-			s.flags |= defFlags
-			return true
-		}
-		if def != defAuto {
-			k.confWarning("symbol value '%s' invalid for %s", p, s.name)
-		}
-		return false
-	case TypeOther, TypeString:
-		if s.typ == TypeOther && !strings.HasPrefix(p, "\"") {
-			s.typ = TypeString
-			return k.setValidString(s, def, defFlags, p)
-		}
-		if !strings.HasPrefix(p, "\"") {
-			return true
-		}
-		p = p[1:]
-		var b strings.Builder
-		closed := false
-		for i := 0; i < len(p); i++ {
-			c := p[i]
-			if c == '"' {
-				closed = true
-				break
-			}
-			if c == '\\' {
-				i++
-				if i >= len(p) {
-					break
-				}
-				c = p[i]
-			}
-			b.WriteByte(c)
-		}
-		if !closed {
-			if def != defAuto {
-				k.confWarning("invalid string found")
-			}
-			return false
-		}
-		return k.setValidString(s, def, defFlags, b.String())
-	case TypeInt, TypeHex:
-		return k.setValidString(s, def, defFlags, p)
-	}
-	return true
-}
-
-func (k *Kconfig) setValidString(s *Symbol, def int, defFlags uint32, p string) bool {
-	if stringValid(s, p) {
-		s.def[def].str = p
-		s.def[def].set = true
-		s.flags |= defFlags
-		return true
-	}
-	if def != defAuto {
-		k.confWarning("symbol value '%s' invalid for %s", p, s.name)
-	}
-	return false
-}
-
-// readSimple loads assignments from a configuration file into def
-// (conf_read_simple). With name empty it reads $BR2_CONFIG (or .config),
-// falling back to the defconfig_list option. It reports false when no
-// file could be read.
-func (k *Kconfig) readSimple(name string, def int) bool {
-	var data []byte
-	ok := false
-	if name != "" {
-		data, ok = k.openConf(name)
-	} else {
-		name = k.ConfigName()
-		data, ok = k.openConf(name)
-		if !ok {
-			k.addChangeCount(1)
-			if k.defconfigL == nil {
-				return false
-			}
-			for _, p := range k.defconfigL.props {
-				if p.typ != pDefault {
-					continue
-				}
-				if k.calc(p.visible.expr) == No || p.expr.typ != eSymbol {
-					continue
-				}
-				name = k.expandValue(p.expr.sym.name)
-				if data, ok = k.openConf(name); ok {
-					k.message("using defaults found in %s", name)
-					break
-				}
-			}
-		}
-	}
-	if !ok {
-		return false
-	}
-	k.readData(name, data, def)
-	return true
-}
-
-func (k *Kconfig) readData(name string, data []byte, def int) {
-	k.valsCurrent = false
-	k.confFilename = name
-	k.confLineno = 0
-	k.confWarnings = 0
-	defFlags := uint32(symDef) << def
-	k.forAllSymbols(func(s *Symbol) {
-		s.flags |= symChanged
-		s.flags &^= defFlags | symValid
-		if s.isChoice() {
-			s.flags |= defFlags
-		}
-		s.def[def] = value{}
-	})
-	prefix := k.prefix()
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		// C string functions stop at a NUL byte.
-		if i := bytes.IndexByte(line, 0); i >= 0 {
-			line = line[:i]
-		}
-		k.confLineno++
-		k.readLine(string(line), prefix, def, defFlags)
-	}
-}
-
-func (k *Kconfig) readLine(line, prefix string, def int, defFlags uint32) {
-	var s *Symbol
-	switch {
-	case strings.HasPrefix(line, "#"):
-		if len(line) < 2 {
-			return
-		}
-		rest := line[2:]
-		if !strings.HasPrefix(rest, prefix) {
-			return
-		}
-		rest = rest[len(prefix):]
-		sp := strings.IndexByte(rest, ' ')
-		if sp < 0 {
-			return
-		}
-		name := rest[:sp]
-		if !strings.HasPrefix(rest[sp+1:], "is not set") {
-			return
-		}
-		if def == defUser {
-			s = k.find(name)
-			if s == nil {
-				k.addChangeCount(1)
-				return
-			}
-		} else {
-			s = k.lookup(name, true, 0)
-			if s.typ == TypeUnknown {
-				s.typ = TypeBool
-			}
-		}
-		if s.flags&defFlags != 0 {
-			k.confWarning("override: reassigning to symbol %s", s.name)
-		}
-		if s.typ == TypeBool || s.typ == TypeTristate {
-			s.def[def].tri = No
-			s.flags |= defFlags
-		}
-	case strings.HasPrefix(line, prefix):
-		rest := line[len(prefix):]
-		eq := strings.IndexByte(rest, '=')
-		if eq < 0 {
-			return
-		}
-		name, val := rest[:eq], rest[eq+1:]
-		if nl := strings.IndexByte(val, '\n'); nl >= 0 {
-			val = val[:nl]
-			if strings.HasSuffix(val, "\r") {
-				val = val[:len(val)-1]
-			}
-		}
-		if def == defUser {
-			s = k.find(name)
-			if s == nil {
-				k.addChangeCount(1)
-				return
-			}
-		} else {
-			s = k.lookup(name, true, 0)
-			if s.typ == TypeUnknown {
-				s.typ = TypeOther
-			}
-		}
-		if s.flags&defFlags != 0 {
-			k.confWarning("override: reassigning to symbol %s", s.name)
-		}
-		if !k.setSymVal(s, def, defFlags, val) {
-			return
-		}
-	default:
-		if line != "" && line[0] != '\r' && line[0] != '\n' {
-			k.confWarning("unexpected data: %s", line[:strings.IndexAny(line+"\n", "\r\n")])
-		}
-		return
-	}
-	if s != nil && s.isChoiceVal() {
-		cs := s.choiceOf()
-		switch s.def[def].tri {
-		case Mod:
-			if cs.def[def].tri == Yes {
-				k.confWarning("%s creates inconsistent choice state", s.name)
-				cs.flags &^= defFlags
-			}
-		case Yes:
-			if cs.def[def].tri != No {
-				k.confWarning("override: %s changes choice state", s.name)
-			}
-			cs.def[def].choice = s
-		}
-		cs.def[def].tri = triOr(cs.def[def].tri, s.def[def].tri)
-	}
-}
-
-// read loads a configuration as the user's values (conf_read): name, or
-// $BR2_CONFIG when empty. It reports false when there was no file.
-func (k *Kconfig) read(name string) bool {
-	k.setChangeCount(0)
-	if !k.readSimple(name, defUser) {
-		k.calcValue(k.modulesSym)
-		return false
-	}
-	k.afterRead()
-	return true
-}
-
-func (k *Kconfig) afterRead() {
-	k.calcValue(k.modulesSym)
-	unsaved := 0
-	k.forAllSymbols(func(s *Symbol) {
-		k.calcValue(s)
-		if s.isChoice() || s.flags&symAuto != 0 {
-			return
-		}
-		if s.hasValue() && s.flags&symWrite != 0 {
-			switch s.typ {
-			case TypeBool, TypeTristate:
-				if s.def[defUser].tri != s.curr.tri {
-					break
-				}
-				return
-			default:
-				if s.curr.str == s.def[defUser].str {
-					return
-				}
-			}
-		} else if !s.hasValue() && s.flags&symWrite == 0 {
-			return
-		}
-		unsaved++
-	})
-	k.forAllSymbols(func(s *Symbol) {
-		if !s.hasValue() || s.isChoiceVal() {
-			return
-		}
-		if s.visible == No && unsaved == 0 {
-			s.flags &^= symDefUser
-		}
-		switch s.typ {
-		case TypeString, TypeInt, TypeHex:
-			if k.stringWithinRange(s, s.def[defUser].str) {
-				break
-			}
-			s.flags &^= symValid | symDefUser
-			unsaved++
-		}
-	})
-	if k.confWarnings != 0 || unsaved != 0 {
-		k.addChangeCount(1)
-	}
 }
 
 type printer int8
@@ -426,9 +130,9 @@ func (k *Kconfig) writeSymbol(b *bytes.Buffer, s *Symbol, pr printer, skipUnset 
 	case TypeOther, TypeUnknown:
 		return
 	case TypeString:
-		val = escapeString(k.stringValue(s))
+		val = escapeString(k.valueText(s))
 	default:
-		val = k.stringValue(s)
+		val = k.valueText(s)
 	}
 	p := k.prefix()
 	switch pr {
@@ -499,14 +203,14 @@ func (k *Kconfig) walkMenus(fn func(*Menu)) {
 	}
 }
 
-// renderConfig produces the full .config text (conf_write's body).
-func (k *Kconfig) renderConfig() []byte {
+// formatConfig produces the full .config text (conf_write's body).
+func (k *Kconfig) formatConfig() []byte {
 	defer func() { k.writeStale = true }()
 	var b bytes.Buffer
 	b.Grow(1 << 17)
 	k.writeHeading(&b, printConfig)
 	if !k.changed() {
-		k.clearAllValid()
+		k.invalidateAll()
 	}
 	k.walkMenus(func(m *Menu) {
 		s := m.sym
@@ -521,7 +225,7 @@ func (k *Kconfig) renderConfig() []byte {
 		if s.flags&symChoice != 0 {
 			return
 		}
-		k.calcValue(s)
+		k.evaluate(s)
 		if s.flags&symWrite == 0 {
 			return
 		}
@@ -556,7 +260,7 @@ func (k *Kconfig) write(name string) error {
 		base = k.ConfigName()
 	}
 	newname := dir + base
-	data := k.renderConfig()
+	data := k.formatConfig()
 	if v, ok := k.lookupEnv("KCONFIG_OVERWRITECONFIG"); ok && v != "" {
 		if err := os.WriteFile(k.path(newname), data, 0o666); err != nil {
 			return err
@@ -566,8 +270,7 @@ func (k *Kconfig) write(name string) error {
 		if err := writeNew(k.path(tmp), data); err != nil {
 			return err
 		}
-		os.Rename(k.path(newname), k.path(dir+base+".old"))
-		if err := os.Rename(k.path(tmp), k.path(newname)); err != nil {
+		if err := ReplaceKeepingOld(k.path(newname), k.path(tmp), k.path(dir+base+".old")); err != nil {
 			os.Remove(k.path(tmp))
 			return err
 		}
@@ -601,6 +304,28 @@ func writeNew(path string, data []byte) error {
 	return nil
 }
 
+// ReplaceKeepingOld puts the finished file tmp in place of path, keeping
+// path's previous content as old (when old is not ""). Unlike conf, which
+// renames .config away before renaming the new one in, path always
+// exists: the previous file is linked (or copied) to old first, then tmp
+// is renamed over path, with path's previous permissions.
+func ReplaceKeepingOld(path, tmp, old string) error {
+	if st, err := os.Stat(path); err == nil {
+		os.Chmod(tmp, st.Mode().Perm())
+		if old != "" {
+			os.Remove(old)
+			if err := os.Link(path, old); err != nil {
+				if data, err := os.ReadFile(path); err == nil {
+					if err := writeNew(old+".tmp", data); err == nil {
+						os.Rename(old+".tmp", old)
+					}
+				}
+			}
+		}
+	}
+	return os.Rename(tmp, path)
+}
+
 // writeAtomic replaces path with data through a temporary file in the
 // same directory.
 func writeAtomic(path string, data []byte) error {
@@ -615,11 +340,11 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
-// renderDefconfig produces the minimal configuration (conf_write_defconfig).
-func (k *Kconfig) renderDefconfig() []byte {
+// formatMinimal produces the minimal configuration (conf_write_defconfig).
+func (k *Kconfig) formatMinimal() []byte {
 	defer func() { k.writeStale = true }()
 	var b bytes.Buffer
-	k.clearAllValid()
+	k.invalidateAll()
 	k.walkMenus(func(m *Menu) {
 		s := m.sym
 		if s == nil {
@@ -629,7 +354,7 @@ func (k *Kconfig) renderDefconfig() []byte {
 		if s.isChoice() {
 			return
 		}
-		k.calcValue(s)
+		k.evaluate(s)
 		if s.flags&symWrite == 0 {
 			return
 		}
@@ -637,12 +362,12 @@ func (k *Kconfig) renderDefconfig() []byte {
 		if !s.isChangeable() {
 			return
 		}
-		if k.stringValue(s) == k.stringDefault(s) {
+		if k.valueText(s) == k.defaultText(s) {
 			return
 		}
 		if s.isChoiceVal() {
 			cs := s.choiceOf()
-			ds := k.choiceDefault(cs)
+			ds := k.choiceFallback(cs)
 			if !cs.isOptional() && s == ds && s.typ == TypeBool && s.curr.tri == Yes {
 				return
 			}
@@ -654,7 +379,7 @@ func (k *Kconfig) renderDefconfig() []byte {
 
 // writeDefconfig saves the minimal configuration to filename.
 func (k *Kconfig) writeDefconfig(filename string) error {
-	return writeAtomic(k.path(filename), k.renderDefconfig())
+	return writeAtomic(k.path(filename), k.formatMinimal())
 }
 
 func dirOf(name string) string {
@@ -707,8 +432,8 @@ func (k *Kconfig) splitConfig() error {
 	if !ok {
 		return errors.New("KCONFIG_AUTOCONFIG is not set")
 	}
-	k.readSimple(name, defAuto)
-	k.calcValue(k.modulesSym)
+	k.loadAssignments(name, defAuto)
+	k.evaluate(k.modulesSym)
 	dir := filepath.Dir(k.path(name))
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s: not a directory", dir)
@@ -718,7 +443,7 @@ func (k *Kconfig) splitConfig() error {
 		if ferr != nil {
 			return
 		}
-		k.calcValue(s)
+		k.evaluate(s)
 		if s.flags&symAuto != 0 || !s.hasName {
 			return
 		}
@@ -730,7 +455,7 @@ func (k *Kconfig) splitConfig() error {
 						return
 					}
 				case TypeString, TypeHex, TypeInt:
-					if k.stringValue(s) == s.def[defAuto].str {
+					if k.valueText(s) == s.def[defAuto].str {
 						return
 					}
 				}
@@ -782,7 +507,7 @@ func (k *Kconfig) splitConfig() error {
 // (conf_write_autoconf), in hash-table order like conf.
 func (k *Kconfig) writeAutoconf() error {
 	dir := dirOf(k.ConfigName())
-	k.clearAllValid()
+	k.invalidateAll()
 	k.writeDep(dir + ".config.cmd")
 	if err := k.splitConfig(); err != nil {
 		return err
@@ -792,7 +517,7 @@ func (k *Kconfig) writeAutoconf() error {
 	k.writeHeading(&tri, printConfig)
 	k.writeHeading(&hdr, printHeader)
 	k.forAllSymbols(func(s *Symbol) {
-		k.calcValue(s)
+		k.evaluate(s)
 		if s.flags&symWrite == 0 || !s.hasName {
 			return
 		}
@@ -842,7 +567,7 @@ const (
 	defRandom
 )
 
-func (k *Kconfig) randomizeChoice(cs *Symbol) bool {
+func (k *Kconfig) randomChoicePick(cs *Symbol) bool {
 	if cs.curr.tri != Yes {
 		return false
 	}
@@ -863,7 +588,7 @@ func (k *Kconfig) randomizeChoice(cs *Symbol) bool {
 	return true
 }
 
-func (k *Kconfig) setAllChoiceValues(cs *Symbol) {
+func (k *Kconfig) settleChoice(cs *Symbol) {
 	for _, s := range cs.choiceMembers() {
 		if !s.hasValue() {
 			s.def[defUser].tri = No
@@ -876,7 +601,7 @@ func (k *Kconfig) setAllChoiceValues(cs *Symbol) {
 // ProbabilityError reports a bad KCONFIG_PROBABILITY.
 var errProbability = errors.New("KCONFIG_PROBABILITY: Numerical result out of range")
 
-func (k *Kconfig) setAllNewSymbols(mode defMode) (bool, error) {
+func (k *Kconfig) fillUnset(mode defMode) (bool, error) {
 	k.valsCurrent = false
 	pby, pty, ptm := 50, 33, 33
 	if mode == defRandom {
@@ -920,7 +645,7 @@ func (k *Kconfig) setAllNewSymbols(mode defMode) (bool, error) {
 		if s.hasValue() || s.flags&symValid != 0 {
 			return
 		}
-		switch k.symGetType(s) {
+		switch k.effectiveType(s) {
 		case TypeBool, TypeTristate:
 			changed = true
 			switch mode {
@@ -954,7 +679,7 @@ func (k *Kconfig) setAllNewSymbols(mode defMode) (bool, error) {
 			}
 		}
 	})
-	k.clearAllValid()
+	k.invalidateAll()
 	if mode != defRandom {
 		k.forAllSymbols(func(cs *Symbol) {
 			if (cs.isChoice() && !cs.hasValue()) || cs.isChoiceVal() {
@@ -966,11 +691,11 @@ func (k *Kconfig) setAllNewSymbols(mode defMode) (bool, error) {
 		if cs.hasValue() || !cs.isChoice() {
 			return
 		}
-		k.calcValue(cs)
+		k.evaluate(cs)
 		if mode == defRandom {
-			changed = k.randomizeChoice(cs)
+			changed = k.randomChoicePick(cs)
 		} else {
-			k.setAllChoiceValues(cs)
+			k.settleChoice(cs)
 			changed = true
 		}
 	})

@@ -93,7 +93,7 @@ func orTerms(e *Expr) []*Expr {
 func (k *Kconfig) term(e *Expr) Term {
 	var b strings.Builder
 	k.gstrPrint(&b, e)
-	return Term{Expr: exprString(e), Detail: b.String(), Value: k.calc(e)}
+	return Term{Expr: exprString(e), Detail: b.String(), Value: k.evalExpr(e)}
 }
 
 func propLocation(p *Property) Location {
@@ -108,9 +108,9 @@ func propLocation(p *Property) Location {
 // Explain gathers why s has its value: dependencies with their values,
 // what hides it, who selects it, which default applies, what it selects.
 func (k *Kconfig) Explain(s *Symbol) *Explanation {
-	k.calcValue(s)
+	k.evaluate(s)
 	e := &Explanation{
-		Name: s.name, Prompt: s.Prompt(), Type: s.typ, Value: k.stringValue(s),
+		Name: s.name, Prompt: s.Prompt(), Type: s.typ, Value: k.valueText(s),
 		Visibility: s.visible, Written: s.flags&symWrite != 0, Env: s.EnvVariable(),
 		Definitions: s.Definitions(),
 	}
@@ -152,7 +152,7 @@ func (k *Kconfig) Explain(s *Symbol) *Explanation {
 		e.ImpliedBy = append(e.ImpliedBy, tt)
 	}
 	if !s.isChoice() {
-		if p := k.defaultProp(s); p != nil {
+		if p := k.activeDefault(s); p != nil {
 			d := &DefaultInfo{Value: exprQuoted(p.expr), Where: propLocation(p)}
 			if p.cond != nil {
 				d.Condition = exprQuoted(p.cond)
@@ -169,7 +169,7 @@ func (k *Kconfig) Explain(s *Symbol) *Explanation {
 		if p.cond != nil {
 			r.Condition = exprQuoted(p.cond)
 		}
-		r.Active = on && k.calc(p.visible.expr) != No
+		r.Active = on && k.evalExpr(p.visible.expr) != No
 		if p.typ == pSelect {
 			e.Selects = append(e.Selects, r)
 		} else {
@@ -344,7 +344,7 @@ func (m *Menu) HiddenBy() []Term {
 			out = append(out, tt)
 		}
 	}
-	if m.visibility != nil && k.calc(m.visibility) == No {
+	if m.visibility != nil && k.evalExpr(m.visibility) == No {
 		for _, t := range andTerms(m.visibility) {
 			if tt := k.term(t); tt.Value == No {
 				out = append(out, tt)

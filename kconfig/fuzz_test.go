@@ -49,9 +49,9 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		k.read("")
-		k.setAllNewSymbols(defDefault)
-		k.renderConfig()
-		k.renderDefconfig()
+		k.fillUnset(defDefault)
+		k.formatConfig()
+		k.formatMinimal()
 		for _, s := range k.Symbols() {
 			_ = k.Explain(s).Text()
 			break
@@ -100,14 +100,14 @@ func FuzzReadConfig(f *testing.F) {
 		k.restore(st)
 		k.setChangeCount(0)
 		k.readData(".config", data, defUser)
-		k.afterRead()
-		out := k.renderConfig()
-		k.renderDefconfig()
+		k.reconcileRead()
+		out := k.formatConfig()
+		k.formatMinimal()
 		// what we write must read back to the same values
 		k2, _ := loadVirtual([]byte(fuzzTree))
 		k2.readData(".config", out, defUser)
-		k2.afterRead()
-		if again := k2.renderConfig(); string(again) != string(out) {
+		k2.reconcileRead()
+		if again := k2.formatConfig(); string(again) != string(out) {
 			t.Fatalf("written config does not read back:\n%s\n---\n%s", out, again)
 		}
 	})

@@ -104,9 +104,9 @@ type Kconfig struct {
 	lastEntry    **Menu
 	lex          *lexer
 
-	transCount  int
+	rewrites    int
 	changeCount int
-	checkStack  []*depStack
+	walk        []*pathStep
 
 	confFilename string
 	confLineno   int

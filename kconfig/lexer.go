@@ -228,7 +228,7 @@ func (k *Kconfig) fileLookup(name string) *File {
 	if f := k.fileByName[name]; f != nil {
 		return f
 	}
-	f := &File{Name: k.expandString(name)}
+	f := &File{Name: k.expandRefs(name)}
 	k.files = append(k.files, f)
 	if k.fileByName == nil {
 		k.fileByName = map[string]*File{}

@@ -62,17 +62,17 @@ func (k *Kconfig) menuEndMenu() {
 	k.currentMenu = k.currentMenu.parent
 }
 
-// rewriteM turns "m" into "m && MODULES" so that m means n without modules.
-func (k *Kconfig) rewriteM(e *Expr) *Expr {
+// guardMod turns "m" into "m && MODULES" so that m means n without modules.
+func (k *Kconfig) guardMod(e *Expr) *Expr {
 	if e == nil {
 		return e
 	}
 	switch e.typ {
 	case eNot:
-		e.left = k.rewriteM(e.left)
+		e.left = k.guardMod(e.left)
 	case eOr, eAnd:
-		e.left = k.rewriteM(e.left)
-		e.right = k.rewriteM(e.right)
+		e.left = k.guardMod(e.left)
+		e.right = k.guardMod(e.right)
 	case eSymbol:
 		if e.sym == k.symMod {
 			return exprAnd(e, newSymExpr(k.modulesSym))
@@ -180,7 +180,7 @@ func (k *Kconfig) menuAddOption(opt int, arg string) {
 }
 
 func (k *Kconfig) validateNumber(s, s2 *Symbol) bool {
-	return s2.typ == TypeInt || s2.typ == TypeHex || (s2.typ == TypeUnknown && stringValid(s, s2.name))
+	return s2.typ == TypeInt || s2.typ == TypeHex || (s2.typ == TypeUnknown && validText(s, s2.name))
 }
 
 func (k *Kconfig) checkProps(s *Symbol) {
@@ -227,188 +227,6 @@ func (k *Kconfig) checkProps(s *Symbol) {
 	}
 }
 
-// finalize propagates menu, if and choice dependencies to their children,
-// builds reverse dependencies from selects and implies, creates the
-// automatic submenus and flattens if blocks, exactly like conf.
-func (k *Kconfig) finalize(parent *Menu) {
-	sym := parent.sym
-	if parent.list != nil {
-		var parentdep *Expr
-		if sym != nil && sym.isChoice() {
-			if sym.typ == TypeUnknown {
-				k.currentEntry = parent
-				for m := parent.list; m != nil; m = m.next {
-					if m.sym != nil && m.sym.typ != TypeUnknown {
-						k.menuSetType(m.sym.typ)
-						break
-					}
-				}
-			}
-			for m := parent.list; m != nil; m = m.next {
-				k.currentEntry = m
-				if m.sym != nil && m.sym.typ == TypeUnknown {
-					k.menuSetType(sym.typ)
-				}
-			}
-			parentdep = newSymExpr(sym)
-		} else if parent.prompt != nil {
-			parentdep = parent.prompt.visible.expr
-		} else {
-			parentdep = parent.dep
-		}
-
-		for m := parent.list; m != nil; m = m.next {
-			basedep := k.rewriteM(m.dep)
-			basedep = k.transform(basedep)
-			basedep = exprAnd(parentdep.copy(), basedep)
-			basedep = k.eliminateDups(basedep)
-			m.dep = k.intern(basedep)
-			basedep = m.dep
-
-			var props []*Property
-			if m.sym != nil {
-				props = m.sym.props
-			} else if m.prompt != nil {
-				props = []*Property{m.prompt}
-			}
-			for _, p := range props {
-				if p.menu != m {
-					continue
-				}
-				dep := k.rewriteM(p.visible.expr)
-				dep = k.transform(dep)
-				dep = exprAnd(basedep.copy(), dep)
-				dep = k.eliminateDups(dep)
-				if m.sym != nil && m.sym.typ != TypeTristate {
-					dep = k.transBool(dep)
-				}
-				dep = k.intern(dep)
-				p.visible.expr = dep
-				// Finished dependencies are never modified again, so the
-				// reverse dependencies share them instead of copying.
-				switch p.typ {
-				case pSelect:
-					es := propSymbol(p)
-					es.revDep.expr = exprOr(es.revDep.expr, exprAnd(newSymExpr(m.sym), dep))
-				case pImply:
-					es := propSymbol(p)
-					es.implied.expr = exprOr(es.implied.expr, exprAnd(newSymExpr(m.sym), dep))
-				}
-			}
-		}
-		for m := parent.list; m != nil; m = m.next {
-			k.finalize(m)
-		}
-	} else if sym != nil {
-		// Automatic submenu: the following entries that depend on sym
-		// become its children.
-		var basedep *Expr
-		if parent.prompt != nil {
-			basedep = parent.prompt.visible.expr
-		}
-		basedep = k.transCompare(basedep, eUnequal, k.symNo)
-		basedep = k.eliminateDups(k.transform(basedep))
-		var last *Menu
-		for m := parent.next; m != nil; m = m.next {
-			var dep *Expr
-			if m.prompt != nil {
-				dep = m.prompt.visible.expr
-			} else {
-				dep = m.dep
-			}
-			if !exprContainsSymbol(dep, sym) {
-				break
-			}
-			if !k.exprDependsSymbol(dep, sym) {
-				dep = k.transCompare(dep, eUnequal, k.symNo)
-				dep = k.eliminateDups(k.transform(dep))
-				dep2 := basedep.copy()
-				k.eliminateEq(&dep, &dep2)
-				if !k.exprIsYes(dep2) {
-					break
-				}
-			}
-			k.finalize(m)
-			m.parent = parent
-			last = m
-		}
-		if last != nil {
-			parent.list = parent.next
-			parent.next = last.next
-			last.next = nil
-		}
-		sym.dirDep.expr = exprOr(sym.dirDep.expr, parent.dep)
-	}
-
-	for m := parent.list; m != nil; m = m.next {
-		if sym != nil && sym.isChoice() && m.sym != nil && !m.sym.isChoiceVal() {
-			k.currentEntry = m
-			m.sym.flags |= symChoiceVal
-			if m.prompt == nil {
-				k.menuWarn(m, "choice value must have a prompt")
-			}
-			for _, p := range m.sym.props {
-				if p.typ == pDefault {
-					k.propWarn(p, "defaults for choice values not supported")
-				}
-				if p.menu == m {
-					continue
-				}
-				if p.typ == pPrompt && p.menu.parent.sym != sym {
-					k.propWarn(p, "choice value used outside its choice group")
-				}
-			}
-			if sym.typ == TypeTristate && m.sym.typ != TypeTristate {
-				basedep := newCompExpr(eEqual, sym, k.symYes)
-				m.dep = exprAnd(basedep, m.dep)
-				for _, p := range m.sym.props {
-					if p.menu != m {
-						continue
-					}
-					p.visible.expr = exprAnd(basedep.copy(), p.visible.expr)
-				}
-			}
-			k.menuAddSymbol(pChoice, sym, nil)
-			cp := sym.choiceProp()
-			ep := &cp.expr
-			for *ep != nil {
-				ep = &(*ep).left
-			}
-			*ep = &Expr{typ: eList, sym: m.sym}
-		}
-
-		// Flatten if blocks and submenus under prompt-less symbols.
-		if m.list != nil && (m.prompt == nil || !m.prompt.hasText) {
-			last := m.list
-			for {
-				last.parent = parent
-				if last.next == nil {
-					break
-				}
-				last = last.next
-			}
-			last.next = m.next
-			m.next = m.list
-			m.list = nil
-		}
-	}
-
-	if sym != nil && sym.flags&symWarned == 0 {
-		if sym.typ == TypeUnknown {
-			k.menuWarn(parent, "config symbol defined without type")
-		}
-		if sym.isChoice() && parent.prompt == nil {
-			k.menuWarn(parent, "choice must have a prompt")
-		}
-		k.checkProps(sym)
-		sym.flags |= symWarned
-	}
-
-	if sym != nil && !sym.isOptional() && parent.prompt != nil {
-		sym.revDep.expr = exprOr(sym.revDep.expr, exprAnd(parent.prompt.visible.expr, newSymExpr(k.symMod)))
-	}
-}
-
 // isVisible reports whether the node shows in a menu (conf's
 // menu_is_visible, including its side effect on invisible menuconfig
 // symbols with visible children).
@@ -416,16 +234,16 @@ func (k *Kconfig) isVisible(m *Menu) bool {
 	if m.prompt == nil {
 		return false
 	}
-	if m.visibility != nil && k.calc(m.visibility) == No {
+	if m.visibility != nil && k.evalExpr(m.visibility) == No {
 		return false
 	}
 	var vis Tristate
 	s := m.sym
 	if s != nil {
-		k.calcValue(s)
+		k.evaluate(s)
 		vis = m.prompt.visible.tri
 	} else {
-		m.prompt.visible.tri = k.calc(m.prompt.visible.expr)
+		m.prompt.visible.tri = k.evalExpr(m.prompt.visible.expr)
 		vis = m.prompt.visible.tri
 	}
 	if vis != No {
@@ -479,7 +297,7 @@ func (k *Kconfig) promptStr(b *strings.Builder, p *Property) {
 			t, _ := m.promptText()
 			fmt.Fprintf(b, "%*c-> %s", j, ' ', t)
 			if m.sym != nil {
-				fmt.Fprintf(b, " (%s [=%s])", m.sym.displayName(), k.stringValue(m.sym))
+				fmt.Fprintf(b, " (%s [=%s])", m.sym.displayName(), k.valueText(m.sym))
 			}
 			b.WriteString("\n")
 			j += 2
@@ -508,10 +326,10 @@ func (k *Kconfig) symbolPropsStr(b *strings.Builder, s *Symbol, t propType, pref
 
 func (k *Kconfig) symbolStr(b *strings.Builder, s *Symbol) {
 	if s.hasName {
-		fmt.Fprintf(b, "Symbol: %s [=%s]\n", s.name, k.stringValue(s))
+		fmt.Fprintf(b, "Symbol: %s [=%s]\n", s.name, k.valueText(s))
 		fmt.Fprintf(b, "Type  : %s\n", s.typ)
 		if s.typ == TypeInt || s.typ == TypeHex {
-			if p := k.rangeProp(s); p != nil {
+			if p := k.activeRange(s); p != nil {
 				b.WriteString("Range : ")
 				k.gstrPrint(b, p.expr)
 				b.WriteString("\n")

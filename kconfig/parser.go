@@ -808,11 +808,11 @@ func (k *Kconfig) parse(name string) error {
 	if k.modulesSym == nil {
 		k.modulesSym = k.find("n")
 	}
-	k.root.prompt.text = k.expandString(k.root.prompt.text)
+	k.root.prompt.text = k.expandRefs(k.root.prompt.text)
 	k.finalize(&k.root)
 	k.interned = nil // only needed while finalising
 	k.forAllSymbols(func(s *Symbol) {
-		if k.checkDeps(s) != nil {
+		if k.findCycle(s) != nil {
 			k.nerrs++
 		}
 	})

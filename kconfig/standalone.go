@@ -166,31 +166,17 @@ func (s *Symbol) InDir(dir string) bool {
 func (k *Kconfig) ExternalDir() string { return k.externalDir }
 
 // assignment parses a .config line that assigns a symbol the way conf
-// reads it: NAME=VALUE or "# NAME is not set".
+// reads it: NAME=VALUE (a string unquoted) or "# NAME is not set" (n).
 func assignment(line, prefix string) (name, val string, ok bool) {
-	line = strings.TrimRight(line, "\r\n")
-	if strings.HasPrefix(line, "#") {
-		if len(line) < 2 || !strings.HasPrefix(line[2:], prefix) {
-			return "", "", false
-		}
-		rest := line[2+len(prefix):]
-		sp := strings.IndexByte(rest, ' ')
-		if sp <= 0 || !strings.HasPrefix(rest[sp+1:], "is not set") {
-			return "", "", false
-		}
-		return rest[:sp], "n", true
-	}
-	if !strings.HasPrefix(line, prefix) {
+	l := parseConfigLine(strings.TrimRight(line, "\r\n"), prefix)
+	if (l.kind != lineAssign && l.kind != lineUnset) || l.name == "" {
 		return "", "", false
 	}
-	name, val, ok = strings.Cut(line[len(prefix):], "=")
-	if !ok || name == "" {
-		return "", "", false
-	}
+	val = l.value
 	if strings.HasPrefix(val, "\"") {
 		val = unquote(val)
 	}
-	return name, val, true
+	return l.name, val, true
 }
 
 // UpdateDefconfigFile rewrites a defconfig in place so that it records the
@@ -221,7 +207,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 	prefix := k.prefix()
 	// What a minimal defconfig would contain.
 	minimal := ParseConfig(k.DefconfigText(), prefix)
-	k.clearAllValid()
+	k.invalidateAll()
 	lines := strings.SplitAfter(string(data), "\n")
 	if len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
@@ -233,7 +219,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 		}
 	}
 	format := func(s *Symbol) string {
-		v := k.stringValue(s)
+		v := k.valueText(s)
 		switch {
 		case (s.typ == TypeBool || s.typ == TypeTristate) && v == "n":
 			return fmt.Sprintf("# %s%s is not set\n", prefix, s.name)
@@ -248,7 +234,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 		if !owned(s) {
 			continue
 		}
-		k.calcValue(s)
+		k.evaluate(s)
 		idx := has[s.name]
 		if len(idx) > 0 {
 			// Only a line conf would use (the symbol is visible) is
@@ -256,7 +242,7 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 			if s.flags&symWrite != 0 && s.visible != No {
 				for _, i := range idx {
 					_, old, _ := assignment(lines[i], prefix)
-					if old != k.stringValue(s) {
+					if old != k.valueText(s) {
 						nl := format(s)
 						if !strings.HasSuffix(lines[i], "\n") {
 							nl = strings.TrimSuffix(nl, "\n")

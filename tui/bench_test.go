@@ -11,7 +11,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/kconfig"
-	"github.com/ultravioletrs/cube-hal/kconfig/brenv"
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // Benchmarks of what a user feels (goals from issue 8): start to first
@@ -96,16 +96,19 @@ func openTree(tb testing.TB, top, dir string, env map[string]string) Engine {
 	return NewKconfigEngine(k, KconfigFiles{Source: def, ConfigPath: filepath.Join(out, ".config"), DefconfigPath: filepath.Join(out, "defconfig")})
 }
 
-// buildrootEnv prepares Buildroot's tree with the Cube external the way
-// cube-hal does (brenv, as make would), or skips without a checkout.
-func buildrootEnv(tb testing.TB) *brenv.Env {
+// buildrootWorkspace is a workspace on the Buildroot checkout with the
+// repository's Cube external and an empty output directory (so the Cube
+// defconfig is read), or skips without a checkout.
+func buildrootWorkspace(tb testing.TB, out string) *workspace.Workspace {
 	tb.Helper()
 	br := testenv.BuildrootDir(tb)
-	env, err := brenv.Prepare(br, tb.TempDir(), []string{filepath.Join(testenv.RepoRoot(tb), "buildroot")}, brenv.Options{})
+	ws, err := workspace.Resolve(workspace.Options{Buildroot: br, Output: out,
+		External: filepath.Join(testenv.RepoRoot(tb), "buildroot"), Overlay: tb.TempDir(), StateDir: tb.TempDir(),
+		CacheDir: tb.TempDir(), Getenv: func(string) string { return "" }})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return env
+	return ws
 }
 
 type benchTree struct {
@@ -120,7 +123,7 @@ func benchTrees(b *testing.B) []benchTree {
 	}}}
 	if os.Getenv("BUILDROOT_DIR") != "" {
 		trees = append(trees, benchTree{"buildroot", func(tb testing.TB) Engine {
-			eng, err := OpenBuildroot(buildrootEnv(tb))
+			eng, err := OpenWorkspace(buildrootWorkspace(tb, tb.TempDir()))
 			if err != nil {
 				tb.Fatal(err)
 			}
@@ -147,15 +150,9 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 		b.Run(tr.name, func(b *testing.B) {
 			var open func() Engine
 			if tr.name == "buildroot" {
-				br := testenv.BuildrootDir(b)
-				ext := filepath.Join(testenv.RepoRoot(b), "buildroot")
-				out := b.TempDir()
+				ws := buildrootWorkspace(b, b.TempDir())
 				open = func() Engine {
-					env, err := brenv.Prepare(br, out, []string{ext}, brenv.Options{})
-					if err != nil {
-						b.Fatal(err)
-					}
-					eng, err := OpenBuildroot(env)
+					eng, err := OpenWorkspace(ws)
 					if err != nil {
 						b.Fatal(err)
 					}

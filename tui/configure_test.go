@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // newTestApp opens testdata/tree (the Cube tree under a small base, read
@@ -177,6 +179,9 @@ func TestToggleChoice(t *testing.T) {
 	if eng.Value(cubecfg.SymLogWarn) != "y" {
 		t.Fatal("esc changed the choice")
 	}
+	h.keys("i")
+	h.mustShow("Log Level is a choice: exactly one of its entries is on.", "Selected: warn ("+cubecfg.SymLogWarn+")",
+		"- debug ("+cubecfg.SymLogDebug+")")
 }
 
 func TestSearchAndJump(t *testing.T) {
@@ -411,7 +416,12 @@ func TestStandaloneSavesDefconfigOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := OpenStandalone(ext)
+	ws, err := workspace.Resolve(workspace.Options{External: ext, Overlay: t.TempDir(), StateDir: t.TempDir(),
+		CacheDir: t.TempDir(), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := OpenWorkspace(ws)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,4 +573,38 @@ func TestResizeKeepsFrameExact(t *testing.T) {
 			h.mustShow("Quit cube-hal?")
 		}
 	}
+}
+
+func TestLoadErrorIsShown(t *testing.T) {
+	app := New(Options{Open: func() (Engine, error) {
+		return nil, errors.New("Config.in:3: syntax error: unexpected 'endmenu'")
+	}})
+	h := &harness{t: t, app: app}
+	h.send(windowSize(80, 24))
+	h.mustShow("Loading the configuration")
+	h.run(app.Init())
+	h.mustShow("Cannot open the configuration:", "Config.in:3: syntax error: unexpected 'endmenu'", "Press q to quit.")
+	h.keys("q")
+	if !h.quit {
+		t.Fatal("q did not quit after a load error")
+	}
+}
+
+func TestShowAllAndNamesInCubeView(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	h.mustShow("options hidden (A shows them)")
+	h.mustNotShow("vllm")
+	h.keys("A")
+	h.mustShow("show-all", "vllm", "Model to use", "Custom backend URL")
+	h.focus("vllm")
+	if l := h.cursorLine(); !strings.HasSuffix(l, "~") {
+		t.Fatalf("hidden vllm not marked: %q", l)
+	}
+	h.mustShow("hidden: depends on", "BR2_USE_WCHAR [=n]")
+	h.keys("y")
+	h.mustShow("vllm cannot be set here:", "BR2_USE_WCHAR")
+	h.keys("c")
+	h.mustShow("names", "vllm  BR2_PACKAGE_VLLM")
+	h.keys("c", "A")
+	h.mustNotShow("vllm", "names", "show-all")
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -343,9 +344,10 @@ func TestTDXAgentEndpoint(t *testing.T) {
 }
 
 func TestIntelRootPinMatchesGoTDXGuest(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/google/go-tdx-guest").Output()
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(goBin, "list", "-m", "-f", "{{.Dir}}", "github.com/google/go-tdx-guest").Output()
 	if err != nil {
-		t.Skipf("go list: %v", err)
+		t.Fatalf("go list -m github.com/google/go-tdx-guest: %v", err)
 	}
 	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "verify", "trusted_root.pem"))
 	if err != nil {

@@ -172,9 +172,10 @@ func (s *Session) DefconfigData() []byte {
 }
 
 // WriteConfigFile replaces path with data through a temporary file in the
-// same directory (synced, then renamed); with keepOld the previous file
-// becomes path.old first, as conf keeps .config.old. It touches no engine
-// state, so it may run on any goroutine.
+// same directory (synced, then renamed over path, which never goes
+// missing); with keepOld the previous content is kept as path.old, as
+// conf keeps .config.old. The previous file's permissions are kept. It
+// touches no engine state, so it may run on any goroutine.
 func WriteConfigFile(path string, data []byte, keepOld bool) error {
 	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp.%d", filepath.Base(path), os.Getpid()))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
@@ -191,10 +192,11 @@ func WriteConfigFile(path string, data []byte, keepOld bool) error {
 		os.Remove(tmp)
 		return err
 	}
+	old := ""
 	if keepOld {
-		os.Rename(path, path+".old")
+		old = path + ".old"
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := kconfig.ReplaceKeepingOld(path, tmp, old); err != nil {
 		os.Remove(tmp)
 		return err
 	}
