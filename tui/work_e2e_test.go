@@ -20,6 +20,32 @@ import (
 // instrumentation, Buildroot's formats) and a real VM under QEMU's TCG
 // with the real OpenSSH client in the console pane.
 
+// see waits for the screen to show every one of want, for up to a
+// minute: a deadline only a real failure reaches on a loaded machine.
+func (p *tmuxPane) see(want ...string) string {
+	p.t.Helper()
+	return p.waitLong(time.Minute, want...)
+}
+
+// seeAny waits for the screen to show one of want and returns it with the
+// screen.
+func (p *tmuxPane) seeAny(d time.Duration, want ...string) (string, string) {
+	p.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		s := p.screen()
+		for _, w := range want {
+			if strings.Contains(s, w) {
+				return w, s
+			}
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("screen never showed any of %q in %s:\n%s", want, d, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // waitLong is waitFor with a deadline of its own (a VM boots in seconds
 // under TCG).
 func (p *tmuxPane) waitLong(d time.Duration, want ...string) string {
@@ -211,12 +237,12 @@ func TestTmuxBuildFake(t *testing.T) {
 	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", filepath.Join(filepath.Dir(out), "overlay"))
-	p.waitFor("cube-hal", "Configure", "Build")
+	p.see("cube-hal", "Configure", "Build")
 	p.key("2")
-	s := p.waitFor("Build the image", "Buildroot   ", "The configuration has", "Agent Port: 70000 is not in 1-65535")
+	s := p.see("Build the image", "Buildroot   ", "The configuration has", "Agent Port: 70000 is not in 1-65535")
 	capture(t, "build-invalid", s)
 	p.key("b")
-	p.waitFor("Refusing to build: the configuration has")
+	p.see("Refusing to build: the configuration has")
 
 	if err := os.WriteFile(filepath.Join(out, ".config"), []byte(goodConfig), 0o644); err != nil {
 		t.Fatal(err)
@@ -229,13 +255,13 @@ func TestTmuxBuildFake(t *testing.T) {
 	capture(t, "build-failed", s)
 
 	p.key("l")
-	p.waitFor("Build log ", "cube-hal-build.log")
+	p.see("Build log ", "cube-hal-build.log")
 	p.key("/")
 	p.typeText(">>> busybox")
 	p.key("Enter")
-	p.waitFor(`">>> busybox" on line`)
+	p.see(`">>> busybox" on line`)
 	p.key("Escape")
-	p.waitFor("Last lines of busybox")
+	p.see("Last lines of busybox")
 
 	p.key("r")
 	p.waitLong(30*time.Second, "busybox-rebuild")
@@ -256,13 +282,13 @@ func TestTmuxBuildCancel(t *testing.T) {
 	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_HANG=zlib:build:stubborn"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state)
-	p.waitFor("Build")
+	p.see("Build")
 	p.key("2")
-	p.waitFor("The configuration is valid")
+	p.see("The configuration is valid")
 	p.key("b")
 	p.waitLong(30*time.Second, "▸ zlib 1.3.1", "Building")
 	p.key("C-c")
-	p.waitFor("Cancel the build?", "y cancel the build", "n keep building")
+	p.see("Cancel the build?", "y cancel the build", "n keep building")
 	p.key("y")
 	p.waitLong(40*time.Second, "Build of the image cancelled after", "make and everything it started are gone")
 	requireNoProcs(t, out, p.appPIDs())
@@ -296,22 +322,22 @@ func TestTmuxAcceptance(t *testing.T) {
 		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", overlay)
 
 	// Configure: the agent on, with a custom LLM backend, saved.
-	p.waitFor("Cube packages", "> [ ] cube-agent", "Loaded ~/out/.config")
+	p.see("Cube packages", "> [ ] cube-agent", "Loaded ~/out/.config")
 	p.key("Space")
-	p.waitFor("[*] cube-agent")
+	p.see("[*] cube-agent")
 	p.key("/")
 	p.typeText("agent_target_url")
-	p.waitFor("Custom backend URL")
+	p.see("Custom backend URL")
 	p.key("Enter")
-	p.waitFor("Jumped to Custom backend URL")
+	p.see("Jumped to Custom backend URL")
 	p.key("Enter")
 	p.typeText("http://10.0.2.2:11434")
 	p.key("Enter")
-	p.waitFor("Custom backend URL = http://10.0.2.2:11434")
+	p.see("Custom backend URL = http://10.0.2.2:11434")
 	p.key("s")
-	p.waitFor("Save the configuration", "cube-agent (BR2_PACKAGE_CUBE_AGENT): n -> y")
+	p.see("Save the configuration", "cube-agent (BR2_PACKAGE_CUBE_AGENT): n -> y")
 	p.key("Enter")
-	p.waitFor("Saved")
+	p.see("Saved")
 	cfg, err := os.ReadFile(filepath.Join(out, ".config"))
 	if err != nil || !strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT=y\n") ||
 		!strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT_TARGET_URL=\"http://10.0.2.2:11434\"\n") {
@@ -320,7 +346,7 @@ func TestTmuxAcceptance(t *testing.T) {
 
 	// Build: the saved configuration is valid, so the build runs.
 	p.key("2")
-	p.waitFor("The configuration is valid")
+	p.see("The configuration is valid")
 	p.key("b")
 	s := p.waitLong(60*time.Second, "✓ Built the image in", "7 of 7 packages · 100%", "Images in ", "rootfs.cpio")
 	capture(t, "build-done", s)
@@ -337,9 +363,9 @@ func TestTmuxAcceptance(t *testing.T) {
 
 	// Launch: small settings for TCG, then plain.
 	p.key("3")
-	p.waitFor("Launch the image", "p plain    ✓ ready (tcg)", "vmlinux, rootfs.cpio.gz")
+	p.see("Launch the image", "p plain    ✓ ready (tcg)", "vmlinux, rootfs.cpio.gz")
 	p.key("e")
-	p.waitFor("Launch settings")
+	p.see("Launch settings")
 	p.key("Tab")
 	p.typeText("512M")
 	p.key("Tab")
@@ -347,7 +373,7 @@ func TestTmuxAcceptance(t *testing.T) {
 	p.key("Tab", "C-u")
 	p.typeText(testimage.Append)
 	p.key("Enter")
-	p.waitFor("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
+	p.see("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
 	p.key("p")
 	p.waitLong(60*time.Second, "cube-ai-vm ● running · plain/tcg", "QMP running", "╭─ Serial console")
 	s = p.waitLong(90*time.Second, "testimage: up")
@@ -368,35 +394,43 @@ func TestTmuxAcceptance(t *testing.T) {
 		t.Fatal("ctrl+c in the console reached the app")
 	}
 	p.key("C-]")
-	p.waitFor("Left the SSH console")
+	p.see("Left the SSH console")
 
 	// Attest through the forwarded agent port.
 	p.key("4")
-	p.waitFor("Attest the VM", "cube-ai-vm (plain/tcg, running)")
+	p.see("Attest the VM", "cube-ai-vm (plain/tcg, running)")
 	p.key("T")
 	// The agent starts after sshd, and slowly under TCG: ask again until
 	// it answers, as a user would.
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
+		// Each answer carries its time: wait for this attempt's.
+		before := p.screen()
 		p.key("a")
-		time.Sleep(2 * time.Second)
-		p.waitLong(60*time.Second, "a attest")
-		if s = p.screen(); !strings.Contains(s, "No evidence:") || time.Now().After(deadline) {
+		var got string
+		for {
+			if got, s = p.seeAny(time.Minute, "Result: ", "No evidence ("); s != before {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got == "Result: " || time.Now().After(deadline) {
 			break
 		}
+		time.Sleep(1100 * time.Millisecond)
 	}
 	if !strings.Contains(s, "Result: AMD SEV-SNP") {
 		serial, _ := os.ReadFile(filepath.Join(state, "runs", "cube-ai-vm", "serial.log"))
 		t.Fatalf("no attestation result:\n%s\nserial console:\n%s", s, serial)
 	}
-	s = p.waitFor("Result: AMD SEV-SNP, fake TSM / test roots", "✓ pass  signature", "✓ pass  report data", "✓ VERIFIED")
+	s = p.see("Result: AMD SEV-SNP, fake TSM / test roots", "✓ pass  signature", "✓ pass  report data", "✓ VERIFIED")
 	capture(t, "attest", s)
 
 	// Stop.
 	p.key("3")
-	p.waitFor("Launch the image")
+	p.see("Launch the image")
 	p.key("x")
-	p.waitFor("Stop VM cube-ai-vm?")
+	p.see("Stop VM cube-ai-vm?")
 	p.key("y")
 	p.waitLong(60*time.Second, "VM stopped:", "VM        none running")
 	requireNoProcs(t, state, p.appPIDs())
