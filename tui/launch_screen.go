@@ -181,6 +181,9 @@ func (s *launchScreen) vmRunning() bool {
 }
 
 func (s *launchScreen) QuitConcerns() []string {
+	if s.starting != "" {
+		return []string{"a VM is starting: quitting stops it"}
+	}
 	if s.vmRunning() {
 		return []string{fmt.Sprintf("VM %s is running (y leaves it, %s stops it)", s.ses.vm.Record().Name, s.c.Keys.Launch.QuitStop.Help().Key)}
 	}

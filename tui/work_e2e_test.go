@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -387,6 +388,20 @@ func TestTmuxAcceptance(t *testing.T) {
 	p.key("Enter")
 	s = p.waitLong(30*time.Second, "Linux cube-test "+im.KernelVer)
 	capture(t, "ssh-console", s)
+	// A resize reaches the guest's terminal (pty size, SIGWINCH, ssh's
+	// window-change): the pane is the window less its border.
+	p.run("resize-window", "-t", "t", "-x", "90", "-y", "32")
+	p.see("╭─ SSH console ─")
+	time.Sleep(500 * time.Millisecond)
+	p.typeText("stty size")
+	p.key("Enter")
+	sizeRE := regexp.MustCompile(`(?m)^│\d+ 88 *│$`)
+	for deadline := time.Now().Add(time.Minute); !sizeRE.MatchString(s); s = p.screen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stty size in the guest after a resize to 90 columns:\n%s", s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// ctrl+c belongs to the guest's shell: the app does not ask to quit.
 	p.key("C-c")
 	time.Sleep(300 * time.Millisecond)
