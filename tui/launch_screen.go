@@ -491,6 +491,8 @@ func (s *launchScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	k := &s.c.Keys.Launch
 	switch {
+	case key.Matches(msg, s.c.Keys.Browse.Quit):
+		return quitRequest
 	case key.Matches(msg, k.SNP):
 		return s.launch(launch.ModeSNP)
 	case key.Matches(msg, k.TDX):
@@ -833,7 +835,7 @@ func (s *launchScreen) ShortHelp() []key.Binding {
 	if s.serial != nil {
 		out = append(out, k.Up)
 	}
-	return out
+	return append(out, s.c.Keys.Browse.Quit)
 }
 
 func (s *launchScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

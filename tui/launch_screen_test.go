@@ -115,7 +115,11 @@ func TestLaunchScreenQuitWithVM(t *testing.T) {
 			l.shows("p plain    ✓ ready")
 			l.keys("p")
 			l.shows("● running")
-			l.keys("ctrl+c")
+			if stop {
+				l.keys("ctrl+c")
+			} else {
+				l.keys("q") // as in the configurator
+			}
 			l.shows("Quit cube-hal?", "Launch: VM cube-ai-vm is running (y leaves it, x stops it)",
 				"y quit", "x stop the VM, then quit", "esc stay")
 			if stop {

@@ -183,7 +183,7 @@ func (r realBuild) Check() BuildCheck {
 	}
 	if !c.Config.Exists {
 		c.Blocker = "no configuration: " + c.Config.Path + " does not exist"
-		c.Hint = "configure the workspace first: 'cube-hal defconfig cube_defconfig', then save in Configure"
+		c.Hint = "save the configuration in Configure (1) to write it, or run 'cube-hal defconfig cube_defconfig'"
 		return c
 	}
 	vals, err := cubecfg.ReadConfig(c.Config.Path)
