@@ -601,43 +601,82 @@ func (k *Kconfig) settleChoice(cs *Symbol) {
 // ProbabilityError reports a bad KCONFIG_PROBABILITY.
 var errProbability = errors.New("KCONFIG_PROBABILITY: Numerical result out of range")
 
+// randOdds are randconfig's chances, in percent: a bool is y with
+// boolY, a tristate y with triY and m with triM.
+type randOdds struct{ boolY, triY, triM int }
+
+// parseProbability reads KCONFIG_PROBABILITY: "Y" (bools y with Y%,
+// tristates split it between y and m), "Y:M" (tristates; bools get
+// their sum) or "B:Y:M".
+func parseProbability(env string) (randOdds, error) {
+	odds := randOdds{50, 33, 33}
+	var p []int
+	for env != "" && len(p) < 3 {
+		v, end := strtol10(env)
+		if v < 0 || v > 100 {
+			return odds, errProbability
+		}
+		p = append(p, int(v))
+		// like strtol: text that is not a number reads as 0, in place
+		env = strings.TrimPrefix(env[end:], ":")
+	}
+	switch len(p) {
+	case 1:
+		odds.boolY = p[0]
+		odds.triM = p[0] / 2
+		odds.triY = p[0] - odds.triM
+	case 2:
+		odds.triY, odds.triM = p[0], p[1]
+		odds.boolY = p[0] + p[1]
+	case 3:
+		odds = randOdds{p[0], p[1], p[2]}
+	}
+	if odds.triY+odds.triM > 100 {
+		return odds, errProbability
+	}
+	return odds, nil
+}
+
+// newTristate is the value an unset bool or tristate gets in an all*config
+// or randconfig mode (none in the default mode).
+func (k *Kconfig) newTristate(s *Symbol, mode defMode, odds randOdds) (Tristate, bool) {
+	switch mode {
+	case defYes:
+		return Yes, true
+	case defMod:
+		return Mod, true
+	case defNo:
+		if s.flags&symAllnoconfigY != 0 {
+			return Yes, true
+		}
+		return No, true
+	case defRandom:
+		roll := k.rand.intn(100)
+		switch {
+		case s.typ == TypeTristate && roll < odds.triY:
+			return Yes, true
+		case s.typ == TypeTristate && roll < odds.triY+odds.triM:
+			return Mod, true
+		case s.typ != TypeTristate && roll < odds.boolY:
+			return Yes, true
+		}
+		return No, true
+	}
+	return No, false
+}
+
+// fillUnset gives every bool and tristate without a value one for the
+// mode, then settles the choices (a random member for randconfig, the
+// default one otherwise). It reports whether anything may have changed,
+// which randconfig repeats on.
 func (k *Kconfig) fillUnset(mode defMode) (bool, error) {
 	k.valsCurrent = false
-	pby, pty, ptm := 50, 33, 33
+	odds := randOdds{50, 33, 33}
 	if mode == defRandom {
+		var err error
 		env, _ := k.lookupEnv("KCONFIG_PROBABILITY")
-		var p [3]int
-		n := 0
-		for env != "" {
-			v, end := strtol10(env)
-			if v < 0 || v > 100 {
-				return false, errProbability
-			}
-			p[n] = int(v)
-			n++
-			if end < len(env) && env[end] == ':' {
-				env = env[end+1:]
-			} else {
-				env = env[end:]
-			}
-			if n >= 3 {
-				break
-			}
-		}
-		switch n {
-		case 1:
-			pby = p[0]
-			ptm = pby / 2
-			pty = pby - ptm
-		case 2:
-			pty = p[0]
-			ptm = p[1]
-			pby = pty + ptm
-		case 3:
-			pby, pty, ptm = p[0], p[1], p[2]
-		}
-		if pty+ptm > 100 {
-			return false, errProbability
+		if odds, err = parseProbability(env); err != nil {
+			return false, err
 		}
 	}
 	changed := false
@@ -645,57 +684,36 @@ func (k *Kconfig) fillUnset(mode defMode) (bool, error) {
 		if s.hasValue() || s.flags&symValid != 0 {
 			return
 		}
-		switch k.effectiveType(s) {
-		case TypeBool, TypeTristate:
-			changed = true
-			switch mode {
-			case defYes:
-				s.def[defUser].tri = Yes
-			case defMod:
-				s.def[defUser].tri = Mod
-			case defNo:
-				if s.flags&symAllnoconfigY != 0 {
-					s.def[defUser].tri = Yes
-				} else {
-					s.def[defUser].tri = No
-				}
-			case defRandom:
-				s.def[defUser].tri = No
-				cnt := k.rand.intn(100)
-				if s.typ == TypeTristate {
-					if cnt < pty {
-						s.def[defUser].tri = Yes
-					} else if cnt < pty+ptm {
-						s.def[defUser].tri = Mod
-					}
-				} else if cnt < pby {
-					s.def[defUser].tri = Yes
-				}
-			default:
-				return
-			}
-			if !(s.isChoice() && mode == defRandom) {
-				s.flags |= symDefUser
-			}
+		if t := k.effectiveType(s); t != TypeBool && t != TypeTristate {
+			return
+		}
+		changed = true
+		v, ok := k.newTristate(s, mode, odds)
+		if !ok {
+			return
+		}
+		s.def[defUser].tri = v
+		if !(s.isChoice() && mode == defRandom) {
+			s.flags |= symDefUser // a random choice is settled below
 		}
 	})
 	k.invalidateAll()
 	if mode != defRandom {
-		k.forAllSymbols(func(cs *Symbol) {
-			if (cs.isChoice() && !cs.hasValue()) || cs.isChoiceVal() {
-				cs.flags |= symNeedSetChoiceValues
+		k.forAllSymbols(func(s *Symbol) {
+			if (s.isChoice() && !s.hasValue()) || s.isChoiceVal() {
+				s.flags |= symNeedSetChoiceValues
 			}
 		})
 	}
-	k.forAllSymbols(func(cs *Symbol) {
-		if cs.hasValue() || !cs.isChoice() {
+	k.forAllSymbols(func(c *Symbol) {
+		if c.hasValue() || !c.isChoice() {
 			return
 		}
-		k.evaluate(cs)
+		k.evaluate(c)
 		if mode == defRandom {
-			changed = k.randomChoicePick(cs)
+			changed = k.randomChoicePick(c)
 		} else {
-			k.settleChoice(cs)
+			k.settleChoice(c)
 			changed = true
 		}
 	})
