@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 func (k *Kconfig) confWarning(format string, args ...any) {
@@ -266,12 +268,9 @@ func (k *Kconfig) write(name string) error {
 			return err
 		}
 	} else {
-		tmp := fmt.Sprintf("%s.tmpconfig.%d", dir, os.Getpid())
-		if err := writeNew(k.path(tmp), data); err != nil {
-			return err
-		}
-		if err := ReplaceKeepingOld(k.path(newname), k.path(tmp), k.path(dir+base+".old")); err != nil {
-			os.Remove(k.path(tmp))
+		// conf renames .config away and then the new one in; the shared
+		// writer keeps .config in place until the new one replaces it.
+		if err := atomicfile.WriteFileKeepOld(k.path(newname), k.path(dir+base+".old"), data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -280,64 +279,10 @@ func (k *Kconfig) write(name string) error {
 	return nil
 }
 
-// writeNew writes data to a new file (mode 0666 less the umask, like
-// fopen) and syncs it, so a rename after it is atomic and durable.
-func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
-}
-
-// ReplaceKeepingOld puts the finished file tmp in place of path, keeping
-// path's previous content as old (when old is not ""). Unlike conf, which
-// renames .config away before renaming the new one in, path always
-// exists: the previous file is linked (or copied) to old first, then tmp
-// is renamed over path, with path's previous permissions.
-func ReplaceKeepingOld(path, tmp, old string) error {
-	if st, err := os.Stat(path); err == nil {
-		os.Chmod(tmp, st.Mode().Perm())
-		if old != "" {
-			os.Remove(old)
-			if err := os.Link(path, old); err != nil {
-				if data, err := os.ReadFile(path); err == nil {
-					if err := writeNew(old+".tmp", data); err == nil {
-						os.Rename(old+".tmp", old)
-					}
-				}
-			}
-		}
-	}
-	return os.Rename(tmp, path)
-}
-
-// writeAtomic replaces path with data through a temporary file in the
-// same directory.
-func writeAtomic(path string, data []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp.%d", filepath.Base(path), os.Getpid()))
-	if err := writeNew(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+// replaceFile writes a configuration file atomically, keeping the
+// permissions of the file it replaces.
+func replaceFile(path string, data []byte) error {
+	return atomicfile.WriteFileKeepOld(path, "", data, 0o644)
 }
 
 // formatMinimal produces the minimal configuration (conf_write_defconfig).
@@ -379,7 +324,7 @@ func (k *Kconfig) formatMinimal() []byte {
 
 // writeDefconfig saves the minimal configuration to filename.
 func (k *Kconfig) writeDefconfig(filename string) error {
-	return writeAtomic(k.path(filename), k.formatMinimal())
+	return replaceFile(k.path(filename), k.formatMinimal())
 }
 
 func dirOf(name string) string {
@@ -537,18 +482,12 @@ func (k *Kconfig) writeAutoconf() error {
 	if !ok {
 		return errors.New("KCONFIG_AUTOCONFIG is not set")
 	}
+	// auto.conf last: make treats it as the mark that the others are done
 	for _, w := range []struct {
-		tmp, name string
-		data      []byte
-	}{
-		{dir + ".tmpconfig.h", hname, hdr.Bytes()},
-		{dir + ".tmpconfig_tristate", tname, tri.Bytes()},
-		{dir + ".tmpconfig", aname, out.Bytes()},
-	} {
-		if err := writeNew(k.path(w.tmp), w.data); err != nil {
-			return err
-		}
-		if err := os.Rename(k.path(w.tmp), k.path(w.name)); err != nil {
+		name string
+		data []byte
+	}{{hname, hdr.Bytes()}, {tname, tri.Bytes()}, {aname, out.Bytes()}} {
+		if err := replaceFile(k.path(w.name), w.data); err != nil {
 			return err
 		}
 	}
