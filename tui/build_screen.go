@@ -151,6 +151,7 @@ func (s *buildScreen) Close() {
 		return
 	}
 	if !s.snap.Phase.Finished() {
+		fmt.Fprintln(s.ses.notes, "cube-hal: cancelling the build (make and everything it started)…")
 		s.run.Cancel()
 		deadline := time.After(20 * time.Second)
 		for {

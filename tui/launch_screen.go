@@ -200,6 +200,10 @@ func (s *launchScreen) QuitOptions() []quitOption {
 // Close ends the SSH console and stops following the VM; the VM itself is
 // left as the user chose.
 func (s *launchScreen) Close() {
+	if s.vmRunning() && !s.stopping {
+		r := s.ses.vm.Record()
+		fmt.Fprintf(s.ses.notes, "cube-hal: VM %s keeps running (ssh on 127.0.0.1:%d); 'cube-hal stop --name %s' stops it\n", r.Name, r.Ports.SSH, r.Name)
+	}
 	for _, p := range []*vtPane{s.ssh, s.serial} {
 		if p != nil {
 			p.Close()
@@ -594,6 +598,7 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 			default: // the UI shows the latest; never block the launch
 			}
 		})
+		close(ch) // Start has returned: no more progress
 		return launchedMsg{seq: seq, vm: vm, err: err}
 	}
 	return tea.Batch(start, s.progressCmd())
@@ -603,12 +608,10 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 func (s *launchScreen) progressCmd() tea.Cmd {
 	ch, seq := s.progCh, s.startSeq
 	return func() tea.Msg {
-		select {
-		case p := <-ch:
+		if p, ok := <-ch; ok {
 			return launchProgressMsg{seq: seq, text: p}
-		case <-time.After(5 * time.Minute):
-			return nil
 		}
+		return nil
 	}
 }
 

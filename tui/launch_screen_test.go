@@ -132,6 +132,12 @@ func TestLaunchScreenQuitWithVM(t *testing.T) {
 			if vm.stopCount() != want {
 				t.Fatalf("Stop called %d times, want %d", vm.stopCount(), want)
 			}
+			var notes strings.Builder
+			l.launchScreen().ses.notes = &notes
+			l.app.close()
+			if left := strings.Contains(notes.String(), "VM cube-ai-vm keeps running"); left == stop {
+				t.Fatalf("after quitting (stop %v) the terminal got %q", stop, notes.String())
+			}
 		})
 	}
 }
