@@ -958,10 +958,11 @@ func renderLaunchView(st *Styles, v launchView, w, h int) string {
 // top is the part above the console pane: the host panel, the images and
 // settings, the VM.
 func (v launchView) top(st *Styles, w int) []string {
-	out := []string{renderBar(st.Work.Heading, st.Work.Muted, "Launch the image", v.hostSummary(), w)}
+	out := []string{renderBar(st.Work.Heading, st.Work.Muted, "Launch the image", "", w)}
 	if v.facts == nil {
 		return append(out, fitLine("  "+st.Work.Muted.Render("Looking at the host (CPU, KVM, SEV-SNP, TDX, QEMU)…"), w))
 	}
+	out = append(out, kvLine(st, "Host", st.Work.Value.Render(truncate(v.hostLine(), w-12)), 8, w))
 	keys := map[launch.Mode]string{launch.ModeSNP: "s", launch.ModeTDX: "t", launch.ModePlain: "p"}
 	for _, vd := range v.verdicts {
 		head := "  " + st.Work.Label.Render(keys[vd.Mode]) + " " + st.Work.Value.Render(padRight(modeName(vd.Mode), 8)) + " "
@@ -1015,21 +1016,26 @@ func baseName(p string) string {
 
 func ansiWidth(s string) int { return ansi.StringWidth(s) }
 
-// hostSummary is the header's right side: QEMU and KVM in a few words.
-func (v launchView) hostSummary() string {
+
+// hostLine is the host panel's facts: QEMU, KVM (and why not), firmware.
+func (v launchView) hostLine() string {
 	f := v.facts
-	if f == nil {
-		return ""
-	}
-	q := "no QEMU"
+	q := "QEMU: not found (install qemu-system-x86)"
 	if f.QEMU.Found() {
 		q = "QEMU " + f.QEMU.Version.String()
 	}
-	kvm := "KVM unusable"
-	if f.KVM.Usable {
-		kvm = "KVM"
+	kvm := "KVM usable"
+	if !f.KVM.Usable {
+		kvm = "KVM not usable"
+		if f.KVM.Why != "" {
+			kvm += " (" + f.KVM.Why + ")"
+		}
 	}
-	return q + " · " + kvm
+	fw := "firmware: none in the images (SNP and TDX need OVMF.fd)"
+	if v.images.Firmware != "" {
+		fw = "firmware: " + baseName(v.images.Firmware)
+	}
+	return q + " · " + fw + " · " + kvm
 }
 
 // vmLines are the VM's state (how it runs, its uptime) and its ports.

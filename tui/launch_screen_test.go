@@ -17,7 +17,7 @@ func TestLaunchScreenHostPanel(t *testing.T) {
 	fb := newFakeBackends(t)
 	l := newLoop(t, fb.options(), 120, 30)
 	l.tab("Launch")
-	l.shows("Launch the image", "QEMU 7.2.0 · KVM unusable",
+	l.shows("Launch the image", "Host      QEMU 7.2.0 · firmware: none in the images (SNP and TDX need OVMF.fd) · KVM not usable (/dev/kvm is missing)",
 		"s SEV-SNP  ✗ unavailable: the CPU does not report sev_snp",
 		"t TDX      ✗ unavailable: the CPU does not report tdx_host_platform",
 		"p plain    ✓ ready (tcg): using TCG (software emulation, much slower): /dev/kvm is missing",
