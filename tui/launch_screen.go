@@ -1016,7 +1016,6 @@ func baseName(p string) string {
 
 func ansiWidth(s string) int { return ansi.StringWidth(s) }
 
-
 // hostLine is the host panel's facts: QEMU, KVM (and why not), firmware.
 func (v launchView) hostLine() string {
 	f := v.facts
