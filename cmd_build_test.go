@@ -312,17 +312,26 @@ func TestBuildCtrlC(t *testing.T) {
 		if !ok {
 			t.Fatalf("cube-hal ended before busybox's build step:\n%s\n%s", all.String(), stderr.String())
 		}
-	case <-time.After(time.Minute):
+	case <-time.After(3 * time.Minute):
 		t.Fatal("busybox's build step never started")
 	}
-	for !fileExists(pids) {
-		time.Sleep(20 * time.Millisecond)
+	// The hanging step's two processes write their PIDs once their traps
+	// are set (the fake's FAKE_PIDS).
+	for deadline := time.Now().Add(time.Minute); strings.Count(readFile(pids), "\n") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hanging step wrote no PIDs: %q", readFile(pids))
+		}
 	}
-	time.Sleep(100 * time.Millisecond)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err = <-waited:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("cube-hal did not end after Ctrl-C:\n%s", stderr.String())
+	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("exit: %v, want status 130 (make killed by SIGINT)", err)
@@ -346,7 +355,7 @@ func TestBuildCtrlC(t *testing.T) {
 	}
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
 }

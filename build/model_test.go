@@ -1,6 +1,7 @@
 package build
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,5 +94,34 @@ func TestModelWithoutHistory(t *testing.T) {
 	m.stepEvent(StepEvent{Step: "download", Package: "y"}, t0.Add(time.Minute))
 	if s := m.snapshot(t0.Add(time.Minute)); s.Percent <= 50 || s.Percent >= 60 {
 		t.Errorf("with 1 of y's 7 steps: %.1f%%", s.Percent)
+	}
+}
+
+// Packages built in parallel: every package with a step running is
+// active, oldest step first; Current is the latest started.
+func TestModelActivePackages(t *testing.T) {
+	info := map[string]*PackageInfo{
+		"a": {Name: "a", Type: "target", InstallTarget: true},
+		"b": {Name: "b", Type: "target", InstallTarget: true},
+		"c": {Name: "c", Type: "target", InstallTarget: true},
+	}
+	t0 := time.Unix(1_800_000_000, 0)
+	m := newModel(nil, "", t.TempDir(), t0)
+	m.setPlan(info, planFor(nil, info), &History{})
+	m.phase = Running
+	m.stepEvent(StepEvent{Start: true, Step: "build", Package: "b"}, t0)
+	m.stepEvent(StepEvent{Start: true, Step: "download", Package: "a"}, t0.Add(time.Second))
+	m.stepEvent(StepEvent{Start: true, Step: "configure", Package: "c"}, t0.Add(2*time.Second))
+	m.stepEvent(StepEvent{Step: "configure", Package: "c"}, t0.Add(3*time.Second))
+	s := m.snapshot(t0.Add(4 * time.Second))
+	var got []string
+	for _, p := range s.Active {
+		got = append(got, p.Name+":"+p.Step)
+	}
+	if strings.Join(got, " ") != "b:build a:download" || s.Current != "c" {
+		t.Errorf("active %v, current %q; want b:build a:download, current c", got, s.Current)
+	}
+	if act := s.Activity(); act != "b: Building, a: Downloading" {
+		t.Errorf("activity %q", act)
 	}
 }
