@@ -433,10 +433,13 @@ func TestFakeBuildCancel(t *testing.T) {
 			pids := pidsIn(pidFile)
 			t0 := time.Now()
 			b.Cancel()
+			if s := b.Snapshot(); len(tc.after) > 0 && (!s.Cancelling || s.Phase != Running) {
+				t.Errorf("during the grace period: phase %s, cancelling %v; want running, cancelling", s.Phase, s.Cancelling)
+			}
 			s = waitDone(t, b, "a cancelled build")
 			took := time.Since(t0)
-			if s.Phase != Cancelled || s.Failure != nil {
-				t.Errorf("phase %s, failure %+v", s.Phase, s.Failure)
+			if s.Phase != Cancelled || s.Failure != nil || s.Cancelling {
+				t.Errorf("phase %s, failure %+v, cancelling %v", s.Phase, s.Failure, s.Cancelling)
 			}
 			if left := sessionProcs(sid); len(left) > 0 {
 				t.Errorf("processes of the build left behind: %+v", left)
