@@ -716,32 +716,25 @@ type DiffEntry struct {
 	InNew  bool
 }
 
-// ParseConfig reads the assignments of a .config or defconfig text:
-// NAME=VALUE lines (strings unquoted) and "# NAME is not set" (as "n"),
-// later lines winning, as conf reads them. prefix is the CONFIG_ prefix
-// ("" for Buildroot).
+// ParseConfig reads the assignments of a .config or defconfig text the
+// way conf recognises them (NAME=VALUE, "# NAME is not set" as "n"),
+// strings unquoted, later lines winning, anything else skipped as conf
+// skips it. prefix is the CONFIG_ prefix ("" for Buildroot). For a strict
+// reader that names bad lines, see ReadAssignments.
 func ParseConfig(data []byte, prefix string) map[string]string {
 	out := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSuffix(line, "\r")
-		if strings.HasPrefix(line, "# "+prefix) && strings.HasSuffix(line, " is not set") {
-			name := strings.TrimSuffix(strings.TrimPrefix(line, "# "+prefix), " is not set")
-			if name != "" && !strings.ContainsAny(name, " =") {
-				out[name] = "n"
+		l := parseConfigLine(line, prefix)
+		switch {
+		case l.kind == lineUnset && l.name != "":
+			out[l.name] = "n"
+		case l.kind == lineAssign && l.name != "":
+			v := l.value
+			if strings.HasPrefix(v, "\"") {
+				v = unquote(v)
 			}
-			continue
+			out[l.name] = v
 		}
-		if strings.HasPrefix(line, "#") || !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		name, val, ok := strings.Cut(line[len(prefix):], "=")
-		if !ok || name == "" {
-			continue
-		}
-		if strings.HasPrefix(val, "\"") {
-			val = unquote(val)
-		}
-		out[name] = val
 	}
 	return out
 }

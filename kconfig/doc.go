@@ -32,6 +32,27 @@
 //	err = k.WriteConfig(dotConfig)       // atomic, keeps .config.old
 //	err = k.WriteDefconfig(path)         // savedefconfig (make also drops BR2_DEFCONFIG=)
 //
+// # Opening a workspace
+//
+// Package kconfig/brenv opens a workspace's configuration exactly as
+// Buildroot's make would see it: brenv.Open(w, brenv.OpenOptions{})
+// writes the BR2_EXTERNAL fragments into $(O), sets the environment make
+// gives conf (BR2_VERSION_FULL, HOSTARCH, HOST_GCC_VERSION, BASE_DIR,
+// BR2_EXTERNAL_<NAME>_PATH, BR2_DEFCONFIG), loads Config.in with the Cube
+// external and reads $(O)/.config, or without one the Cube defconfig as
+// `make cube_defconfig` would. Without a Buildroot checkout it opens the
+// Cube tree standalone. The *brenv.Session holds the engine (K), where the
+// values came from (Source) and where saves go; SaveData computes the
+// bytes on the engine's goroutine and brenv.WriteConfigFile writes them
+// atomically from any goroutine (or Save does both). A saved session is
+// byte-identical to what `cube-hal defconfig` and make write.
+//
+// # Reading values without the tree
+//
+// ReadAssignments reads a .config or defconfig strictly (file:line
+// errors) for tools that need a few values; ParseConfig reads leniently,
+// as conf does; Quote writes a string value as .config spells it.
+//
 // # The model for a configurator
 //
 // Root returns the finalised menu tree. Each *Menu has a Kind (menu,
@@ -46,7 +67,10 @@
 // without BR2_, or Symbols) has Name, Type, Prompt, Help, Value, Tristate,
 // UserValue, Default, Range, Visibility, Changeable, Assignable, Written,
 // Definitions, Menus, EnvVariable; a choice has Members and Selection, a
-// member has Choice. Values are computed lazily and always current.
+// member has Choice, a choice DefaultSelection. SelectedTo is the lowest
+// value selects force (locked options), Check(value) says whether Set
+// would accept a value without setting it (validation as the user types).
+// Values are computed lazily and always current.
 //
 // Explain(sym) says why a symbol has its value, as data and as words
 // (Explanation.Text): the terms of its dependencies with their values,

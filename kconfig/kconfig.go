@@ -106,7 +106,7 @@ type Kconfig struct {
 
 	rewrites    int
 	changeCount int
-	checkStack  []*depStack
+	walk        []*pathStep
 
 	confFilename string
 	confLineno   int

@@ -179,6 +179,9 @@ func TestToggleChoice(t *testing.T) {
 	if eng.Value(cubecfg.SymLogWarn) != "y" {
 		t.Fatal("esc changed the choice")
 	}
+	h.keys("i")
+	h.mustShow("Log Level is a choice: exactly one of its entries is on.", "Selected: warn ("+cubecfg.SymLogWarn+")",
+		"- debug ("+cubecfg.SymLogDebug+")")
 }
 
 func TestSearchAndJump(t *testing.T) {

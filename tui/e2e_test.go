@@ -64,7 +64,13 @@ func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
 		status: filepath.Join(t.TempDir(), "status")}
-	t.Cleanup(func() { exec.Command(p.tmux, "-L", p.sock, "kill-server").Run() })
+	var socket string
+	t.Cleanup(func() {
+		exec.Command(p.tmux, "-L", p.sock, "kill-server").Run()
+		if socket != "" {
+			os.Remove(socket) // tmux 3.3 leaves it behind
+		}
+	})
 	base := map[string]string{"TERM": "xterm-256color", "LANG": "C.UTF-8", "NO_COLOR": "1", "COLORTERM": ""}
 	for _, e := range env {
 		k, v, _ := strings.Cut(e, "=")
@@ -78,6 +84,7 @@ func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 		args = append(args, "-e", k+"="+v)
 	}
 	p.run(append(args, shellJoin(argv)+"; echo $? >"+shellQuote(p.status)+"; sleep 3600")...)
+	socket = strings.TrimSpace(p.run("display-message", "-p", "-t", "t", "#{socket_path}"))
 	return p
 }
 

@@ -216,6 +216,11 @@ func (e *kconfigEngine) Check(sym, v string) error {
 func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 	kc, err := e.k.Set(sym, v)
 	if err != nil {
+		// Without the value: it may be a secret, and the error goes on screen.
+		var se *kconfig.SetError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("cannot set %s: %s", se.Name, se.Reason)
+		}
 		return nil, err
 	}
 	out := make([]Change, 0, len(kc))
@@ -257,7 +262,11 @@ func (e *kconfigEngine) Explain(n Node) []Section {
 	var secs []Section
 	if s := m.Symbol(); s != nil {
 		x := e.k.Explain(s)
-		secs = append(secs, Section{Lines: strings.Split(strings.TrimRight(x.Text(), "\n"), "\n")})
+		lines := strings.Split(strings.TrimRight(x.Text(), "\n"), "\n")
+		if s.IsChoice() {
+			lines = append(choiceLines(m, s), lines[1:]...) // the first line speaks of a "<choice>" symbol
+		}
+		secs = append(secs, Section{Lines: lines})
 		// Every select that can reach it, with where it is written, when
 		// that says more than the text (which lists the active ones).
 		var sel []string
@@ -405,3 +414,28 @@ func (e *kconfigEngine) Source() string        { return e.cfg.Source }
 func (e *kconfigEngine) Standalone() bool      { return e.cfg.Standalone }
 func (e *kconfigEngine) ConfigPath() string    { return e.cfg.ConfigPath }
 func (e *kconfigEngine) DefconfigPath() string { return e.cfg.DefconfigPath }
+
+// choiceLines say what a choice is: its selected and default entries and
+// every entry, hidden ones marked.
+func choiceLines(m *kconfig.Menu, cs *kconfig.Symbol) []string {
+	label := func(s *kconfig.Symbol) string {
+		if s == nil {
+			return "none"
+		}
+		if p := s.Prompt(); p != "" {
+			return p + " (" + s.Name() + ")"
+		}
+		return s.Name()
+	}
+	lines := []string{fmt.Sprintf("%s is a choice: exactly one of its entries is on.", m.Prompt()),
+		fmt.Sprintf("Selected: %s; default: %s.", label(cs.Selection()), label(cs.DefaultSelection())),
+		"Entries:"}
+	for _, mem := range cs.Members() {
+		l := "  - " + label(mem)
+		if mem.Visibility() == kconfig.No {
+			l += " (hidden)"
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}

@@ -223,11 +223,11 @@ func (p *vtPane) pump(r io.Reader, crlf bool) {
 			}
 			p.signal()
 			// Under a flood, parsing would take a whole core (x/vt scrolls
-			// by moving every cell): rest as long as it worked, so half a
-			// core is left to the UI. The child waits on the full pty
-			// meanwhile, as it would on a slow terminal.
+			// by moving every cell): rest half as long as it worked, so a
+			// third of the core is left to the UI. The child waits on the
+			// full pty meanwhile, as it would on a slow terminal.
 			if d := time.Since(start); d > time.Millisecond {
-				time.Sleep(d)
+				time.Sleep(d / 2)
 			}
 		}
 		if err != nil {
