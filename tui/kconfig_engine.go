@@ -237,8 +237,13 @@ func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 		if !c.NewWritten {
 			ch.New = absent
 		}
-		out = append(out, ch)
 		e.note(ch)
+		if ch.Old == ch.New && len(out) > 0 {
+			// Only its line in .config came or went ("# X is not set"):
+			// not a change of value to report.
+			continue
+		}
+		out = append(out, ch)
 	}
 	return out, nil
 }
