@@ -608,3 +608,54 @@ func TestShowAllAndNamesInCubeView(t *testing.T) {
 	h.keys("c", "A")
 	h.mustNotShow("vllm", "names", "show-all")
 }
+
+// As in menuconfig, the options of a choice's selected entry are listed
+// under the choice in its menu (the choice's own list has only its
+// entries), and a search jumps to them there.
+func TestChoiceEntryOptionsInMenu(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.keys("tab")
+	h.focus("Target packages")
+	h.keys("enter")
+	h.focus("openssl support")
+	h.keys("y")
+	h.mustShow("openssl support = y; also changed: BR2_PACKAGE_LIBOPENSSL=y\n")
+	if !strings.Contains(h.screen(), "\n        ssl library --->                                    openssl\n  [ ]     openssl binary\n") {
+		t.Fatalf("the selected entry's option is not under the choice:\n%s", h.screen())
+	}
+	h.mustNotShow("libressl binary")
+	h.focus("openssl binary")
+	h.keys("y")
+	if eng.Value("BR2_PACKAGE_LIBOPENSSL_BIN") != "y" {
+		t.Fatal("openssl binary not set from the menu")
+	}
+
+	// The choice's own list has its entries only.
+	h.focus("ssl library")
+	h.keys("enter")
+	h.mustShow("choose one", "(X) openssl", "( ) libressl")
+	h.mustNotShow("binary")
+	h.keys("down", "enter")
+	h.mustShow("ssl library --->                                    libressl", "libressl binary")
+	h.mustNotShow("openssl binary")
+
+	// A search jumps to the selected entry's option in the menu...
+	h.keys("/")
+	h.typeText("libressl binary")
+	h.keys("enter")
+	h.mustShow("Jumped to libressl binary")
+	if crumb := strings.Split(h.screen(), "\n")[1]; !strings.HasSuffix(crumb, "> Target packages") {
+		t.Fatalf("jump opened more than the menu: %q", crumb)
+	}
+	if !strings.Contains(h.cursorLine(), "libressl binary") {
+		t.Fatalf("cursor not on libressl binary:\n%s", h.screen())
+	}
+	// ...and to another entry's option inside the choice, shown hidden.
+	h.keys("/")
+	h.typeText("openssl binary")
+	h.keys("enter")
+	h.mustShow("> Target packages > ssl library", "openssl binary (BR2_PACKAGE_LIBOPENSSL_BIN) is hidden", "BR2_PACKAGE_LIBOPENSSL [=n]")
+	if !strings.Contains(h.cursorLine(), "openssl binary") {
+		t.Fatalf("cursor not on openssl binary:\n%s", h.screen())
+	}
+}
