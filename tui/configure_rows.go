@@ -600,8 +600,8 @@ func (s *configScreen) detail() (string, bool) {
 		}
 		return "changed from the default: " + def, false
 	}
-	if h := s.eng.Help(r.node); h != "" {
-		return strings.TrimSpace(strings.SplitN(strings.TrimSpace(h), "\n", 2)[0]), false
+	if h := helpSummary(s.eng.Help(r.node)); h != "" {
+		return h, false
 	}
 	if e.Symbol != "" {
 		return e.Symbol, false
@@ -669,4 +669,19 @@ func (s *configScreen) shortOverlay(p string) string {
 		p = strings.ReplaceAll(p, strings.TrimSuffix(o, "/")+"/", filepath.Base(o)+"/")
 	}
 	return p
+}
+
+// helpSummary is the first paragraph of a help text on one line, for the
+// detail line (which cuts it to the width with an ellipsis): its first
+// line alone often stops mid-sentence.
+func helpSummary(h string) string {
+	var words []string
+	for _, l := range strings.Split(strings.TrimSpace(h), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			break
+		}
+		words = append(words, f...)
+	}
+	return strings.Join(words, " ")
 }

@@ -659,3 +659,23 @@ func TestChoiceEntryOptionsInMenu(t *testing.T) {
 		t.Fatalf("cursor not on openssl binary:\n%s", h.screen())
 	}
 }
+
+// The line under the list gives the first paragraph of the help, not its
+// first line cut mid-sentence.
+func TestDetailIsHelpsFirstParagraph(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	h.send(windowSize(200, 40))
+	h.focus("Agent VMPL")
+	h.mustShow("\nAMD SEV-SNP virtual machine privilege level (0-3) at which the agent requests attestation reports: the report")
+	h.mustNotShow("Environment: UV_CUBE_AGENT_VMPL")
+	for in, want := range map[string]string{
+		"":                             "",
+		"one line":                     "one line",
+		"  first\n  second\n\n  other": "first second",
+		"\n\n  lead blank\n":           "lead blank",
+	} {
+		if got := helpSummary(in); got != want {
+			t.Errorf("helpSummary(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
