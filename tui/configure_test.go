@@ -306,6 +306,10 @@ func TestDiffMasksSecrets(t *testing.T) {
 	h.mustShow(token)
 	h.keys("down")
 	h.mustNotShow(token)
+	h.keys("up") // back on its row: hidden until asked again
+	h.mustNotShow(token)
+	h.keys("ctrl+r", "tab", "tab")
+	h.mustNotShow(token)
 	h.keys("s")
 	h.mustNotShow(token)
 }
