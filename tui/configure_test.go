@@ -133,6 +133,7 @@ func TestEditWithValidation(t *testing.T) {
 	}
 	h.keys("backspace")
 	h.mustShow("ok (1-65535)")
+	h.mustNotShow("Not set:") // about the text before
 	h.keys("enter")
 	if got := eng.Value(cubecfg.SymPort); got != "7000" {
 		t.Fatalf("port = %q, want 7000", got)
