@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/workspace"
@@ -662,6 +664,26 @@ func TestChoiceEntryOptionsInMenu(t *testing.T) {
 	h.mustShow("> Target packages > ssl library", "openssl binary (BR2_PACKAGE_LIBOPENSSL_BIN) is hidden", "BR2_PACKAGE_LIBOPENSSL [=n]")
 	if !strings.Contains(h.cursorLine(), "openssl binary") {
 		t.Fatalf("cursor not on openssl binary:\n%s", h.screen())
+	}
+}
+
+// Letters that arrive in one read (tmux, a slow SSH link) act as the keys
+// they were; once one opens a text field, the rest is typed into it.
+func TestMergedKeysActOneByOne(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+	h.focus("cube-agent")
+	h.send(runes("jj"))
+	if !strings.Contains(h.cursorLine(), "Agent Host") {
+		t.Fatalf("jj did not move two rows:\n%s", h.screen())
+	}
+	h.send(runes("j/agent port"))
+	h.mustShow("Search: agent port", "> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT")
+	h.keys("enter", "enter", "ctrl+u")
+	h.send(runes("7002"))
+	h.keys("enter")
+	if got := eng.Value(cubecfg.SymPort); got != "7002" {
+		t.Fatalf("port = %q, want 7002", got)
 	}
 }
 
