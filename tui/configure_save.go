@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -129,24 +130,37 @@ func (s *configScreen) viewSave() string {
 			{On: s.save.defconfig, What: "defconfig", Path: s.shortPath(s.eng.DefconfigPath()), Note: "the minimal defconfig, as savedefconfig writes it (its comments are not kept)"},
 		}
 	}
+	// A defconfig is often kept in git (configs/cube_defconfig is in
+	// cube-hal's): say so when a secret is about to go into it.
+	for i := range v.Files {
+		if v.Files[i].What == "defconfig" {
+			v.Files[i].Warn = s.secretsWarning()
+		}
+	}
 	for _, it := range s.cubeItems {
 		if p, ok := s.problems[it.opt.Symbol]; ok {
 			v.Problems = append(v.Problems, s.redact(s.shortOverlay(p)))
 		}
 	}
-	if p, ok := s.problems[cubecfg.SymCertsToken]; ok && !containsStr(v.Problems, p) {
+	if p, ok := s.problems[cubecfg.SymCertsToken]; ok && !slices.Contains(v.Problems, p) {
 		v.Problems = append(v.Problems, s.redact(p))
 	}
 	return renderSave(st, v, s.width, s.height)
 }
 
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// secretsWarning names the secrets set in the configuration, which a
+// defconfig holds in clear, or is "" when none is set.
+func (s *configScreen) secretsWarning() string {
+	var set []string
+	for _, o := range cubecfg.Options() {
+		if o.Secret && s.eng.Value(o.Symbol) != "" {
+			set = append(set, o.Label)
 		}
 	}
-	return false
+	if len(set) == 0 {
+		return ""
+	}
+	return "holds the " + strings.Join(set, ", ") + " in clear: keep it out of git"
 }
 
 // savedFiles names the files a save wrote: ".config (output/.config)".

@@ -314,6 +314,9 @@ func TestDiffMasksSecrets(t *testing.T) {
 	h.keys("ctrl+r", "tab", "tab")
 	h.mustNotShow(token)
 	h.keys("s")
+	h.mustNotShow(token, "in clear")
+	h.keys("D") // a defconfig is often kept in git: the dialog warns
+	h.mustShow("[x] defconfig", "holds the Certs Token in clear: keep it out of git")
 	h.mustNotShow(token)
 }
 
