@@ -585,6 +585,9 @@ func (b *Build) showInfo(env []string) (map[string]*PackageInfo, error) {
 	case <-b.cancel:
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-waited
+		// make's children are killed too but may still be exiting; none
+		// may outlive the build.
+		waitSessionGone(cmd.Process.Pid, 5*time.Second)
 		return nil, errCancelled
 	}
 	return ParseShowInfo(out.Bytes())

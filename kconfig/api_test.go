@@ -399,23 +399,3 @@ func TestWriteConfigTwice(t *testing.T) {
 		t.Error("dirty after WriteConfig")
 	}
 }
-
-func TestReplaceKeepingOld(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, ".config")
-	os.WriteFile(p, []byte("old\n"), 0o600)
-	tmp := filepath.Join(dir, "tmp")
-	os.WriteFile(tmp, []byte("new\n"), 0o644)
-	if err := ReplaceKeepingOld(p, tmp, p+".old"); err != nil {
-		t.Fatal(err)
-	}
-	now, _ := os.ReadFile(p)
-	old, _ := os.ReadFile(p + ".old")
-	st, _ := os.Stat(p)
-	if string(now) != "new\n" || string(old) != "old\n" || st.Mode().Perm() != 0o600 {
-		t.Errorf("now %q old %q mode %v", now, old, st.Mode())
-	}
-	if _, err := os.Stat(tmp); err == nil {
-		t.Error("temporary file left")
-	}
-}

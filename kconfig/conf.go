@@ -350,11 +350,11 @@ func (r *confRun) execute(k *Kconfig) (code int) {
 		}
 	case ModeOldAsk:
 		r.rootEnt = &k.root
-		r.conf(&k.root)
+		r.ask(&k.root)
 		r.mode = ModeOld
-		r.checkLoop()
+		r.askNewUntilSettled()
 	case ModeOld, ModeListNew, ModeSync:
-		r.checkLoop()
+		r.askNewUntilSettled()
 	}
 	if perr != nil {
 		r.err("%s\n", perr)
@@ -387,38 +387,43 @@ func (r *confRun) execute(k *Kconfig) (code int) {
 	return 0
 }
 
-func (r *confRun) checkLoop() {
+// askNewUntilSettled asks about new symbols until a pass finds none
+// (answers can make further symbols visible).
+func (r *confRun) askNewUntilSettled() {
 	for {
 		r.cnt = 0
-		r.checkConf(&r.k.root)
+		r.askNew(&r.k.root)
 		if r.cnt == 0 {
-			break
+			return
 		}
 	}
 }
 
-// ---- the line-oriented questions of oldaskconfig/oldconfig ----
+// ---- the line-oriented questions of oldaskconfig and oldconfig ----
+//
+// Each question is printed as conf prints it ("prompt (NAME) [N/y/?] "),
+// answered from standard input (echoed when it is not a terminal), and
+// asked again until the answer is valid. Once input is exhausted conf
+// would repeat a rejected question forever; we stop (giveUp).
 
-// readLine is fgets into conf's 4096-byte line buffer; at end of input the
-// buffer keeps what it held, as with fgets.
+// readLine reads one answer like fgets into conf's 4096-byte buffer: at
+// the end of input the previous content stays.
 func (r *confRun) readLine() {
 	if r.in == nil {
 		r.in = bufio.NewReader(r.io.Stdin)
 	}
 	var b []byte
-	ok := false
 	for len(b) < 4095 {
 		c, err := r.in.ReadByte()
 		if err != nil {
 			break
 		}
-		ok = true
 		b = append(b, c)
 		if c == '\n' {
 			break
 		}
 	}
-	if !ok {
+	if len(b) == 0 {
 		r.err("\nError in reading or end of file.\n")
 		r.eof = true
 	} else {
@@ -429,26 +434,25 @@ func (r *confRun) readLine() {
 	}
 }
 
-func cstrip(s string) string {
-	return strings.TrimRight(strings.TrimLeft(s, " \t\n\v\f\r"), " \t\n\v\f\r")
-}
+func cstrip(s string) string { return strings.Trim(s, " \t\n\v\f\r") }
 
-func (r *confRun) askValue(s *Symbol, def string) bool {
-	k := r.k
-	t := k.effectiveType(s)
+// wantAnswer prints the end of a question and decides whether to read an
+// answer: not when the symbol cannot change (its value is shown), not in
+// oldconfig for a symbol that already has a value. It reports whether
+// r.line holds an answer to use.
+func (r *confRun) wantAnswer(s *Symbol, shown string) bool {
 	if !s.hasValue() {
 		r.out("(NEW) ")
 	}
 	r.line = "\n"
 	if !s.isChangeable() {
-		r.out("%s\n", def)
-		r.line = "\n"
+		r.out("%s\n", shown)
 		return false
 	}
 	switch r.mode {
 	case ModeOld, ModeSync:
 		if s.hasValue() {
-			r.out("%s\n", def)
+			r.out("%s\n", shown)
 			return false
 		}
 		r.readLine()
@@ -457,226 +461,233 @@ func (r *confRun) askValue(s *Symbol, def string) bool {
 		r.readLine()
 		return true
 	}
-	switch t {
+	switch r.k.effectiveType(s) {
 	case TypeInt, TypeHex, TypeString:
-		r.out("%s\n", def)
-		return true
+		r.out("%s\n", shown)
+	default:
+		r.out("%s", r.line)
 	}
-	r.out("%s", r.line)
 	return true
 }
 
-func (r *confRun) confString(m *Menu) {
-	k := r.k
-	s := m.sym
+func (r *confRun) showHelp(m *Menu) { r.out("\n%s\n", r.k.extHelp(m)) }
+
+// askText asks for a string, int or hex value; Enter keeps the current
+// one, "?" shows the help.
+func (r *confRun) askText(m *Menu) {
+	k, s := r.k, m.sym
 	for asked := false; ; asked = true {
 		if asked && r.eof {
 			r.giveUp(s.name)
 		}
-		r.out("%*s%s ", r.indent-1, "", m.prompt.text)
-		r.out("(%s) ", s.name)
-		def := k.valueText(s)
-		r.out("[%s] ", def)
-		if !r.askValue(s, def) {
+		current := k.valueText(s)
+		r.out("%*s%s (%s) [%s] ", r.indent-1, "", m.prompt.text, s.name, current)
+		if !r.wantAnswer(s, current) {
 			return
 		}
-		useDef := true
+		answer, use := current, true
 		switch {
 		case strings.HasPrefix(r.line, "\n"):
-		case strings.HasPrefix(r.line, "?\n"):
-			r.out("\n%s\n", k.extHelp(m))
-			useDef = false
+		case r.line == "?\n":
+			r.showHelp(m)
+			use = false
+		case r.line != "":
+			answer = r.line[:len(r.line)-1]
 		default:
-			if r.line != "" {
-				def = r.line[:len(r.line)-1]
-			} else {
-				def = ""
-			}
+			answer = ""
 		}
-		if useDef && k.assignText(s, def) {
+		if use && k.assignText(s, answer) {
 			return
 		}
 	}
 }
 
-func (r *confRun) confSym(m *Menu) {
-	k := r.k
-	s := m.sym
+// tristateChoices is the "[N/m/y/?] " part: the current value in capitals,
+// then the others the symbol accepts.
+func (r *confRun) tristateChoices(s *Symbol) string {
+	cur := s.curr.tri
+	parts := []string{strings.ToUpper(cur.String())}
+	for _, v := range []Tristate{No, Mod, Yes} {
+		if v != cur && r.k.canTake(s, v) {
+			parts = append(parts, v.String())
+		}
+	}
+	return "[" + strings.Join(parts, "/") + "/?] "
+}
+
+// tristateAnswer reads y, yes, m, n, no (any case for the first letter);
+// an empty answer keeps cur; help asks for the help text.
+func tristateAnswer(line string, cur Tristate) (v Tristate, ok, help bool) {
+	if line == "" {
+		return cur, true, false
+	}
+	switch rest := line[1:]; line[0] {
+	case 'n', 'N':
+		return No, rest == "" || rest == "o", false
+	case 'm', 'M':
+		return Mod, rest == "", false
+	case 'y', 'Y':
+		return Yes, rest == "" || rest == "es", false
+	case '?':
+		return cur, false, true
+	}
+	return cur, false, false
+}
+
+// askTristate asks for a bool or tristate value.
+func (r *confRun) askTristate(m *Menu) {
+	k, s := r.k, m.sym
 	for {
 		r.out("%*s%s ", r.indent-1, "", m.prompt.text)
 		if s.hasName {
 			r.out("(%s) ", s.name)
 		}
-		old := s.curr.tri
-		r.out("[%s", strings.ToUpper(old.String()))
-		if old != No && k.canTake(s, No) {
-			r.out("/n")
-		}
-		if old != Mod && k.canTake(s, Mod) {
-			r.out("/m")
-		}
-		if old != Yes && k.canTake(s, Yes) {
-			r.out("/y")
-		}
-		r.out("/?] ")
-		if !r.askValue(s, k.valueText(s)) {
+		r.out("%s", r.tristateChoices(s))
+		if !r.wantAnswer(s, k.valueText(s)) {
 			return
 		}
 		r.line = cstrip(r.line)
-		var nv Tristate
-		l := r.line
-		c := byte(0)
-		if l != "" {
-			c = l[0]
-		}
-		switch c {
-		case 'n', 'N':
-			nv = No
-			if len(l) != 1 && l[1:] != "o" {
-				continue
-			}
-		case 'm', 'M':
-			nv = Mod
-			if len(l) != 1 {
-				continue
-			}
-		case 'y', 'Y':
-			nv = Yes
-			if len(l) != 1 && l[1:] != "es" {
-				continue
-			}
-		case 0:
-			nv = old
-		case '?':
-			r.out("\n%s\n", k.extHelp(m))
-			continue
-		default:
-			continue
-		}
-		if k.assignTristate(s, nv) {
+		v, ok, help := tristateAnswer(r.line, s.curr.tri)
+		switch {
+		case help:
+			r.showHelp(m)
+		case !ok:
+		case k.assignTristate(s, v):
 			return
+		default:
+			r.showHelp(m) // a value it cannot take: show why
 		}
-		r.out("\n%s\n", k.extHelp(m))
 	}
 }
 
-func (r *confRun) confChoice(m *Menu) bool {
-	k := r.k
-	s := m.sym
-	isNew := !s.hasValue()
-	if s.isChangeable() {
-		r.confSym(m)
-		k.evaluate(s)
-		switch s.curr.tri {
-		case No:
-			return true
-		case Mod:
-			return false
-		}
-	} else {
-		switch s.curr.tri {
-		case No:
-			return true
-		case Mod:
+// askChoice asks for a choice's mode (when it can change) and member. It
+// reports whether the choice was handled (false: it is m, and its members
+// are asked one by one).
+func (r *confRun) askChoice(m *Menu) bool {
+	k, c := r.k, m.sym
+	wasNew := !c.hasValue()
+	if c.isChangeable() {
+		r.askTristate(m)
+		k.evaluate(c)
+	}
+	switch c.curr.tri {
+	case No:
+		return true
+	case Mod:
+		if !c.isChangeable() {
 			t, _ := m.promptText()
 			r.out("%*s%s\n", r.indent-1, "", t)
-			return false
 		}
+		return false
 	}
 	for asked := false; ; asked = true {
+		t, _ := m.promptText()
 		if asked && r.eof {
-			t, _ := m.promptText()
 			r.giveUp(fmt.Sprintf("the choice %q", t))
 		}
-		t, _ := m.promptText()
 		r.out("%*s%s\n", r.indent-1, "", t)
-		defSym := s.curr.choice
-		cnt, def := 0, 0
+		count, current := r.listMembers(m)
 		r.line = ""
-		for c := m.list; c != nil; c = c.next {
-			if !k.isVisible(c) {
-				continue
-			}
-			ct, _ := c.promptText()
-			if c.sym == nil {
-				r.out("%*c %s\n", r.indent, '*', ct)
-				continue
-			}
-			cnt++
-			if c.sym == defSym {
-				def = cnt
-				r.out("%*c", r.indent, '>')
-			} else {
-				r.out("%*c", r.indent, ' ')
-			}
-			r.out(" %d. %s", cnt, ct)
-			if c.sym.hasName {
-				r.out(" (%s)", c.sym.name)
-			}
-			if !c.sym.hasValue() {
-				r.out(" (NEW)")
-			}
-			r.out("\n")
-		}
 		r.out("%*schoice", r.indent-1, "")
-		if cnt == 1 {
+		pick := current
+		if count == 1 {
 			r.out("[1]: 1\n")
+			pick = 1
 		} else {
-			r.out("[1-%d?]: ", cnt)
-			ask := false
-			switch r.mode {
-			case ModeOld, ModeSync:
-				if !isNew {
-					cnt = def
-					r.out("%d\n", cnt)
-					break
-				}
-				ask = true
-			case ModeOldAsk:
-				ask = true
-			}
-			if ask {
-				r.readLine()
-				r.line = cstrip(r.line)
-				if strings.HasPrefix(r.line, "?") {
-					r.out("\n%s\n", k.extHelp(m))
-					continue
-				}
-				if r.line == "" {
-					cnt = def
-				} else if isDigit(r.line[0]) {
-					cnt = atoi(r.line)
-				} else {
-					continue
-				}
-			}
-		}
-		var child *Menu
-		for c := m.list; c != nil; c = c.next {
-			if c.sym == nil || !k.isVisible(c) {
+			r.out("[1-%d?]: ", count)
+			var again bool
+			if pick, again = r.readPick(m, wasNew, current); again {
 				continue
 			}
-			cnt--
-			if cnt == 0 {
-				child = c
-				break
-			}
 		}
-		if child == nil {
+		member := r.nthMember(m, pick)
+		if member == nil {
 			continue
 		}
 		if strings.HasSuffix(r.line, "?") {
-			r.out("\n%s\n", k.extHelp(child))
+			r.showHelp(member)
 			continue
 		}
-		k.assignTristate(child.sym, Yes)
-		for c := child.list; c != nil; c = c.next {
+		k.assignTristate(member.sym, Yes)
+		for child := member.list; child != nil; child = child.next {
 			r.indent += 2
-			r.conf(c)
+			r.ask(child)
 			r.indent -= 2
 		}
 		return true
 	}
+}
+
+// listMembers prints the visible members numbered (comments starred) and
+// returns how many there are and the number of the selected one.
+func (r *confRun) listMembers(m *Menu) (count, current int) {
+	k := r.k
+	selected := m.sym.curr.choice
+	for c := m.list; c != nil; c = c.next {
+		if !k.isVisible(c) {
+			continue
+		}
+		text, _ := c.promptText()
+		if c.sym == nil {
+			r.out("%*c %s\n", r.indent, '*', text)
+			continue
+		}
+		count++
+		mark := ' '
+		if c.sym == selected {
+			current, mark = count, '>'
+		}
+		r.out("%*c %d. %s", r.indent, mark, count, text)
+		if c.sym.hasName {
+			r.out(" (%s)", c.sym.name)
+		}
+		if !c.sym.hasValue() {
+			r.out(" (NEW)")
+		}
+		r.out("\n")
+	}
+	return count, current
+}
+
+// readPick gets the member number: in oldconfig the current one for a
+// choice that is not new, else an answer (Enter: the current one).
+// again asks for the choice to be shown again (help, a bad answer).
+func (r *confRun) readPick(m *Menu, wasNew bool, current int) (pick int, again bool) {
+	switch r.mode {
+	case ModeOld, ModeSync:
+		if !wasNew {
+			r.out("%d\n", current)
+			return current, false
+		}
+	case ModeOldAsk:
+	default:
+		return current, false
+	}
+	r.readLine()
+	r.line = cstrip(r.line)
+	switch {
+	case strings.HasPrefix(r.line, "?"):
+		r.showHelp(m)
+		return 0, true
+	case r.line == "":
+		return current, false
+	case isDigit(r.line[0]):
+		return atoi(r.line), false
+	}
+	return 0, true
+}
+
+// nthMember is the n-th visible member (from 1), or nil.
+func (r *confRun) nthMember(m *Menu, n int) *Menu {
+	for c := m.list; c != nil; c = c.next {
+		if c.sym == nil || !r.k.isVisible(c) {
+			continue
+		}
+		if n--; n == 0 {
+			return c
+		}
+	}
+	return nil
 }
 
 func atoi(s string) int {
@@ -687,77 +698,68 @@ func atoi(s string) int {
 	return n
 }
 
-func (r *confRun) conf(m *Menu) {
+// ask asks about a visible node and what is under it. Outside
+// oldaskconfig, a menu other than the one being worked through is only
+// searched for new symbols.
+func (r *confRun) ask(m *Menu) {
 	k := r.k
 	if !k.isVisible(m) {
 		return
 	}
 	s := m.sym
-	if p := m.prompt; p != nil {
-		switch p.typ {
-		case pMenu:
-			if r.mode != ModeOldAsk && r.rootEnt != m {
-				r.checkConf(m)
-				return
-			}
-			fallthrough
-		case pComment:
-			if t, ok := m.promptText(); ok {
-				r.out("%*c\n%*c %s\n%*c\n", r.indent, '*', r.indent, '*', t, r.indent, '*')
-			}
+	if p := m.prompt; p != nil && (p.typ == pMenu || p.typ == pComment) {
+		if p.typ == pMenu && r.mode != ModeOldAsk && r.rootEnt != m {
+			r.askNew(m)
+			return
+		}
+		if t, ok := m.promptText(); ok {
+			r.out("%*c\n%*c %s\n%*c\n", r.indent, '*', r.indent, '*', t, r.indent, '*')
 		}
 	}
 	if s != nil {
-		if s.isChoice() {
-			r.confChoice(m)
-			if s.curr.tri != Mod {
+		switch {
+		case s.isChoice():
+			if r.askChoice(m); s.curr.tri != Mod {
 				return
 			}
-		} else {
-			switch s.typ {
-			case TypeInt, TypeHex, TypeString:
-				r.confString(m)
-			default:
-				r.confSym(m)
-			}
+		case s.typ == TypeInt || s.typ == TypeHex || s.typ == TypeString:
+			r.askText(m)
+		default:
+			r.askTristate(m)
 		}
 		r.indent += 2
+		defer func() { r.indent -= 2 }()
 	}
 	for c := m.list; c != nil; c = c.next {
-		r.conf(c)
-	}
-	if s != nil {
-		r.indent -= 2
+		r.ask(c)
 	}
 }
 
-func (r *confRun) checkConf(m *Menu) {
+// askNew finds visible symbols without a value (new ones) and asks about
+// the menu around each (or, for listnewconfig, lists them).
+func (r *confRun) askNew(m *Menu) {
 	k := r.k
 	if !k.isVisible(m) {
 		return
 	}
-	s := m.sym
-	if s != nil && !s.hasValue() {
-		if s.isChangeable() || (s.isChoice() && s.curr.tri == Yes) {
-			if r.mode == ModeListNew {
-				if s.hasName {
-					v := k.valueText(s)
-					if s.typ == TypeString {
-						v = escapeString(v)
-					}
-					r.out("%s%s=%s\n", k.prefix(), s.name, v)
-				}
-			} else {
-				if r.cnt == 0 {
-					r.out("*\n* Restart config...\n*\n")
-				}
-				r.cnt++
-				r.rootEnt = k.parentMenu(m)
-				r.conf(r.rootEnt)
+	if s := m.sym; s != nil && !s.hasValue() && (s.isChangeable() || (s.isChoice() && s.curr.tri == Yes)) {
+		switch {
+		case r.mode == ModeListNew && s.hasName:
+			v := k.valueText(s)
+			if s.typ == TypeString {
+				v = escapeString(v)
 			}
+			r.out("%s%s=%s\n", k.prefix(), s.name, v)
+		case r.mode != ModeListNew:
+			if r.cnt == 0 {
+				r.out("*\n* Restart config...\n*\n")
+			}
+			r.cnt++
+			r.rootEnt = k.parentMenu(m)
+			r.ask(r.rootEnt)
 		}
 	}
 	for c := m.list; c != nil; c = c.next {
-		r.checkConf(c)
+		r.askNew(c)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 func (k *Kconfig) confWarning(format string, args ...any) {
@@ -266,12 +268,9 @@ func (k *Kconfig) write(name string) error {
 			return err
 		}
 	} else {
-		tmp := fmt.Sprintf("%s.tmpconfig.%d", dir, os.Getpid())
-		if err := writeNew(k.path(tmp), data); err != nil {
-			return err
-		}
-		if err := ReplaceKeepingOld(k.path(newname), k.path(tmp), k.path(dir+base+".old")); err != nil {
-			os.Remove(k.path(tmp))
+		// conf renames .config away and then the new one in; the shared
+		// writer keeps .config in place until the new one replaces it.
+		if err := atomicfile.WriteFileKeepOld(k.path(newname), k.path(dir+base+".old"), data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -280,64 +279,10 @@ func (k *Kconfig) write(name string) error {
 	return nil
 }
 
-// writeNew writes data to a new file (mode 0666 less the umask, like
-// fopen) and syncs it, so a rename after it is atomic and durable.
-func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
-}
-
-// ReplaceKeepingOld puts the finished file tmp in place of path, keeping
-// path's previous content as old (when old is not ""). Unlike conf, which
-// renames .config away before renaming the new one in, path always
-// exists: the previous file is linked (or copied) to old first, then tmp
-// is renamed over path, with path's previous permissions.
-func ReplaceKeepingOld(path, tmp, old string) error {
-	if st, err := os.Stat(path); err == nil {
-		os.Chmod(tmp, st.Mode().Perm())
-		if old != "" {
-			os.Remove(old)
-			if err := os.Link(path, old); err != nil {
-				if data, err := os.ReadFile(path); err == nil {
-					if err := writeNew(old+".tmp", data); err == nil {
-						os.Rename(old+".tmp", old)
-					}
-				}
-			}
-		}
-	}
-	return os.Rename(tmp, path)
-}
-
-// writeAtomic replaces path with data through a temporary file in the
-// same directory.
-func writeAtomic(path string, data []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp.%d", filepath.Base(path), os.Getpid()))
-	if err := writeNew(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+// replaceFile writes a configuration file atomically, keeping the
+// permissions of the file it replaces.
+func replaceFile(path string, data []byte) error {
+	return atomicfile.WriteFileKeepOld(path, "", data, 0o644)
 }
 
 // formatMinimal produces the minimal configuration (conf_write_defconfig).
@@ -379,7 +324,7 @@ func (k *Kconfig) formatMinimal() []byte {
 
 // writeDefconfig saves the minimal configuration to filename.
 func (k *Kconfig) writeDefconfig(filename string) error {
-	return writeAtomic(k.path(filename), k.formatMinimal())
+	return replaceFile(k.path(filename), k.formatMinimal())
 }
 
 func dirOf(name string) string {
@@ -537,18 +482,12 @@ func (k *Kconfig) writeAutoconf() error {
 	if !ok {
 		return errors.New("KCONFIG_AUTOCONFIG is not set")
 	}
+	// auto.conf last: make treats it as the mark that the others are done
 	for _, w := range []struct {
-		tmp, name string
-		data      []byte
-	}{
-		{dir + ".tmpconfig.h", hname, hdr.Bytes()},
-		{dir + ".tmpconfig_tristate", tname, tri.Bytes()},
-		{dir + ".tmpconfig", aname, out.Bytes()},
-	} {
-		if err := writeNew(k.path(w.tmp), w.data); err != nil {
-			return err
-		}
-		if err := os.Rename(k.path(w.tmp), k.path(w.name)); err != nil {
+		name string
+		data []byte
+	}{{hname, hdr.Bytes()}, {tname, tri.Bytes()}, {aname, out.Bytes()}} {
+		if err := replaceFile(k.path(w.name), w.data); err != nil {
 			return err
 		}
 	}
@@ -601,43 +540,82 @@ func (k *Kconfig) settleChoice(cs *Symbol) {
 // ProbabilityError reports a bad KCONFIG_PROBABILITY.
 var errProbability = errors.New("KCONFIG_PROBABILITY: Numerical result out of range")
 
+// randOdds are randconfig's chances, in percent: a bool is y with
+// boolY, a tristate y with triY and m with triM.
+type randOdds struct{ boolY, triY, triM int }
+
+// parseProbability reads KCONFIG_PROBABILITY: "Y" (bools y with Y%,
+// tristates split it between y and m), "Y:M" (tristates; bools get
+// their sum) or "B:Y:M".
+func parseProbability(env string) (randOdds, error) {
+	odds := randOdds{50, 33, 33}
+	var p []int
+	for env != "" && len(p) < 3 {
+		v, end := strtol10(env)
+		if v < 0 || v > 100 {
+			return odds, errProbability
+		}
+		p = append(p, int(v))
+		// like strtol: text that is not a number reads as 0, in place
+		env = strings.TrimPrefix(env[end:], ":")
+	}
+	switch len(p) {
+	case 1:
+		odds.boolY = p[0]
+		odds.triM = p[0] / 2
+		odds.triY = p[0] - odds.triM
+	case 2:
+		odds.triY, odds.triM = p[0], p[1]
+		odds.boolY = p[0] + p[1]
+	case 3:
+		odds = randOdds{p[0], p[1], p[2]}
+	}
+	if odds.triY+odds.triM > 100 {
+		return odds, errProbability
+	}
+	return odds, nil
+}
+
+// newTristate is the value an unset bool or tristate gets in an all*config
+// or randconfig mode (none in the default mode).
+func (k *Kconfig) newTristate(s *Symbol, mode defMode, odds randOdds) (Tristate, bool) {
+	switch mode {
+	case defYes:
+		return Yes, true
+	case defMod:
+		return Mod, true
+	case defNo:
+		if s.flags&symAllnoconfigY != 0 {
+			return Yes, true
+		}
+		return No, true
+	case defRandom:
+		roll := k.rand.intn(100)
+		switch {
+		case s.typ == TypeTristate && roll < odds.triY:
+			return Yes, true
+		case s.typ == TypeTristate && roll < odds.triY+odds.triM:
+			return Mod, true
+		case s.typ != TypeTristate && roll < odds.boolY:
+			return Yes, true
+		}
+		return No, true
+	}
+	return No, false
+}
+
+// fillUnset gives every bool and tristate without a value one for the
+// mode, then settles the choices (a random member for randconfig, the
+// default one otherwise). It reports whether anything may have changed,
+// which randconfig repeats on.
 func (k *Kconfig) fillUnset(mode defMode) (bool, error) {
 	k.valsCurrent = false
-	pby, pty, ptm := 50, 33, 33
+	odds := randOdds{50, 33, 33}
 	if mode == defRandom {
+		var err error
 		env, _ := k.lookupEnv("KCONFIG_PROBABILITY")
-		var p [3]int
-		n := 0
-		for env != "" {
-			v, end := strtol10(env)
-			if v < 0 || v > 100 {
-				return false, errProbability
-			}
-			p[n] = int(v)
-			n++
-			if end < len(env) && env[end] == ':' {
-				env = env[end+1:]
-			} else {
-				env = env[end:]
-			}
-			if n >= 3 {
-				break
-			}
-		}
-		switch n {
-		case 1:
-			pby = p[0]
-			ptm = pby / 2
-			pty = pby - ptm
-		case 2:
-			pty = p[0]
-			ptm = p[1]
-			pby = pty + ptm
-		case 3:
-			pby, pty, ptm = p[0], p[1], p[2]
-		}
-		if pty+ptm > 100 {
-			return false, errProbability
+		if odds, err = parseProbability(env); err != nil {
+			return false, err
 		}
 	}
 	changed := false
@@ -645,57 +623,36 @@ func (k *Kconfig) fillUnset(mode defMode) (bool, error) {
 		if s.hasValue() || s.flags&symValid != 0 {
 			return
 		}
-		switch k.effectiveType(s) {
-		case TypeBool, TypeTristate:
-			changed = true
-			switch mode {
-			case defYes:
-				s.def[defUser].tri = Yes
-			case defMod:
-				s.def[defUser].tri = Mod
-			case defNo:
-				if s.flags&symAllnoconfigY != 0 {
-					s.def[defUser].tri = Yes
-				} else {
-					s.def[defUser].tri = No
-				}
-			case defRandom:
-				s.def[defUser].tri = No
-				cnt := k.rand.intn(100)
-				if s.typ == TypeTristate {
-					if cnt < pty {
-						s.def[defUser].tri = Yes
-					} else if cnt < pty+ptm {
-						s.def[defUser].tri = Mod
-					}
-				} else if cnt < pby {
-					s.def[defUser].tri = Yes
-				}
-			default:
-				return
-			}
-			if !(s.isChoice() && mode == defRandom) {
-				s.flags |= symDefUser
-			}
+		if t := k.effectiveType(s); t != TypeBool && t != TypeTristate {
+			return
+		}
+		changed = true
+		v, ok := k.newTristate(s, mode, odds)
+		if !ok {
+			return
+		}
+		s.def[defUser].tri = v
+		if !(s.isChoice() && mode == defRandom) {
+			s.flags |= symDefUser // a random choice is settled below
 		}
 	})
 	k.invalidateAll()
 	if mode != defRandom {
-		k.forAllSymbols(func(cs *Symbol) {
-			if (cs.isChoice() && !cs.hasValue()) || cs.isChoiceVal() {
-				cs.flags |= symNeedSetChoiceValues
+		k.forAllSymbols(func(s *Symbol) {
+			if (s.isChoice() && !s.hasValue()) || s.isChoiceVal() {
+				s.flags |= symNeedSetChoiceValues
 			}
 		})
 	}
-	k.forAllSymbols(func(cs *Symbol) {
-		if cs.hasValue() || !cs.isChoice() {
+	k.forAllSymbols(func(c *Symbol) {
+		if c.hasValue() || !c.isChoice() {
 			return
 		}
-		k.evaluate(cs)
+		k.evaluate(c)
 		if mode == defRandom {
-			changed = k.randomChoicePick(cs)
+			changed = k.randomChoicePick(c)
 		} else {
-			k.settleChoice(cs)
+			k.settleChoice(c)
 			changed = true
 		}
 	})

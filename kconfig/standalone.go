@@ -199,7 +199,7 @@ func (k *Kconfig) UpdateDefconfigFile(path string, owned func(*Symbol) bool) (bo
 	if bytes.Equal(out, data) {
 		return false, nil
 	}
-	return true, writeAtomic(path, out)
+	return true, replaceFile(path, out)
 }
 
 // UpdateDefconfigText is UpdateDefconfigFile on text.

@@ -238,11 +238,7 @@ func (s *attestScreen) attest() tea.Cmd {
 	s.seq++
 	seq, be := s.seq, s.ses.be.Attest
 	userM, vmpl, test := s.measurement, s.vmpl, s.testRoots
-	var cfg *launch.Config
-	if s.ses.vmConfig != nil {
-		c := *s.ses.vmConfig
-		cfg = &c
-	}
+	rec := s.ses.vm.Record()
 	s.setStatus(statusInfo, "Asking "+agent+" for evidence bound to a fresh nonce…")
 	return func() tea.Msg {
 		var pol verify.Policy
@@ -250,18 +246,16 @@ func (s *attestScreen) attest() tea.Cmd {
 		switch {
 		case userM != nil:
 			pol.Measurement, source = userM, "set here (m)"
-		case cfg != nil && cfg.Mode == launch.ModeSNP:
-			if d, _, err := cfg.ExpectedSNPMeasurement(); err == nil {
-				pol.Measurement, source = d, "computed from the images this VM booted"
-			} else {
-				source = "unknown: " + err.Error()
+		case rec.ExpectedMeasurement != "":
+			if d, err := hex.DecodeString(rec.ExpectedMeasurement); err == nil {
+				pol.Measurement, source = d, "the launch digest of the files and settings this VM booted with"
 			}
 		}
 		pol.MeasurementSource = source
 		pol.VMPL = vmpl
 		opts := verify.Options{Agent: agent, Transport: verify.Endpoint, Policy: pol, Timeout: 30 * time.Second,
 			Roots: verify.Roots{TestRoots: test}}
-		if cfg != nil && cfg.Mode == launch.ModeSNP {
+		if rec.Mode == launch.ModeSNP {
 			opts.Mode = evidence.SNP
 		}
 		if dir, err := os.UserCacheDir(); err == nil {
@@ -307,8 +301,8 @@ func (s *attestScreen) View() string {
 	switch {
 	case s.measurement != nil:
 		v.expectM = hex.EncodeToString(s.measurement) + " (set here)"
-	case s.ses.vmConfig != nil && s.ses.vmConfig.Mode == launch.ModeSNP:
-		v.expectM = "computed from the images the VM booted"
+	case s.ses.vm != nil && s.ses.vm.Record().ExpectedMeasurement != "":
+		v.expectM = s.ses.vm.Record().ExpectedMeasurement + " (the launch digest)"
 	default:
 		v.expectM = "not checked (m sets one)"
 	}
@@ -399,7 +393,7 @@ func (v attestView) lines(st *Styles, w int) []string {
 		return []string{fitLine("  "+st.Work.Running.Render("Fetching and verifying…"), w)}
 	case v.err != nil:
 		var out []string
-		for _, l := range wrap("No evidence: "+v.err.Error(), max(10, w-4)) {
+		for _, l := range wrap("No evidence ("+v.at.Format("15:04:05")+"): "+v.err.Error(), max(10, w-4)) {
 			out = append(out, fitLine("  "+st.Work.Bad.Render(l), w))
 		}
 		return append(out, fitLine("  "+st.Work.Muted.Render("Is the agent up? The guest may still be booting; a tries again."), w))

@@ -98,7 +98,7 @@ func TestAttestScreenOptions(t *testing.T) {
 	launchFake(t, l, vm)
 	l.tab("Attest")
 	l.keys("a")
-	l.shows("No evidence: ", "connection refused", "The guest may still be booting")
+	l.shows("No evidence (", "connection refused", "The guest may still be booting")
 	o := fb.attest.last(t)
 	if o.Agent != "http://127.0.0.1:6193" || o.Roots.TestRoots || o.Policy.Measurement != nil || o.Policy.VMPL != nil || o.Transport != verify.Endpoint {
 		t.Fatalf("options %+v", o)
@@ -118,6 +118,42 @@ func TestAttestScreenOptions(t *testing.T) {
 	o = fb.attest.last(t)
 	if !o.Roots.TestRoots || o.Policy.VMPL == nil || *o.Policy.VMPL != 1 {
 		t.Fatalf("options after T and v 1: %+v", o)
+	}
+}
+
+// An SEV-SNP VM's reports are checked against the launch digest recorded
+// when it started; the launch screen shows it.
+func TestAttestScreenExpectsLaunchDigest(t *testing.T) {
+	fb := newFakeBackends(t)
+	fb.launch.facts.QEMU.Version.Major = 9 // not enough for SNP here: adopt a running one
+	vm := newFakeVM("snp-vm")
+	vm.rec.Mode = launch.ModeSNP
+	digest := strings.Repeat("5f", 48)
+	vm.rec.ExpectedMeasurement = digest
+	fb.launch.running = vm
+	fb.attest.res = &verify.Result{Platform: "snp", Verified: true}
+	l := newLoop(t, fb.options(), 120, 40)
+	l.tab("Launch")
+	l.shows("Found VM snp-vm running", "Measure   5f5f5f5f", "(Attest checks it)")
+	l.tab("Attest")
+	l.shows("Measurement   " + digest[:40])
+	l.keys("a")
+	l.shows("✓ VERIFIED")
+	o := fb.attest.last(t)
+	if hex.EncodeToString(o.Policy.Measurement) != digest || o.Mode != "snp" {
+		t.Fatalf("policy measurement %x, mode %q; want the recorded digest", o.Policy.Measurement, o.Mode)
+	}
+	// One set by hand wins.
+	l.keys("m")
+	l.typeText(strings.Repeat("ab", 48))
+	l.keys("enter", "a")
+	l.until("a second attestation", func() bool {
+		fb.attest.mu.Lock()
+		defer fb.attest.mu.Unlock()
+		return len(fb.attest.opts) == 2
+	})
+	if o := fb.attest.last(t); hex.EncodeToString(o.Policy.Measurement) != strings.Repeat("ab", 48) {
+		t.Fatalf("policy measurement %x, want the one set with m", o.Policy.Measurement)
 	}
 }
 

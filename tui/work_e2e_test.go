@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,32 @@ import (
 // build of the fake Buildroot (build/testdata/fakebr: real make, real
 // instrumentation, Buildroot's formats) and a real VM under QEMU's TCG
 // with the real OpenSSH client in the console pane.
+
+// see waits for the screen to show every one of want, for up to a
+// minute: a deadline only a real failure reaches on a loaded machine.
+func (p *tmuxPane) see(want ...string) string {
+	p.t.Helper()
+	return p.waitLong(time.Minute, want...)
+}
+
+// seeAny waits for the screen to show one of want and returns it with the
+// screen.
+func (p *tmuxPane) seeAny(d time.Duration, want ...string) (string, string) {
+	p.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		s := p.screen()
+		for _, w := range want {
+			if strings.Contains(s, w) {
+				return w, s
+			}
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("screen never showed any of %q in %s:\n%s", want, d, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
 
 // waitLong is waitFor with a deadline of its own (a VM boots in seconds
 // under TCG).
@@ -54,17 +81,23 @@ func fakeBuildroot(t *testing.T) string {
 // the build runner's fake Makefile (included, with the BR2_VERSION line
 // Buildroot's has) and steps, under the small top-level menu of
 // testdata/fakebr-menu, which sources the Cube tree like Buildroot's does.
-func fakeBuildrootWithMenu(t *testing.T) string {
+// It is made in base/buildroot.
+func fakeBuildrootWithMenu(t *testing.T, base string) string {
 	t.Helper()
 	fake := fakeBuildroot(t)
-	dir := filepath.Join(t.TempDir(), "buildroot")
+	dir := filepath.Join(base, "buildroot")
 	os.MkdirAll(dir, 0o755)
 	menu, err := os.ReadFile(filepath.Join("testdata", "fakebr-menu", "Config.in"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// make runs in dir: the relative include keeps this checkout's path
+	// out of make's messages (and the README's captures).
+	if err := os.Symlink(fake, filepath.Join(base, "fakebr")); err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
-		"Makefile":  "export BR2_VERSION := 2026.02.3\ninclude " + filepath.Join(fake, "Makefile") + "\n",
+		"Makefile":  "export BR2_VERSION := 2026.02.3\ninclude ../fakebr/Makefile\n",
 		"Config.in": string(menu),
 	}
 	for name, text := range files {
@@ -200,17 +233,17 @@ const (
 // of the package; then a hanging build cancelled with ctrl+c. No make
 // process is left.
 func TestTmuxBuildFake(t *testing.T) {
-	br := fakeBuildroot(t)
 	bin := cubeHal(t)
 	out, state := workDirs(t, badConfig)
+	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_FAIL=busybox:build", "FAKE_LINES=60"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", filepath.Join(filepath.Dir(out), "overlay"))
-	p.waitFor("cube-hal", "Configure", "Build")
+	p.see("cube-hal", "Configure", "Build")
 	p.key("2")
-	s := p.waitFor("Build the image", "Buildroot   ", "The configuration has", "Agent Port: 70000 is not in 1-65535")
+	s := p.see("Build the image", "Buildroot   ", "The configuration has", "Agent Port: 70000 is not in 1-65535")
 	capture(t, "build-invalid", s)
 	p.key("b")
-	p.waitFor("Refusing to build: the configuration has")
+	p.see("Refusing to build: the configuration has")
 
 	if err := os.WriteFile(filepath.Join(out, ".config"), []byte(goodConfig), 0o644); err != nil {
 		t.Fatal(err)
@@ -223,13 +256,13 @@ func TestTmuxBuildFake(t *testing.T) {
 	capture(t, "build-failed", s)
 
 	p.key("l")
-	p.waitFor("Build log ", "cube-hal-build.log")
+	p.see("Build log ", "cube-hal-build.log")
 	p.key("/")
 	p.typeText(">>> busybox")
 	p.key("Enter")
-	p.waitFor(`">>> busybox" on line`)
+	p.see(`">>> busybox" on line`)
 	p.key("Escape")
-	p.waitFor("Last lines of busybox")
+	p.see("Last lines of busybox")
 
 	p.key("r")
 	p.waitLong(30*time.Second, "busybox-rebuild")
@@ -245,18 +278,18 @@ func TestTmuxBuildFake(t *testing.T) {
 // ctrl+c during a build asks, then cancels it: make and everything it
 // started are gone, even a child that ignores SIGINT and SIGTERM.
 func TestTmuxBuildCancel(t *testing.T) {
-	br := fakeBuildroot(t)
 	bin := cubeHal(t)
 	out, state := workDirs(t, goodConfig)
+	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	p := startPane(t, 100, 30, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.05", "FAKE_HANG=zlib:build:stubborn"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state)
-	p.waitFor("Build")
+	p.see("Build")
 	p.key("2")
-	p.waitFor("The configuration is valid")
+	p.see("The configuration is valid")
 	p.key("b")
 	p.waitLong(30*time.Second, "▸ zlib 1.3.1", "Building")
 	p.key("C-c")
-	p.waitFor("Cancel the build?", "y cancel the build", "n keep building")
+	p.see("Cancel the build?", "y cancel the build", "n keep building")
 	p.key("y")
 	p.waitLong(40*time.Second, "Build of the image cancelled after", "make and everything it started are gone")
 	requireNoProcs(t, out, p.appPIDs())
@@ -273,10 +306,10 @@ func TestTmuxBuildCancel(t *testing.T) {
 // TSM, test roots), stop it; no QEMU or ssh is left.
 func TestTmuxAcceptance(t *testing.T) {
 	testenv.Tool(t, "qemu-system-x86_64", "ssh")
-	br := fakeBuildrootWithMenu(t)
 	im := testimage.Build(t, testimage.Options{Agent: testimage.BuildAgent(t), AgentEnv: []string{"UV_CUBE_AGENT_TSM=fake"}})
 	bin := cubeHal(t)
 	out, state := workDirs(t, goodConfig)
+	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
 	key, err := os.ReadFile(im.ClientKey)
 	if err != nil {
 		t.Fatal(err)
@@ -290,22 +323,22 @@ func TestTmuxAcceptance(t *testing.T) {
 		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", overlay)
 
 	// Configure: the agent on, with a custom LLM backend, saved.
-	p.waitFor("Cube packages", "> [ ] cube-agent", "Loaded ~/out/.config")
+	p.see("Cube packages", "> [ ] cube-agent", "Loaded ~/out/.config")
 	p.key("Space")
-	p.waitFor("[*] cube-agent")
+	p.see("[*] cube-agent")
 	p.key("/")
 	p.typeText("agent_target_url")
-	p.waitFor("Custom backend URL")
+	p.see("Custom backend URL")
 	p.key("Enter")
-	p.waitFor("Jumped to Custom backend URL")
+	p.see("Jumped to Custom backend URL")
 	p.key("Enter")
 	p.typeText("http://10.0.2.2:11434")
 	p.key("Enter")
-	p.waitFor("Custom backend URL = http://10.0.2.2:11434")
+	p.see("Custom backend URL = http://10.0.2.2:11434")
 	p.key("s")
-	p.waitFor("Save the configuration", "cube-agent (BR2_PACKAGE_CUBE_AGENT): n -> y")
+	p.see("Save the configuration", "cube-agent (BR2_PACKAGE_CUBE_AGENT): n -> y")
 	p.key("Enter")
-	p.waitFor("Saved")
+	p.see("Saved")
 	cfg, err := os.ReadFile(filepath.Join(out, ".config"))
 	if err != nil || !strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT=y\n") ||
 		!strings.Contains(string(cfg), "BR2_PACKAGE_CUBE_AGENT_TARGET_URL=\"http://10.0.2.2:11434\"\n") {
@@ -314,7 +347,7 @@ func TestTmuxAcceptance(t *testing.T) {
 
 	// Build: the saved configuration is valid, so the build runs.
 	p.key("2")
-	p.waitFor("The configuration is valid")
+	p.see("The configuration is valid")
 	p.key("b")
 	s := p.waitLong(60*time.Second, "✓ Built the image in", "7 of 7 packages · 100%", "Images in ", "rootfs.cpio")
 	capture(t, "build-done", s)
@@ -331,9 +364,9 @@ func TestTmuxAcceptance(t *testing.T) {
 
 	// Launch: small settings for TCG, then plain.
 	p.key("3")
-	p.waitFor("Launch the image", "p plain    ✓ ready (tcg)", "vmlinux, rootfs.cpio.gz")
+	p.see("Launch the image", "p plain    ✓ ready (tcg)", "vmlinux, rootfs.cpio.gz")
 	p.key("e")
-	p.waitFor("Launch settings")
+	p.see("Launch settings")
 	p.key("Tab")
 	p.typeText("512M")
 	p.key("Tab")
@@ -341,7 +374,7 @@ func TestTmuxAcceptance(t *testing.T) {
 	p.key("Tab", "C-u")
 	p.typeText(testimage.Append)
 	p.key("Enter")
-	p.waitFor("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
+	p.see("Launch settings changed: cube-ai-vm · 512M · 1 vCPU")
 	p.key("p")
 	p.waitLong(60*time.Second, "cube-ai-vm ● running · plain/tcg", "QMP running", "╭─ Serial console")
 	s = p.waitLong(90*time.Second, "testimage: up")
@@ -355,6 +388,20 @@ func TestTmuxAcceptance(t *testing.T) {
 	p.key("Enter")
 	s = p.waitLong(30*time.Second, "Linux cube-test "+im.KernelVer)
 	capture(t, "ssh-console", s)
+	// A resize reaches the guest's terminal (pty size, SIGWINCH, ssh's
+	// window-change): the pane is the window less its border.
+	p.run("resize-window", "-t", "t", "-x", "90", "-y", "32")
+	p.see("╭─ SSH console ─")
+	time.Sleep(500 * time.Millisecond)
+	p.typeText("stty size")
+	p.key("Enter")
+	sizeRE := regexp.MustCompile(`(?m)^│\d+ 88 *│$`)
+	for deadline := time.Now().Add(time.Minute); !sizeRE.MatchString(s); s = p.screen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stty size in the guest after a resize to 90 columns:\n%s", s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// ctrl+c belongs to the guest's shell: the app does not ask to quit.
 	p.key("C-c")
 	time.Sleep(300 * time.Millisecond)
@@ -362,35 +409,43 @@ func TestTmuxAcceptance(t *testing.T) {
 		t.Fatal("ctrl+c in the console reached the app")
 	}
 	p.key("C-]")
-	p.waitFor("Left the SSH console")
+	p.see("Left the SSH console")
 
 	// Attest through the forwarded agent port.
 	p.key("4")
-	p.waitFor("Attest the VM", "cube-ai-vm (plain/tcg, running)")
+	p.see("Attest the VM", "cube-ai-vm (plain/tcg, running)")
 	p.key("T")
 	// The agent starts after sshd, and slowly under TCG: ask again until
 	// it answers, as a user would.
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
+		// Each answer carries its time: wait for this attempt's.
+		before := p.screen()
 		p.key("a")
-		time.Sleep(2 * time.Second)
-		p.waitLong(60*time.Second, "a attest")
-		if s = p.screen(); !strings.Contains(s, "No evidence:") || time.Now().After(deadline) {
+		var got string
+		for {
+			if got, s = p.seeAny(time.Minute, "Result: ", "No evidence ("); s != before {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got == "Result: " || time.Now().After(deadline) {
 			break
 		}
+		time.Sleep(1100 * time.Millisecond)
 	}
 	if !strings.Contains(s, "Result: AMD SEV-SNP") {
 		serial, _ := os.ReadFile(filepath.Join(state, "runs", "cube-ai-vm", "serial.log"))
 		t.Fatalf("no attestation result:\n%s\nserial console:\n%s", s, serial)
 	}
-	s = p.waitFor("Result: AMD SEV-SNP, fake TSM / test roots", "✓ pass  signature", "✓ pass  report data", "✓ VERIFIED")
+	s = p.see("Result: AMD SEV-SNP, fake TSM / test roots", "✓ pass  signature", "✓ pass  report data", "✓ VERIFIED")
 	capture(t, "attest", s)
 
 	// Stop.
 	p.key("3")
-	p.waitFor("Launch the image")
+	p.see("Launch the image")
 	p.key("x")
-	p.waitFor("Stop VM cube-ai-vm?")
+	p.see("Stop VM cube-ai-vm?")
 	p.key("y")
 	p.waitLong(60*time.Second, "VM stopped:", "VM        none running")
 	requireNoProcs(t, state, p.appPIDs())

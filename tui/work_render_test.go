@@ -110,6 +110,9 @@ func sampleLaunchViews() map[string]launchView {
 			paneLines: []string{"[    0.000000] Linux version 6.1.0-56-amd64", "testimage: up"}},
 		"ssh": {facts: &f, verdicts: verdicts, images: im, settings: settings, vm: vm, sshReady: true, sshOpen: true, home: "/home/u",
 			paneLines: console, paneSSH: true, paneFocused: true},
+		"snp": {facts: &f, verdicts: verdicts, images: im, settings: settings, vm: &launch.VMStatus{Name: "cube-ai-vm", Mode: launch.ModeSNP,
+			Accel: launch.AccelKVM, State: launch.StateRunning, Running: true, PID: 4242, Ports: vm.Ports, Uptime: time.Minute, QMPStatus: "running"},
+			expected: strings.Repeat("5f", 48), sshReady: true, home: "/home/u", paneLines: []string{"cube login:"}},
 		"stopping": {facts: &f, verdicts: verdicts, images: im, settings: settings, vm: vm, stopping: true, home: "/home/u",
 			paneLines: []string{"reboot: Power down"}, status: status{text: "Stopping VM cube-ai-vm"}},
 	}
@@ -158,7 +161,7 @@ func TestRenderAttest(t *testing.T) {
 	views := map[string]attestView{
 		"result": sampleAttestView(),
 		"none":   {expectM: "not checked (m sets one)", expectVMPL: "not checked (v sets one)"},
-		"error":  {agent: "http://127.0.0.1:6193", expectM: "not checked (m sets one)", expectVMPL: "not checked (v sets one)", err: errors.New("endpoint: POST http://127.0.0.1:6193/attestation: connection refused")},
+		"error":  {agent: "http://127.0.0.1:6193", at: day, expectM: "not checked (m sets one)", expectVMPL: "not checked (v sets one)", err: errors.New("endpoint: POST http://127.0.0.1:6193/attestation: connection refused")},
 	}
 	for name, v := range views {
 		for _, w := range goldenWidths {

@@ -118,7 +118,6 @@ type session struct {
 	unsaved func() []string
 
 	vm       VM              // the VM of this session, nil when none
-	vmConfig *launch.Config  // what it was started with, when this session started it
 	vmStatus launch.VMStatus // its latest status
 }
 

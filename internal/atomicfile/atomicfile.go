@@ -50,3 +50,27 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	})
 }
+
+// WriteFileKeepOld replaces path with data like WriteFile, first keeping
+// path's current content as old (a hard link, or a copy where links do
+// not work), as Kconfig keeps .config.old. path never goes missing: the
+// old content stays in place until the new file is renamed over it. The
+// new file keeps the previous file's permissions; perm is for a new file.
+func WriteFileKeepOld(path, old string, data []byte, perm os.FileMode) error {
+	if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() {
+		perm = st.Mode().Perm()
+		if old != "" {
+			os.Remove(old)
+			if err := os.Link(path, old); err != nil {
+				prev, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				if err := WriteFile(old, prev, perm); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return WriteFile(path, data, perm)
+}

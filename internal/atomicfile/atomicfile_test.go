@@ -56,3 +56,34 @@ func TestFailedWriteKeepsTheOldFile(t *testing.T) {
 		t.Fatal("write into a missing directory succeeded")
 	}
 }
+
+func TestWriteFileKeepOld(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, ".config")
+	if err := WriteFileKeepOld(p, p+".old", []byte("first"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p + ".old"); err == nil {
+		t.Fatal(".old made without a previous file")
+	}
+	os.Chmod(p, 0o600)
+	if err := WriteFileKeepOld(p, p+".old", []byte("second"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := os.ReadFile(p)
+	old, _ := os.ReadFile(p + ".old")
+	st, _ := os.Stat(p)
+	if string(now) != "second" || string(old) != "first" || st.Mode().Perm() != 0o600 {
+		t.Fatalf("now %q old %q mode %v", now, old, st.Mode().Perm())
+	}
+	// the .old is the previous file, not a link to the new one
+	if err := WriteFileKeepOld(p, p+".old", []byte("third"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if old, _ := os.ReadFile(p + ".old"); string(old) != "second" {
+		t.Fatalf("old %q", old)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("files left: %v", ents)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 	"github.com/ultravioletrs/cube-hal/kconfig"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
@@ -171,34 +172,15 @@ func (s *Session) DefconfigData() []byte {
 	return []byte(b.String())
 }
 
-// WriteConfigFile replaces path with data through a temporary file in the
-// same directory (synced, then renamed over path, which never goes
-// missing); with keepOld the previous content is kept as path.old, as
-// conf keeps .config.old. The previous file's permissions are kept. It
-// touches no engine state, so it may run on any goroutine.
+// WriteConfigFile replaces path with data atomically (the project's
+// shared writer: synced temporary file renamed over path, which never
+// goes missing, permissions kept); with keepOld the previous content is
+// kept as path.old, as conf keeps .config.old. It touches no engine
+// state, so it may run on any goroutine.
 func WriteConfigFile(path string, data []byte, keepOld bool) error {
-	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp.%d", filepath.Base(path), os.Getpid()))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
 	old := ""
 	if keepOld {
 		old = path + ".old"
 	}
-	if err := kconfig.ReplaceKeepingOld(path, tmp, old); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.WriteFileKeepOld(path, old, data, 0o644)
 }

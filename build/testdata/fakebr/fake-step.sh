@@ -6,8 +6,10 @@ set -u
 step=$1
 pkg=${2:-}
 version=${3:-}
-SO=$(tput smso 2>/dev/null)
-SE=$(tput rmso 2>/dev/null)
+# The standout escapes come from the Makefile (worked out once per make, as
+# Buildroot does); run by hand, the script asks tput.
+SO=${FAKE_TERM_BOLD-$(tput smso 2>/dev/null)}
+SE=${FAKE_TERM_RESET-$(tput rmso 2>/dev/null)}
 ESC=$'\e'
 
 # emit prints its argument verbatim and, with FAKE_RECORD set, appends the
@@ -81,7 +83,8 @@ download)
 		emit "Connecting to sources.buildroot.net (sources.buildroot.net)|203.0.113.7|:443... connected."$'\n'
 		emit "HTTP request sent, awaiting response... 200 OK"$'\n'
 		for pct in 0 25 50 75 100; do
-			bar=$(printf '%*s' $((pct / 10)) '' | tr ' ' '=')
+			printf -v bar '%*s' $((pct / 10)) ''
+			bar=${bar// /=}
 			emit "$tarball ${pct}%[${bar}>]  $((pct * 12))K  1.2MB/s"$'\r'
 			pause
 		done
