@@ -3,6 +3,8 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 // saveState is the save dialog.
@@ -90,9 +93,20 @@ func (s *configScreen) saved(msg savedMsg) tea.Cmd {
 	return nil
 }
 
-// writeFile writes one file of a save; tests replace it to fail the way a
-// full disk does.
-var writeFile = writeFileAtomic
+// writeFile writes one file of a save with the project's atomic writer
+// (its directory made first; with backup the previous file is kept as
+// path.old, as conf keeps .config.old; permissions kept). Tests replace it
+// to fail the way a full disk does.
+var writeFile = func(path string, data []byte, backup bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	old := ""
+	if backup {
+		old = path + ".old"
+	}
+	return atomicfile.WriteFileKeepOld(path, old, data, 0o644)
+}
 
 // writeFilesCmd writes the planned files, each atomically, in order, and
 // stops at the first failure (which leaves that file as it was).

@@ -390,7 +390,8 @@ func TestSaveErrorsKeepChanges(t *testing.T) {
 	if err := os.WriteFile(eng.ConfigPath(), []byte("OLD\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { writeFile = writeFileAtomic }()
+	realWrite := writeFile
+	defer func() { writeFile = realWrite }()
 	writeFile = func(path string, data []byte, backup bool) error {
 		return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 	}
@@ -404,17 +405,22 @@ func TestSaveErrorsKeepChanges(t *testing.T) {
 	}
 
 	// Fixed: the same dialog saves.
-	writeFile = writeFileAtomic
+	writeFile = realWrite
 	h.keys("enter")
 	h.mustShow("Saved .config")
 	if b, _ := os.ReadFile(eng.ConfigPath()); !strings.Contains(string(b), "BR2_PACKAGE_CUBE_AGENT_PORT=7002") {
 		t.Fatalf(".config after the retry:\n%s", b)
 	}
+	if b, _ := os.ReadFile(eng.ConfigPath() + ".old"); string(b) != "OLD\n" {
+		t.Fatalf(".config.old after the retry: %q", b)
+	}
 	entries, _ := os.ReadDir(out)
+	var names []string
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file left behind: %s", e.Name())
-		}
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != ".config .config.old" {
+		t.Errorf("files in the output directory: %s (a temporary file left behind?)", got)
 	}
 }
 
