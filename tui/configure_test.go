@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/workspace"
@@ -556,7 +557,10 @@ func TestCertificatePathCheckedInOverlay(t *testing.T) {
 	h.keys("ctrl+u")
 	h.typeText("/etc/ca.pem")
 	h.mustShow(filepath.Join(overlay, "etc/ca.pem") + " is missing")
-	writeTestCert(t, filepath.Join(overlay, "etc", "ca.pem"))
+	if err := os.MkdirAll(filepath.Join(overlay, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	agenttest.NewCerts(t, filepath.Join(overlay, "etc")) // etc/ca.pem among them
 	h.keys("backspace")
 	h.typeText("m")
 	h.mustShow("ok: the file is in the overlay")
@@ -566,29 +570,32 @@ func TestResizeKeepsFrameExact(t *testing.T) {
 	h, _ := newTestApp(t, false)
 	h.focus("Agent VMPL")
 	h.keys("enter", "ctrl+u", "1", "enter")
+	cfg := h.app.config
 	states := []struct {
 		name string
 		keys []string
+		mode mode
 	}{
-		{"browse", nil},
-		{"tree", []string{"tab", "enter"}},
-		{"edit", []string{"tab", "/", "p", "o", "r", "t", "enter", "enter"}},
-		{"choice", []string{"esc", "/", "d", "e", "b", "u", "g", "enter"}},
-		{"search", []string{"esc", "/", "a"}},
-		{"pager", []string{"esc", "?"}},
-		{"save", []string{"esc", "s"}},
-		{"quit", []string{"esc", "q"}},
+		{"browse", nil, modeBrowse},
+		{"tree", []string{"tab", "enter"}, modeBrowse},
+		{"edit", []string{"tab", "/", "p", "o", "r", "t", "enter", "enter"}, modeEdit},
+		{"choice", []string{"esc", "/", "d", "e", "b", "u", "g", "enter"}, modeChoice},
+		{"search", []string{"esc", "/", "a"}, modeSearch},
+		{"pager", []string{"esc", "?"}, modePager},
+		{"save", []string{"esc", "s"}, modeSave},
+		{"quit", []string{"esc", "q"}, modeBrowse},
 	}
 	for _, st := range states {
 		h.keys(st.keys...)
+		if cfg.mode != st.mode || (st.name == "tree") != (cfg.view == viewTree && len(cfg.tree) > 1) || (st.name == "quit") != (h.app.confirmQuit != nil) {
+			t.Fatalf("%s: not in that state:\n%s", st.name, h.screen())
+		}
 		for _, sz := range [][2]int{{60, 20}, {80, 24}, {120, 40}, {200, 50}, {61, 21}, {40, 12}} {
 			h.send(windowSize(sz[0], sz[1]))
 			checkFrame(t, h.app.View(), sz[0], sz[1])
 		}
-		if st.name == "quit" {
-			h.mustShow("Quit cube-hal?")
-		}
 	}
+	h.mustShow("Quit cube-hal?")
 }
 
 func TestLoadErrorIsShown(t *testing.T) {
