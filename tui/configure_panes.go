@@ -96,8 +96,8 @@ func (s *configScreen) viewChoice() string {
 		m := ch.members[ch.cursor]
 		if e := s.eng.Entry(m); !e.Visible {
 			detail = "hidden: " + s.eng.WhyHidden(m)
-		} else if h := strings.TrimSpace(s.eng.Help(m)); h != "" {
-			detail = strings.SplitN(h, "\n", 2)[0]
+		} else {
+			detail = helpSummary(s.eng.Help(m))
 		}
 	}
 	b.WriteString(st.List.Detail.Render(fitLine(truncate(detail, w), w)))
