@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/launch"
 	"github.com/ultravioletrs/cube-hal/launch/testimage"
 )
 
@@ -145,6 +147,25 @@ func workDirs(t *testing.T, config string) (out, state string) {
 		t.Fatal(err)
 	}
 	return out, state
+}
+
+// writeStalePin pins a host key the guest does not have for VM name in
+// known_hosts, as the previous run of a VM with fresh keys leaves it.
+func writeStalePin(t *testing.T, knownHosts, name string) {
+	t.Helper()
+	k := filepath.Join(t.TempDir(), "old")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(k + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(pub))
+	line := launch.HostKeyAlias(name) + " " + f[0] + " " + f[1] + "\n"
+	if err := os.WriteFile(knownHosts, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // liveProcsUnder lists live processes whose command line mentions dir,
@@ -315,6 +336,9 @@ func TestTmuxAcceptance(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(state, "ssh", "id_ed25519"), key, 0o600)
+	// The previous run's host key is still pinned: the Cube image makes
+	// new host keys at every boot, so a launch must forget it.
+	writeStalePin(t, filepath.Join(state, "ssh", "known_hosts"), "cube-ai-vm")
 	overlay := filepath.Join(filepath.Dir(out), "overlay")
 	writeOverlayCerts(t, overlay)
 	t.Cleanup(func() { requireNoProcs(t, state, nil) })
