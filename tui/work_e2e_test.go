@@ -413,23 +413,38 @@ func TestTmuxAcceptance(t *testing.T) {
 	s = p.waitLong(30*time.Second, "Linux cube-test "+im.KernelVer)
 	capture(t, "ssh-console", s)
 	// A resize reaches the guest's terminal (pty size, SIGWINCH, ssh's
-	// window-change): the pane is the window less its border.
+	// window-change): the pane is the window less its border. The
+	// window-change travels to the guest on its own, so stty may still
+	// see the old size: ask again until it answers with the new one.
 	p.run("resize-window", "-t", "t", "-x", "90", "-y", "32")
 	p.see("╭─ SSH console ─")
-	time.Sleep(500 * time.Millisecond)
-	p.typeText("stty size")
-	p.key("Enter")
-	sizeRE := regexp.MustCompile(`(?m)^│\d+ 88 *│$`)
-	for deadline := time.Now().Add(time.Minute); !sizeRE.MatchString(s); s = p.screen() {
+	sizeRE := regexp.MustCompile(`(?m)^│(\d+) (\d+) *│$`)
+	for deadline := time.Now().Add(time.Minute); ; {
+		before := len(sizeRE.FindAllString(p.screen(), -1))
+		p.typeText("stty size")
+		p.key("Enter")
+		for {
+			s = p.screen()
+			if len(sizeRE.FindAllString(s, -1)) > before || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		all := sizeRE.FindAllStringSubmatch(s, -1)
+		if len(all) > before && all[len(all)-1][2] == "88" {
+			break
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("stty size in the guest after a resize to 90 columns:\n%s", s)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
-	// ctrl+c belongs to the guest's shell: the app does not ask to quit.
+	// ctrl+c belongs to the guest's shell: its tty echoes ^C and the
+	// shell prompts again, and the app does not ask to quit.
+	p.typeText("sleep 600")
 	p.key("C-c")
-	time.Sleep(300 * time.Millisecond)
-	if strings.Contains(p.screen(), "Quit cube-hal?") {
+	s = p.see("# sleep 600^C")
+	if strings.Contains(s, "Quit cube-hal?") {
 		t.Fatal("ctrl+c in the console reached the app")
 	}
 	p.key("C-]")
