@@ -254,6 +254,7 @@ const (
 // of the package; then a hanging build cancelled with ctrl+c. No make
 // process is left.
 func TestTmuxBuildFake(t *testing.T) {
+	t.Parallel() // its own tmux server, directories and processes
 	bin := cubeHal(t)
 	out, state := workDirs(t, badConfig)
 	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
@@ -299,6 +300,7 @@ func TestTmuxBuildFake(t *testing.T) {
 // ctrl+c during a build asks, then cancels it: make and everything it
 // started are gone, even a child that ignores SIGINT and SIGTERM.
 func TestTmuxBuildCancel(t *testing.T) {
+	t.Parallel() // its own tmux server, directories and processes
 	bin := cubeHal(t)
 	out, state := workDirs(t, goodConfig)
 	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
@@ -326,6 +328,7 @@ func TestTmuxBuildCancel(t *testing.T) {
 // in the console pane and run uname -a there, attest it (the agent's fake
 // TSM, test roots), stop it; no QEMU or ssh is left.
 func TestTmuxAcceptance(t *testing.T) {
+	t.Parallel() // its own tmux server, directories and processes
 	testenv.Tool(t, "qemu-system-x86_64", "ssh")
 	im := testimage.Build(t, testimage.Options{Agent: testimage.BuildAgent(t), AgentEnv: []string{"UV_CUBE_AGENT_TSM=fake"}})
 	bin := cubeHal(t)
