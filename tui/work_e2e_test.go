@@ -286,9 +286,23 @@ func TestTmuxBuildFake(t *testing.T) {
 	p.key("Escape")
 	p.see("Last lines of busybox")
 
+	// r rebuilds busybox: make ran with busybox-rebuild (its log says
+	// so) and failed again. (The screen shows the first failure until the
+	// rebuild starts: it alone proves nothing.)
 	p.key("r")
-	p.waitLong(30*time.Second, "busybox-rebuild")
-	p.waitLong(60*time.Second, "✗ Build failed in busybox 1.38.0, step build")
+	logFile := filepath.Join(out, "cube-hal-build.log")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(logFile)
+		log := string(b)
+		if regexp.MustCompile(`(?m)^=== command: .* busybox-rebuild$`).MatchString(log) &&
+			strings.Contains(log, "=== cube-hal: build failed") && strings.Contains(p.screen(), "Build failed: l opens the full log") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed rebuild of busybox; log:\n%s\nscreen:\n%s", log, p.screen())
+		}
+	}
+	p.see("✗ Build failed in busybox 1.38.0, step build")
 	requireNoProcs(t, out, p.appPIDs())
 
 	p.key("C-c")
