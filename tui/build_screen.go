@@ -603,6 +603,16 @@ type buildView struct {
 	home      string
 }
 
+// failLines styles the lines of a failure (make's, QEMU's) for a box w
+// wide.
+func failLines(st *Styles, lines []string, w int) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, st.Work.FailLine.Render(truncate(l, max(1, w-2))))
+	}
+	return out
+}
+
 // renderBuildView draws the build screen w x h.
 func renderBuildView(st *Styles, v buildView, w, h int) string {
 	top := v.top(st, w)
@@ -612,12 +622,7 @@ func renderBuildView(st *Styles, v buildView, w, h int) string {
 	case !v.started:
 	case v.snap.Phase == build.Failed && v.snap.Failure != nil && len(v.snap.Failure.Lines) > 0:
 		f := v.snap.Failure
-		lines := make([]string, 0, len(f.Lines))
-		inner := max(1, rest-2)
-		from := max(0, len(f.Lines)-inner)
-		for _, l := range f.Lines[from:] {
-			lines = append(lines, st.Work.FailLine.Render(truncate(l, max(1, w-2))))
-		}
+		lines := failLines(st, f.Lines[max(0, len(f.Lines)-max(1, rest-2)):], w)
 		title := "Last lines of " + failureWhat(f)
 		if rest >= 3 {
 			body = renderBox(st, title, "l full log", lines, true, w, rest)

@@ -1037,11 +1037,7 @@ func renderLaunchView(st *Styles, v launchView, w, h int) string {
 	if rest >= 3 {
 		switch {
 		case len(v.startFail) > 0 && v.vm == nil:
-			var lines []string
-			for _, l := range v.startFail {
-				lines = append(lines, st.Work.FailLine.Render(truncate(l, w-2)))
-			}
-			body = renderBox(st, "Launch failed", "i shows it all", lines, false, w, rest)
+			body = renderBox(st, "Launch failed", "i shows it all", failLines(st, v.startFail, w), false, w, rest)
 		case v.paneLines != nil:
 			title, right := "Serial console", "following"
 			if v.paneSSH {
