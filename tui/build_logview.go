@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -17,7 +18,9 @@ import (
 // logViewer shows a whole build log (or its last logViewMax bytes) as
 // plain text: carriage-return progress collapsed to what a terminal would
 // have left, escapes removed. It opens at the end, where a failure is,
-// and searches like less: / then n and N.
+// and searches like less: / then n and N. Long lines wrap, as less shows
+// them (a compiler's error is often past the screen's edge); w cuts them
+// at the edge instead.
 type logViewer struct {
 	path      string
 	lines     []string
@@ -25,7 +28,13 @@ type logViewer struct {
 	err       error
 	loading   bool
 
-	offset int
+	// The lines as drawn: lines wrapped to the width (or not), and
+	// where each line starts among them.
+	cut   bool
+	disp  []string
+	start []int
+
+	offset int // the first display line shown
 	w, h   int
 
 	searching bool
@@ -63,6 +72,7 @@ func (v *logViewer) load() tea.Cmd {
 func (v *logViewer) loaded(msg logLoadedMsg) {
 	v.loading = false
 	v.lines, v.truncated, v.err = msg.lines, msg.truncated, msg.err
+	v.layout()
 	v.offset = v.maxOffset()
 	if msg.truncated {
 		v.note = fmt.Sprintf("showing the last %d MiB; the whole log is %s", logViewMax>>20, v.path)
@@ -137,14 +147,43 @@ func cleanLogLine(l []byte) string {
 }
 
 func (v *logViewer) resize(w, h int) {
+	top := v.lineAt(v.offset)
 	v.w, v.h = w, h
 	v.input.Width = max(1, w-10)
-	v.offset = min(v.offset, v.maxOffset())
+	v.layout()
+	v.offset = min(v.startOf(top), v.maxOffset())
+}
+
+// layout wraps the lines to the width (unless cut).
+func (v *logViewer) layout() {
+	v.disp, v.start = v.disp[:0], v.start[:0]
+	for _, l := range v.lines {
+		v.start = append(v.start, len(v.disp))
+		if v.cut || v.w <= 0 || ansi.StringWidth(l) <= v.w {
+			v.disp = append(v.disp, l)
+			continue
+		}
+		v.disp = append(v.disp, strings.Split(ansi.Hardwrap(l, v.w, true), "\n")...)
+	}
+}
+
+// lineAt is the log line display line d belongs to; startOf is where log
+// line i starts.
+func (v *logViewer) lineAt(d int) int {
+	i, _ := slices.BinarySearch(v.start, d+1)
+	return max(0, i-1)
+}
+
+func (v *logViewer) startOf(i int) int {
+	if i < len(v.start) {
+		return v.start[i]
+	}
+	return 0
 }
 
 func (v *logViewer) bodyRows() int { return max(1, v.h-2) }
 
-func (v *logViewer) maxOffset() int { return max(0, len(v.lines)-v.bodyRows()) }
+func (v *logViewer) maxOffset() int { return max(0, len(v.disp)-v.bodyRows()) }
 
 // update handles a key; it reports whether the viewer closed.
 func (v *logViewer) update(msg tea.KeyMsg, k *KeyMap) bool {
@@ -185,6 +224,11 @@ func (v *logViewer) update(msg tea.KeyMsg, k *KeyMap) bool {
 		v.find(1, false)
 	case key.Matches(msg, k.LogView.Prev):
 		v.find(-1, false)
+	case key.Matches(msg, k.LogView.Wrap):
+		top := v.lineAt(v.offset)
+		v.cut = !v.cut
+		v.layout()
+		v.offset = min(v.startOf(top), v.maxOffset())
 	}
 	return false
 }
@@ -196,18 +240,20 @@ func (v *logViewer) find(dir int, fromHere bool) {
 		return
 	}
 	q := strings.ToLower(v.query)
-	start := v.offset + dir
+	here := v.lineAt(v.offset)
+	start := here + dir
 	if fromHere {
-		start = v.offset
+		start = here
 	}
 	n := len(v.lines)
 	for i := 0; i < n; i++ {
 		j := ((start+dir*i)%n + n) % n
 		if strings.Contains(strings.ToLower(v.lines[j]), q) {
-			v.offset = min(j, v.maxOffset())
+			d := v.startOf(j)
+			v.offset = min(d, v.maxOffset())
 			v.note = fmt.Sprintf("%q on line %d", v.query, j+1)
-			if j > v.maxOffset() {
-				v.note += fmt.Sprintf(" (row %d below)", j-v.offset+1)
+			if d > v.maxOffset() {
+				v.note += fmt.Sprintf(" (row %d below)", d-v.offset+1)
 			}
 			return
 		}
@@ -223,7 +269,11 @@ func (v *logViewer) help(k *KeyMap) []key.Binding {
 	if v.query != "" {
 		out = append(out, k.LogView.Next, k.LogView.Prev)
 	}
-	return out
+	wrap := withHelp(k.LogView.Wrap, "cut long lines")
+	if v.cut {
+		wrap = withHelp(k.LogView.Wrap, "wrap long lines")
+	}
+	return append(out, wrap)
 }
 
 func (v *logViewer) view(st *Styles) string {
@@ -235,7 +285,7 @@ func (v *logViewer) view(st *Styles) string {
 	case v.err != nil && len(v.lines) == 0:
 		body = fitBlock(st.Pane.Title.Render(title)+"\n\n"+st.Status.Error.Render(truncate(v.err.Error(), v.w)), v.w, v.h-1)
 	default:
-		body = renderPager(st, title, v.lines, v.offset, v.w, v.h-1)
+		body = renderPager(st, title, v.disp, v.offset, v.w, v.h-1)
 	}
 	var last string
 	switch {

@@ -125,6 +125,9 @@ func (s *buildScreen) Activate() tea.Cmd {
 
 func (s *buildScreen) SetSize(w, h int) {
 	s.width, s.height = w, h
+	if s.viewer != nil {
+		s.viewer.resize(w, h)
+	}
 	s.resizeRun()
 	s.refreshLog()
 }

@@ -126,6 +126,7 @@ func TestBuildScreenFailure(t *testing.T) {
 		fmt.Fprintf(&log, "\x1b[32mline %03d\x1b[0m\r\n", i)
 	}
 	log.WriteString("progress 10%\rprogress 100%\n")
+	log.WriteString("In file included from " + strings.Repeat("/very/long/path", 8) + "/busybox.h:3: END OF THE LONG LINE\n")
 	log.WriteString("busybox.c:12: error: expected ';'\n")
 	os.WriteFile(logPath, []byte(log.String()), 0o644)
 
@@ -151,6 +152,17 @@ func TestBuildScreenFailure(t *testing.T) {
 		t.Errorf("raw output in the log view:\n%s", s)
 	}
 	l.lacks("line 000")
+	// A line longer than the screen wraps, as less shows it; w cuts it at
+	// the edge; the layout follows the window.
+	l.shows("END OF THE LONG LINE")
+	l.keys("w")
+	l.lacks("END OF THE LONG LINE")
+	l.shows("w wrap long lines")
+	l.send(windowSize(300, 30))
+	l.shows("END OF THE LONG LINE")
+	l.send(windowSize(100, 30))
+	l.keys("w")
+	l.shows("END OF THE LONG LINE", "w cut long lines")
 	l.keys("/")
 	l.typeText("LINE 005")
 	l.keys("enter")

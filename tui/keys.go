@@ -62,7 +62,7 @@ type KeyMap struct {
 		Run, TestRoots, Measurement, VMPL key.Binding
 	}
 	LogView struct {
-		Search, Next, Prev key.Binding
+		Search, Next, Prev, Wrap key.Binding
 	}
 	Confirm struct {
 		Yes, No key.Binding
@@ -184,6 +184,7 @@ func DefaultKeyMap() *KeyMap {
 	lv.Search = nb(keys("/"), hlp("/", "search"))
 	lv.Next = nb(keys("n"), hlp("n", "next"))
 	lv.Prev = nb(keys("N"), hlp("N", "previous"))
+	lv.Wrap = nb(keys("w"), hlp("w", "cut long lines"))
 
 	cf := &k.Confirm
 	cf.Yes = nb(keys("y"), hlp("y", "yes"))
