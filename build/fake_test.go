@@ -516,6 +516,9 @@ func TestCancelWhilePreparing(t *testing.T) {
 	if body != "" || !strings.Contains(trailer, "build cancelled after ") || !strings.Contains(trailer, "(before make started)") {
 		t.Errorf("log body %q, trailer %q", body, trailer)
 	}
+	if log, _ := os.ReadFile(s.LogPath); !strings.Contains(string(log), "\n=== command:   none, make was not started\n") {
+		t.Errorf("the log's header names a command:\n%s", log)
+	}
 }
 
 // With per-package directories Buildroot builds packages in parallel at
