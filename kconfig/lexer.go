@@ -2,7 +2,6 @@ package kconfig
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -235,10 +234,10 @@ func (l *lexer) open(name string) ([]byte, error) {
 // readKconfigFile reads name relative to the working directory, else
 // under $srctree (conf's zconf_fopen).
 func (k *Kconfig) readKconfigFile(name string) ([]byte, error) {
-	data, err := os.ReadFile(k.path(name))
+	data, err := readWhole(k.path(name))
 	if err != nil && !filepath.IsAbs(name) {
 		if st, ok := k.lookupEnv("srctree"); ok {
-			if d, err2 := os.ReadFile(k.path(st + "/" + name)); err2 == nil {
+			if d, err2 := readWhole(k.path(st + "/" + name)); err2 == nil {
 				return d, nil
 			}
 		}
