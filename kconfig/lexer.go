@@ -195,7 +195,7 @@ type lexer struct {
 	pf       *prefetcher
 	quote    byte
 	strStart token
-	text     strings.Builder
+	text     textBuf
 	firstTS  int
 	lastTS   int
 	done     bool
@@ -612,7 +612,7 @@ func (l *lexer) step() (token, bool) {
 				l.state = stParam
 				return l.stringToken(), true
 			}
-			l.text.WriteByte(c)
+			l.text.AddByte(c)
 			return token{}, false
 		}
 		e := p
@@ -642,7 +642,7 @@ func (l *lexer) step() (token, bool) {
 				l.state = stInitial
 				return l.helpToken(p), true
 			}
-			l.text.WriteByte('\n')
+			l.text.AddByte('\n')
 			return token{}, false
 		}
 		if ws > p {
@@ -698,3 +698,13 @@ func (l *lexer) helpToken(p int) token {
 	t.text = l.text.String()
 	return t
 }
+
+// textBuf collects a string or help text in a buffer kept across tokens;
+// String copies out exactly the bytes used.
+type textBuf struct{ b []byte }
+
+func (t *textBuf) Reset()               { t.b = t.b[:0] }
+func (t *textBuf) Write(p []byte)       { t.b = append(t.b, p...) }
+func (t *textBuf) AddByte(c byte)       { t.b = append(t.b, c) }
+func (t *textBuf) WriteString(s string) { t.b = append(t.b, s...) }
+func (t *textBuf) String() string       { return string(t.b) }
