@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -471,6 +472,23 @@ func TestStandaloneSavesDefconfigOnly(t *testing.T) {
 	after, _ = os.ReadFile(path)
 	if want := string(before) + "BR2_PACKAGE_CUBE_AGENT_VMPL=1\n"; string(after) != want {
 		t.Fatalf("defconfig after the second save:\n%s", after)
+	}
+
+	// A Buildroot stand-in can be changed (to see what depends on it),
+	// but the diff and the save say it is not written.
+	h.keys("tab")
+	h.focus("Buildroot options")
+	h.keys("enter")
+	h.focus("BR2_PACKAGE_CA_CERTIFICATES")
+	h.keys("n")
+	h.keys("d")
+	h.mustShow("BR2_PACKAGE_CA_CERTIFICATES: y -> n (not saved: standalone mode writes only the Cube")
+	h.keys("esc", "s")
+	h.mustShow("BR2_PACKAGE_CA_CERTIFICATES: y -> n (not saved: standalone mode writes only")
+	h.keys("enter")
+	h.mustShow("Saved defconfig")
+	if again, _ := os.ReadFile(path); !bytes.Equal(again, after) {
+		t.Fatalf("a stand-in's change was written:\n%s", again)
 	}
 }
 
