@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,14 +272,27 @@ func TestBuildRealBuildrootOffline(t *testing.T) {
 	}
 }
 
-// Ctrl-C on `cube-hal build` (SIGINT to cube-hal, as a terminal sends it)
-// cancels the build: make and everything it started are gone, the exit
-// code is make's (killed by SIGINT: 130) and the log says it was cancelled.
-// cube-hal runs as a real process: this test binary, re-executed.
+// Ctrl-C on `cube-hal build` (SIGINT to cube-hal, as a terminal sends it),
+// or the terminal going away (SIGHUP), cancels the build: make and
+// everything it started are gone, the exit code is make's (killed by
+// SIGINT: 130) and the log says it was cancelled. cube-hal runs as a real
+// process: this test binary, re-executed.
 func TestBuildCtrlC(t *testing.T) {
 	if args := os.Getenv("CUBE_HAL_TEST_RUN_ARGS"); args != "" {
 		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+	}{
+		{"Ctrl-C", syscall.SIGINT},
+		{"terminal closed", syscall.SIGHUP},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testBuildSignal(t, tc.sig) })
+	}
+}
+
+func testBuildSignal(t *testing.T, sig syscall.Signal) {
 	br, out := fakeBuildroot(t)
 	pids := filepath.Join(t.TempDir(), "pids")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBuildCtrlC$")
@@ -312,17 +327,30 @@ func TestBuildCtrlC(t *testing.T) {
 		if !ok {
 			t.Fatalf("cube-hal ended before busybox's build step:\n%s\n%s", all.String(), stderr.String())
 		}
-	case <-time.After(time.Minute):
+	case <-time.After(3 * time.Minute):
 		t.Fatal("busybox's build step never started")
 	}
-	for !fileExists(pids) {
-		time.Sleep(20 * time.Millisecond)
+	// The hanging step's two processes write their PIDs once their traps
+	// are set (the fake's FAKE_PIDS).
+	for deadline := time.Now().Add(time.Minute); strings.Count(readFile(pids), "\n") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hanging step wrote no PIDs: %q", readFile(pids))
+		}
 	}
-	time.Sleep(100 * time.Millisecond)
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	session := makeSession(t, out)
+	if len(procsIn(session)) < 3 {
+		t.Fatalf("make's session %d: %v; want make and the hanging step", session, procsIn(session))
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err = <-waited:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("cube-hal did not end after %s:\n%s", sig, stderr.String())
+	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("exit: %v, want status 130 (make killed by SIGINT)", err)
@@ -332,13 +360,8 @@ func TestBuildCtrlC(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	b, _ := os.ReadFile(pids)
-	for _, f := range strings.Fields(string(b)) {
-		var pid int
-		fmt.Sscan(f, &pid)
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !bytes.Contains(st, []byte(") Z ")) {
-			t.Errorf("process %d of the build survived: %s", pid, st)
-		}
+	if left := procsIn(session); len(left) > 0 {
+		t.Errorf("processes of the build's session %d survived: %v", session, left)
 	}
 	log, _ := os.ReadFile(filepath.Join(out, build.LogName))
 	if !strings.Contains(string(log), "=== cube-hal: build cancelled after ") {
@@ -346,7 +369,54 @@ func TestBuildCtrlC(t *testing.T) {
 	}
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+// makeSession finds the make that builds into out (its argv names O=out)
+// and returns its session ID, which is its PID: cube-hal starts make as a
+// session leader.
+func makeSession(t *testing.T, out string) int {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		argv := strings.Split(readFile(filepath.Join("/proc", e.Name(), "cmdline")), "\x00")
+		if argv[0] == "make" && slices.Contains(argv, "O="+out) {
+			if st := statFields(e.Name()); len(st) > 3 && st[3] == e.Name() {
+				pid, _ := strconv.Atoi(e.Name())
+				return pid
+			}
+		}
+	}
+	t.Fatalf("no make with O=%s leading its own session", out)
+	return 0
+}
+
+// procsIn lists the live (non-zombie) processes whose session or process
+// group is id, as "PID (state)".
+func procsIn(id int) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		f := statFields(e.Name())
+		if len(f) < 4 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if f[2] == strconv.Itoa(id) || f[3] == strconv.Itoa(id) {
+			out = append(out, e.Name()+" ("+f[0]+")")
+		}
+	}
+	return out
+}
+
+// statFields are the fields of /proc/PID/stat after the command name:
+// state, ppid, pgrp, session, ...
+func statFields(pid string) []string {
+	b := readFile(filepath.Join("/proc", pid, "stat"))
+	i := strings.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(b[i+1:])
+}
+
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
 }

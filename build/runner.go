@@ -167,7 +167,9 @@ func Start(opts Options) (*Build, error) {
 func (b *Build) Snapshot() Snapshot {
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
-	return b.m.snapshot(time.Now())
+	s := b.m.snapshot(time.Now())
+	s.Cancelling = b.cancelled() && !s.Phase.Finished()
+	return s
 }
 
 // Updates signals that the state changed. It has one slot: a burst of
