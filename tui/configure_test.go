@@ -740,3 +740,30 @@ func TestDetailIsHelpsFirstParagraph(t *testing.T) {
 		}
 	}
 }
+
+// The custom backend's URL appears with the custom backend and is
+// required by it; a URL is checked as it is typed.
+func TestCustomBackendURL(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.mustNotShow("Custom backend URL")
+	h.focus("LLM Backend")
+	h.keys("enter", "down", "enter")
+	h.focus("Custom backend URL")
+	if l := h.cursorLine(); !strings.Contains(l, "(empty)") || !strings.HasSuffix(l, "!") {
+		t.Fatalf("an empty URL with the custom backend is not marked: %q", l)
+	}
+	h.mustShow("! required with the custom backend")
+	h.keys("enter")
+	h.typeText("ftp://llm.example")
+	h.mustShow(`! "ftp://llm.example": the URL must start with http:// or https://`)
+	h.keys("ctrl+u")
+	h.typeText("http://10.0.0.5:8000")
+	h.mustShow("ok · enter sets")
+	h.keys("enter")
+	if got := eng.Value(cubecfg.SymTargetURL); got != "http://10.0.0.5:8000" {
+		t.Fatalf("URL = %q", got)
+	}
+	if l := h.cursorLine(); strings.HasSuffix(l, "!") {
+		t.Fatalf("a set URL is still marked: %q", l)
+	}
+}
