@@ -410,6 +410,14 @@ func (e *kconfigEngine) MarkSaved() {
 	}
 }
 
+func (e *kconfigEngine) Kept(sym string) bool {
+	if !e.cfg.Standalone {
+		return true
+	}
+	s := e.k.Lookup(sym)
+	return s != nil && e.owned(s)
+}
+
 func (e *kconfigEngine) Source() string        { return e.cfg.Source }
 func (e *kconfigEngine) Standalone() bool      { return e.cfg.Standalone }
 func (e *kconfigEngine) ConfigPath() string    { return e.cfg.ConfigPath }
