@@ -243,9 +243,12 @@ func (r realLaunch) Start(ctx context.Context, cfg launch.Config, progress func(
 	if r.ws == nil {
 		return nil, errors.New("no workspace")
 	}
+	// KnownHostsFile: Start forgets the previous run's host key, as
+	// 'cube-hal launch' does; the image makes new ones at every boot, and
+	// the console's ssh would refuse the new key.
 	vm, err := launch.Start(ctx, launch.Options{
 		Config: cfg, RunDir: r.ws.RunDir(), AutoPorts: true, Wait: launch.WaitQMP,
-		WaitTimeout: 2 * time.Minute, Progress: progress,
+		WaitTimeout: 2 * time.Minute, Progress: progress, KnownHostsFile: r.ws.KnownHostsFile(),
 	})
 	if err != nil {
 		return nil, err
