@@ -132,6 +132,41 @@ type Kconfig struct {
 	valsCurrent bool      // vals are the values now
 	writeStale  bool      // a render cleared write flags without recomputing
 	interned    map[exprKey]*Expr
+
+	// Long-lived nodes are allocated in blocks: fewer, larger objects for
+	// the allocator and the garbage collector.
+	propBlock []Property
+	menuBlock []Menu
+	symBlock  []Symbol
+}
+
+const blockSize = 512
+
+func (k *Kconfig) newProperty() *Property {
+	if len(k.propBlock) == 0 {
+		k.propBlock = make([]Property, blockSize)
+	}
+	p := &k.propBlock[0]
+	k.propBlock = k.propBlock[1:]
+	return p
+}
+
+func (k *Kconfig) newMenu() *Menu {
+	if len(k.menuBlock) == 0 {
+		k.menuBlock = make([]Menu, blockSize/2)
+	}
+	m := &k.menuBlock[0]
+	k.menuBlock = k.menuBlock[1:]
+	return m
+}
+
+func (k *Kconfig) newSymbol() *Symbol {
+	if len(k.symBlock) == 0 {
+		k.symBlock = make([]Symbol, blockSize/2)
+	}
+	s := &k.symBlock[0]
+	k.symBlock = k.symBlock[1:]
+	return s
 }
 
 func newKconfig(o Options) *Kconfig {

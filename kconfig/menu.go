@@ -39,7 +39,8 @@ func (k *Kconfig) menuInit() {
 }
 
 func (k *Kconfig) menuAddEntry(sym *Symbol) {
-	m := &Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: k.curLine(), k: k}
+	m := k.newMenu()
+	*m = Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: k.curLine(), k: k}
 	if k.lex != nil {
 		m.inc = k.lex.curInc()
 	}

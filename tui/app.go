@@ -111,6 +111,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quitNowMsg:
 		return a, tea.Quit
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !msg.Alt && !a.screens[a.active].Capturing() {
+			return a, a.splitKeys(msg.Runes)
+		}
 		if a.confirmQuit != nil {
 			return a, a.updateQuitDialog(msg)
 		}
@@ -133,6 +136,26 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, s.Update(msg))
 	}
 	return a, tea.Batch(cmds...)
+}
+
+// splitKeys handles letters that arrived in one read (a fast typist, a
+// slow SSH link, tmux) as the separate keys they were: Bubble Tea merges
+// them into one KeyMsg ("jk") that no binding matches. Once a key opens a
+// text field, the rest is typed into it whole.
+func (a *App) splitKeys(runes []rune) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, r := range runes {
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}
+		if a.screens[a.active].Capturing() {
+			k.Runes = runes[i:]
+		}
+		_, cmd := a.Update(k)
+		cmds = append(cmds, cmd)
+		if len(k.Runes) > 1 {
+			break
+		}
+	}
+	return tea.Batch(cmds...)
 }
 
 func (a *App) concerns() []string {

@@ -129,6 +129,8 @@ func (s *attestScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	k := s.c.Keys.Attest
 	switch {
+	case key.Matches(msg, s.c.Keys.Browse.Quit):
+		return quitRequest
 	case key.Matches(msg, k.Run):
 		return s.attest()
 	case key.Matches(msg, k.TestRoots):
@@ -281,7 +283,7 @@ func (s *attestScreen) ShortHelp() []key.Binding {
 	if s.result != nil {
 		out = append(out, s.c.Keys.Pager.Down)
 	}
-	return out
+	return append(out, s.c.Keys.Browse.Quit)
 }
 
 func (s *attestScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

@@ -151,6 +151,7 @@ func (s *buildScreen) Close() {
 		return
 	}
 	if !s.snap.Phase.Finished() {
+		fmt.Fprintln(s.ses.notes, "cube-hal: cancelling the build (make and everything it started)…")
 		s.run.Cancel()
 		deadline := time.After(20 * time.Second)
 		for {
@@ -358,6 +359,8 @@ func (s *buildScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case key.Matches(msg, s.c.Keys.Browse.Quit):
+		return quitRequest
 	case key.Matches(msg, k.Cancel) && s.running():
 		if s.cancelling {
 			s.run.Kill()
@@ -554,7 +557,7 @@ func (s *buildScreen) ShortHelp() []key.Binding {
 			out = append(out, withHelp(k.Follow, "follow"), k.Up, k.Down, k.PageUp)
 		}
 	}
-	return out
+	return append(out, s.c.Keys.Browse.Quit)
 }
 
 func (s *buildScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

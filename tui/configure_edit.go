@@ -186,6 +186,7 @@ func (s *configScreen) updateEdit(msg tea.KeyMsg) tea.Cmd {
 	var cmd tea.Cmd
 	s.edit.input, cmd = s.edit.input.Update(msg)
 	if s.edit.input.Value() != before {
+		s.status = status{} // a "Not set: ..." about the text before
 		return tea.Batch(cmd, s.checkEdit())
 	}
 	return cmd

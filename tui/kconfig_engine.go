@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,6 +47,10 @@ type KconfigFiles struct {
 	// Owned tells the symbols a standalone save may change in the
 	// defconfig (those of the Cube tree); nil means all.
 	Owned func(*kconfig.Symbol) bool
+	// MinimalDefconfig computes the defconfig a save writes on request,
+	// as 'make savedefconfig' leaves it (brenv.Session.DefconfigData);
+	// nil means the engine's DefconfigText as it is.
+	MinimalDefconfig func() []byte
 }
 
 // NewKconfigEngine wraps a loaded configuration (values already read) for
@@ -237,8 +240,13 @@ func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 		if !c.NewWritten {
 			ch.New = absent
 		}
-		out = append(out, ch)
 		e.note(ch)
+		if ch.Old == ch.New && len(out) > 0 {
+			// Only its line in .config came or went ("# X is not set"):
+			// not a change of value to report.
+			continue
+		}
+		out = append(out, ch)
 	}
 	return out, nil
 }
@@ -385,21 +393,13 @@ func (e *kconfigEngine) SavePlan(defconfig bool) ([]FileWrite, error) {
 	}
 	plan := []FileWrite{{What: ".config", Path: e.cfg.ConfigPath, Data: e.k.ConfigText(), Backup: true}}
 	if defconfig {
-		plan = append(plan, FileWrite{What: "defconfig", Path: e.cfg.DefconfigPath, Data: dropDefconfigLine(e.k.DefconfigText())})
+		data := e.k.DefconfigText
+		if e.cfg.MinimalDefconfig != nil {
+			data = e.cfg.MinimalDefconfig
+		}
+		plan = append(plan, FileWrite{What: "defconfig", Path: e.cfg.DefconfigPath, Data: data()})
 	}
 	return plan, nil
-}
-
-// dropDefconfigLine removes the BR2_DEFCONFIG= line, as 'make
-// savedefconfig' does after conf has written the file.
-func dropDefconfigLine(b []byte) []byte {
-	var out bytes.Buffer
-	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
-		if !bytes.HasPrefix(l, []byte("BR2_DEFCONFIG=")) {
-			out.Write(l)
-		}
-	}
-	return out.Bytes()
 }
 
 func (e *kconfigEngine) MarkSaved() {
@@ -408,6 +408,14 @@ func (e *kconfigEngine) MarkSaved() {
 	if e.cfg.Standalone && e.planned != nil {
 		e.defconfig = e.planned
 	}
+}
+
+func (e *kconfigEngine) Kept(sym string) bool {
+	if !e.cfg.Standalone {
+		return true
+	}
+	s := e.k.Lookup(sym)
+	return s != nil && e.owned(s)
 }
 
 func (e *kconfigEngine) Source() string        { return e.cfg.Source }

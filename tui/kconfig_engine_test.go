@@ -59,6 +59,22 @@ func TestKconfigEngineChanges(t *testing.T) {
 	if c := eng.Changes(); len(c) != 0 {
 		t.Fatalf("changes after setting it back: %v", c)
 	}
+	// Turning openssl on writes its entries' options to .config as "is
+	// not set": their value does not change, so they are not reported.
+	changes, err := eng.Set("BR2_PACKAGE_OPENSSL", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reported []string
+	for _, c := range changes {
+		reported = append(reported, c.Symbol+":"+c.Old+"->"+c.New)
+	}
+	if got := strings.Join(reported, " "); got != "BR2_PACKAGE_OPENSSL:n->y BR2_PACKAGE_LIBOPENSSL:n->y" {
+		t.Fatalf("Set reports %s", got)
+	}
+	if n := len(eng.Changes()); n != 2 {
+		t.Fatalf("%d pending changes, want 2: %v", n, eng.Changes())
+	}
 	if _, err := eng.Set(cubecfg.SymPort, "7002"); err != nil {
 		t.Fatal(err)
 	}

@@ -200,6 +200,10 @@ func (s *launchScreen) QuitOptions() []quitOption {
 // Close ends the SSH console and stops following the VM; the VM itself is
 // left as the user chose.
 func (s *launchScreen) Close() {
+	if s.vmRunning() && !s.stopping {
+		r := s.ses.vm.Record()
+		fmt.Fprintf(s.ses.notes, "cube-hal: VM %s keeps running (ssh on 127.0.0.1:%d); 'cube-hal stop --name %s' stops it\n", r.Name, r.Ports.SSH, r.Name)
+	}
 	for _, p := range []*vtPane{s.ssh, s.serial} {
 		if p != nil {
 			p.Close()
@@ -491,6 +495,8 @@ func (s *launchScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	k := &s.c.Keys.Launch
 	switch {
+	case key.Matches(msg, s.c.Keys.Browse.Quit):
+		return quitRequest
 	case key.Matches(msg, k.SNP):
 		return s.launch(launch.ModeSNP)
 	case key.Matches(msg, k.TDX):
@@ -592,6 +598,7 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 			default: // the UI shows the latest; never block the launch
 			}
 		})
+		close(ch) // Start has returned: no more progress
 		return launchedMsg{seq: seq, vm: vm, err: err}
 	}
 	return tea.Batch(start, s.progressCmd())
@@ -601,12 +608,10 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 func (s *launchScreen) progressCmd() tea.Cmd {
 	ch, seq := s.progCh, s.startSeq
 	return func() tea.Msg {
-		select {
-		case p := <-ch:
+		if p, ok := <-ch; ok {
 			return launchProgressMsg{seq: seq, text: p}
-		case <-time.After(5 * time.Minute):
-			return nil
 		}
+		return nil
 	}
 }
 
@@ -833,7 +838,7 @@ func (s *launchScreen) ShortHelp() []key.Binding {
 	if s.serial != nil {
 		out = append(out, k.Up)
 	}
-	return out
+	return append(out, s.c.Keys.Browse.Quit)
 }
 
 func (s *launchScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
@@ -953,10 +958,11 @@ func renderLaunchView(st *Styles, v launchView, w, h int) string {
 // top is the part above the console pane: the host panel, the images and
 // settings, the VM.
 func (v launchView) top(st *Styles, w int) []string {
-	out := []string{renderBar(st.Work.Heading, st.Work.Muted, "Launch the image", v.hostSummary(), w)}
+	out := []string{renderBar(st.Work.Heading, st.Work.Muted, "Launch the image", "", w)}
 	if v.facts == nil {
 		return append(out, fitLine("  "+st.Work.Muted.Render("Looking at the host (CPU, KVM, SEV-SNP, TDX, QEMU)…"), w))
 	}
+	out = append(out, kvLine(st, "Host", st.Work.Value.Render(truncate(v.hostLine(), w-12)), 8, w))
 	keys := map[launch.Mode]string{launch.ModeSNP: "s", launch.ModeTDX: "t", launch.ModePlain: "p"}
 	for _, vd := range v.verdicts {
 		head := "  " + st.Work.Label.Render(keys[vd.Mode]) + " " + st.Work.Value.Render(padRight(modeName(vd.Mode), 8)) + " "
@@ -1010,21 +1016,25 @@ func baseName(p string) string {
 
 func ansiWidth(s string) int { return ansi.StringWidth(s) }
 
-// hostSummary is the header's right side: QEMU and KVM in a few words.
-func (v launchView) hostSummary() string {
+// hostLine is the host panel's facts: QEMU, KVM (and why not), firmware.
+func (v launchView) hostLine() string {
 	f := v.facts
-	if f == nil {
-		return ""
-	}
-	q := "no QEMU"
+	q := "QEMU: not found (install qemu-system-x86)"
 	if f.QEMU.Found() {
 		q = "QEMU " + f.QEMU.Version.String()
 	}
-	kvm := "KVM unusable"
-	if f.KVM.Usable {
-		kvm = "KVM"
+	kvm := "KVM usable"
+	if !f.KVM.Usable {
+		kvm = "KVM not usable"
+		if f.KVM.Why != "" {
+			kvm += " (" + f.KVM.Why + ")"
+		}
 	}
-	return q + " · " + kvm
+	fw := "firmware: none in the images (SNP and TDX need OVMF.fd)"
+	if v.images.Firmware != "" {
+		fw = "firmware: " + baseName(v.images.Firmware)
+	}
+	return q + " · " + fw + " · " + kvm
 }
 
 // vmLines are the VM's state (how it runs, its uptime) and its ports.

@@ -17,7 +17,7 @@ func TestLaunchScreenHostPanel(t *testing.T) {
 	fb := newFakeBackends(t)
 	l := newLoop(t, fb.options(), 120, 30)
 	l.tab("Launch")
-	l.shows("Launch the image", "QEMU 7.2.0 · KVM unusable",
+	l.shows("Launch the image", "Host      QEMU 7.2.0 · firmware: none in the images (SNP and TDX need OVMF.fd) · KVM not usable (/dev/kvm is missing)",
 		"s SEV-SNP  ✗ unavailable: the CPU does not report sev_snp",
 		"t TDX      ✗ unavailable: the CPU does not report tdx_host_platform",
 		"p plain    ✓ ready (tcg): using TCG (software emulation, much slower): /dev/kvm is missing",
@@ -115,7 +115,11 @@ func TestLaunchScreenQuitWithVM(t *testing.T) {
 			l.shows("p plain    ✓ ready")
 			l.keys("p")
 			l.shows("● running")
-			l.keys("ctrl+c")
+			if stop {
+				l.keys("ctrl+c")
+			} else {
+				l.keys("q") // as in the configurator
+			}
 			l.shows("Quit cube-hal?", "Launch: VM cube-ai-vm is running (y leaves it, x stops it)",
 				"y quit", "x stop the VM, then quit", "esc stay")
 			if stop {
@@ -127,6 +131,12 @@ func TestLaunchScreenQuitWithVM(t *testing.T) {
 			want := map[bool]int{false: 0, true: 1}[stop]
 			if vm.stopCount() != want {
 				t.Fatalf("Stop called %d times, want %d", vm.stopCount(), want)
+			}
+			var notes strings.Builder
+			l.launchScreen().ses.notes = &notes
+			l.app.close()
+			if left := strings.Contains(notes.String(), "VM cube-ai-vm keeps running"); left == stop {
+				t.Fatalf("after quitting (stop %v) the terminal got %q", stop, notes.String())
 			}
 		})
 	}

@@ -33,5 +33,8 @@ func NewSessionEngine(s *brenv.Session) Engine {
 		Standalone:    s.Standalone,
 		Defconfig:     s.Defconfig,
 		Owned:         s.Owned,
+		// Without its BR2_DEFCONFIG= line, as 'make savedefconfig'
+		// leaves it.
+		MinimalDefconfig: s.DefconfigData,
 	})
 }

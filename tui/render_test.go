@@ -155,6 +155,44 @@ func TestRenderSave(t *testing.T) {
 			golden(t, out)
 		})
 	}
+	// Far more changes and problems than fit (turning a package off
+	// changes dozens of symbols): the files and the error still show,
+	// and the lists say how much they left out.
+	many := v
+	many.Changes, many.Problems = nil, nil
+	for i := 0; i < 40; i++ {
+		many.Changes = append(many.Changes, fmt.Sprintf("Symbol %d (BR2_SYMBOL_%d): y -> n", i, i))
+	}
+	for i := 0; i < 6; i++ {
+		many.Problems = append(many.Problems, fmt.Sprintf("Problem %d", i))
+	}
+	many.Files[1].On = true
+	many.Files[1].Warn = "the certs token is written into it in clear"
+	always := []string{"[x] .config", "[x] defconfig", "the certs token is written", "6 problems", "Not saved: defconfig: open", "Nothing was lost"}
+	for _, c := range []struct {
+		w, h int
+		want []string
+	}{
+		{60, 18, []string{"40 changes (esc, then d lists them)"}},
+		{80, 24, []string{"40 changes:", "  Symbol 2 ", "  … and 37 more (esc, then d lists them all)", "  ! Problem 1", "  … and 4 more"}},
+		{120, 40, []string{"40 changes:", "  Symbol 17 ", "  … and 22 more (esc, then d lists them all)", "  ! Problem 5"}},
+	} {
+		t.Run(fmt.Sprintf("many/w%dh%d", c.w, c.h), func(t *testing.T) {
+			sz := [2]int{c.w, c.h}
+			out := renderSave(st, many, sz[0], sz[1])
+			exactWidth(t, out, sz[0])
+			plain := ansi.Strip(out)
+			for _, want := range append(always, c.want...) {
+				if !strings.Contains(plain, want) {
+					t.Errorf("lacks %q:\n%s", want, plain)
+				}
+			}
+			if n := len(strings.Split(out, "\n")); n != sz[1] {
+				t.Errorf("%d lines, want %d", n, sz[1])
+			}
+			golden(t, out)
+		})
+	}
 }
 
 func TestRenderChrome(t *testing.T) {

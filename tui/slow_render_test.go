@@ -84,6 +84,7 @@ func keyLatencies(t testing.TB, p *tea.Program, m *timedApp, n int, gap time.Dur
 
 // runProgram runs the app in a Bubble Tea program drawing to nowhere.
 func runProgram(t testing.TB, app *App) (*tea.Program, *timedApp) {
+	app.screens[1].(*buildScreen).ses.notes = io.Discard
 	m := &timedApp{App: app, seen: map[rune]time.Time{}}
 	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithoutSignalHandler())
 	done := make(chan struct{})

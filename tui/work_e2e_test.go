@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/launch"
 	"github.com/ultravioletrs/cube-hal/launch/testimage"
 )
 
@@ -145,6 +147,25 @@ func workDirs(t *testing.T, config string) (out, state string) {
 		t.Fatal(err)
 	}
 	return out, state
+}
+
+// writeStalePin pins a host key the guest does not have for VM name in
+// known_hosts, as the previous run of a VM with fresh keys leaves it.
+func writeStalePin(t *testing.T, knownHosts, name string) {
+	t.Helper()
+	k := filepath.Join(t.TempDir(), "old")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(k + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(pub))
+	line := launch.HostKeyAlias(name) + " " + f[0] + " " + f[1] + "\n"
+	if err := os.WriteFile(knownHosts, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // liveProcsUnder lists live processes whose command line mentions dir,
@@ -315,6 +336,9 @@ func TestTmuxAcceptance(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(state, "ssh", "id_ed25519"), key, 0o600)
+	// The previous run's host key is still pinned: the Cube image makes
+	// new host keys at every boot, so a launch must forget it.
+	writeStalePin(t, filepath.Join(state, "ssh", "known_hosts"), "cube-ai-vm")
 	overlay := filepath.Join(filepath.Dir(out), "overlay")
 	writeOverlayCerts(t, overlay)
 	t.Cleanup(func() { requireNoProcs(t, state, nil) })
@@ -389,23 +413,38 @@ func TestTmuxAcceptance(t *testing.T) {
 	s = p.waitLong(30*time.Second, "Linux cube-test "+im.KernelVer)
 	capture(t, "ssh-console", s)
 	// A resize reaches the guest's terminal (pty size, SIGWINCH, ssh's
-	// window-change): the pane is the window less its border.
+	// window-change): the pane is the window less its border. The
+	// window-change travels to the guest on its own, so stty may still
+	// see the old size: ask again until it answers with the new one.
 	p.run("resize-window", "-t", "t", "-x", "90", "-y", "32")
 	p.see("╭─ SSH console ─")
-	time.Sleep(500 * time.Millisecond)
-	p.typeText("stty size")
-	p.key("Enter")
-	sizeRE := regexp.MustCompile(`(?m)^│\d+ 88 *│$`)
-	for deadline := time.Now().Add(time.Minute); !sizeRE.MatchString(s); s = p.screen() {
+	sizeRE := regexp.MustCompile(`(?m)^│(\d+) (\d+) *│$`)
+	for deadline := time.Now().Add(time.Minute); ; {
+		before := len(sizeRE.FindAllString(p.screen(), -1))
+		p.typeText("stty size")
+		p.key("Enter")
+		for {
+			s = p.screen()
+			if len(sizeRE.FindAllString(s, -1)) > before || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		all := sizeRE.FindAllStringSubmatch(s, -1)
+		if len(all) > before && all[len(all)-1][2] == "88" {
+			break
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("stty size in the guest after a resize to 90 columns:\n%s", s)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
-	// ctrl+c belongs to the guest's shell: the app does not ask to quit.
+	// ctrl+c belongs to the guest's shell: its tty echoes ^C and the
+	// shell prompts again, and the app does not ask to quit.
+	p.typeText("sleep 600")
 	p.key("C-c")
-	time.Sleep(300 * time.Millisecond)
-	if strings.Contains(p.screen(), "Quit cube-hal?") {
+	s = p.see("# sleep 600^C")
+	if strings.Contains(s, "Quit cube-hal?") {
 		t.Fatal("ctrl+c in the console reached the app")
 	}
 	p.key("C-]")

@@ -41,6 +41,7 @@ func newLoop(t *testing.T, o Options, w, h int) *loop {
 		o.Open = func() (Engine, error) { return nil, errors.New("no configuration in this test") }
 	}
 	l := &loop{t: t, app: New(o), msgs: make(chan tea.Msg, 1024)}
+	l.buildScreen().ses.notes = io.Discard
 	t.Cleanup(l.app.close)
 	l.send(tea.WindowSizeMsg{Width: w, Height: h})
 	l.run(l.app.Init())
