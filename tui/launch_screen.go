@@ -36,6 +36,12 @@ type launchScreen struct {
 	settings launchSettings
 	form     *launchForm
 
+	// snp is the SEV-SNP launch digest of the images and settings (what
+	// s would start); snpSeq numbers its computations, so a late one is
+	// dropped.
+	snp    *snpExpect
+	snpSeq int
+
 	// Starting a VM.
 	startSeq  int
 	starting  launch.Mode
@@ -76,14 +82,22 @@ type launchSettings struct {
 
 // Messages of the launch screen's commands.
 type (
+	// hostFactsMsg and launchImagesMsg carry what was found, the
+	// verdicts (nil: no facts yet) and the SEV-SNP digest (seq, snp: as
+	// snpMsg), all worked out off the UI goroutine: assessing reads the
+	// firmware, the digest hashes every file.
 	hostFactsMsg struct {
-		facts  launch.HostFacts
-		images launch.Images
-		err    error
+		facts    launch.HostFacts
+		images   launch.Images
+		err      error
+		verdicts []launch.Verdict
+		snpMsg
 	}
 	launchImagesMsg struct {
-		images launch.Images
-		err    error
+		images   launch.Images
+		err      error
+		verdicts []launch.Verdict
+		snpMsg
 	}
 	adoptVMMsg struct {
 		vm  VM
@@ -126,13 +140,19 @@ func (s *launchScreen) Title() string { return "Launch" }
 
 func (s *launchScreen) Init() tea.Cmd {
 	be := s.ses.be.Launch
+	s.snpSeq++
+	seq, set := s.snpSeq, s.settings
 	return tea.Batch(
 		func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			f := be.Facts(ctx)
 			im, err := be.Images()
-			return hostFactsMsg{facts: f, images: im, err: err}
+			msg := hostFactsMsg{facts: f, images: im, err: err, verdicts: assess(f, im)}
+			if err == nil {
+				msg.snpMsg = snpMsg{seq: seq, snp: expectSNP(im, set, "")}
+			}
+			return msg
 		},
 		func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -148,9 +168,21 @@ func (s *launchScreen) Activate() tea.Cmd { return s.imagesCmd() }
 
 func (s *launchScreen) imagesCmd() tea.Cmd {
 	be := s.ses.be.Launch
+	s.snpSeq++
+	facts, seq, set, prev := s.facts, s.snpSeq, s.settings, ""
+	if s.snp != nil {
+		prev = s.snp.key
+	}
 	return func() tea.Msg {
 		im, err := be.Images()
-		return launchImagesMsg{images: im, err: err}
+		msg := launchImagesMsg{images: im, err: err}
+		if facts != nil {
+			msg.verdicts = assess(*facts, im)
+		}
+		if err == nil {
+			msg.snpMsg = snpMsg{seq: seq, snp: expectSNP(im, set, prev)}
+		}
+		return msg
 	}
 }
 
@@ -222,11 +254,16 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 		return s.updateKey(msg)
 	case hostFactsMsg:
 		s.facts = &msg.facts
-		s.images, s.imagesErr = msg.images, msg.err
-		s.assess()
+		s.images, s.imagesErr, s.verdicts = msg.images, msg.err, msg.verdicts
+		s.takeSNP(msg.snpMsg)
 	case launchImagesMsg:
 		s.images, s.imagesErr = msg.images, msg.err
-		s.assess()
+		if msg.verdicts != nil {
+			s.verdicts = msg.verdicts
+		}
+		s.takeSNP(msg.snpMsg)
+	case snpMsg:
+		s.takeSNP(msg)
 	case buildFinishedMsg:
 		return s.imagesCmd()
 	case adoptVMMsg:
@@ -347,13 +384,19 @@ func (s *launchScreen) pane(id int64) *vtPane {
 	return nil
 }
 
-// assess decides, from the host facts and the images, which modes can run.
-func (s *launchScreen) assess() {
-	if s.facts == nil {
-		return
+// assess decides, from the host facts and the images, which modes can
+// run (it reads the firmware: call it in a command).
+func assess(f launch.HostFacts, im launch.Images) []launch.Verdict {
+	fw := map[launch.Mode]string{launch.ModeSNP: im.Firmware, launch.ModeTDX: im.Firmware}
+	return launch.AssessAll(f, fw)
+}
+
+// takeSNP keeps a computed SEV-SNP digest if it is the latest asked for
+// (a nil one means the inputs had not changed).
+func (s *launchScreen) takeSNP(m snpMsg) {
+	if m.seq == s.snpSeq && m.snp != nil {
+		s.snp = m.snp
 	}
-	fw := map[launch.Mode]string{launch.ModeSNP: s.images.Firmware, launch.ModeTDX: s.images.Firmware}
-	s.verdicts = launch.AssessAll(*s.facts, fw)
 }
 
 func (s *launchScreen) verdict(m launch.Mode) (launch.Verdict, bool) {
@@ -456,11 +499,12 @@ func (s *launchScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	if s.form != nil {
 		done, cfg := s.form.update(msg, s.c.Keys)
 		if done {
+			s.form = nil
 			if cfg != nil {
 				s.settings = *cfg
 				s.setStatus(statusOK, "Launch settings changed: "+s.settingsText())
+				return s.measureCmd()
 			}
-			s.form = nil
 		}
 		return nil
 	}
@@ -575,17 +619,7 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 		s.setStatus(statusError, fmt.Sprintf("%s is not available here: %s (i shows why)", modeName(mode), firstOf(v.Reasons)))
 		return nil
 	}
-	cfg := launch.Config{
-		Mode: mode, Name: s.settings.Name, Kernel: s.images.Kernel, Initrd: s.images.Initrd,
-		Append: s.settings.Append, MemoryMB: s.settings.MemoryMB, CPUs: s.settings.CPUs,
-		Ports: launch.Ports{SSH: launch.DefaultSSHPort, Agent: launch.DefaultAgentPort, GuestAgent: launch.DefaultGuestAgentPort},
-	}
-	switch mode {
-	case launch.ModeSNP:
-		cfg.Firmware, cfg.SNP = s.images.Firmware, launch.DefaultSNP
-	case launch.ModeTDX:
-		cfg.Firmware, cfg.TDX = s.images.Firmware, launch.DefaultTDX
-	}
+	cfg := launchConfig(mode, s.images, s.settings)
 	s.startSeq++
 	s.starting, s.progress, s.startFail = mode, "preparing", nil
 	s.progCh = make(chan string, 16)
@@ -788,6 +822,7 @@ func (s *launchScreen) details() []Section {
 		secs = append(secs, Section{Title: "Expected SEV-SNP measurement of VM " + s.ses.vm.Record().Name,
 			Lines: []string{s.ses.vm.Record().ExpectedMeasurement, "(the launch digest of the firmware, kernel, initrd, command line and vCPUs it booted with; Attest checks reports against it)"}})
 	}
+	secs = append(secs, s.snpDetails()...)
 	if len(s.startFail) > 0 {
 		secs = append(secs, Section{Title: "Last launch failure", Lines: s.startFail})
 	}
@@ -853,7 +888,7 @@ func (s *launchScreen) view() launchView {
 	v := launchView{
 		facts: s.facts, verdicts: s.verdicts, images: s.images, imagesErr: s.imagesErr,
 		settings: s.settingsText(), starting: s.starting, progress: s.progress, startFail: s.startFail,
-		status: s.status, home: s.home, sshReady: s.sshReady, stopping: s.stopping,
+		status: s.status, home: s.home, sshReady: s.sshReady, stopping: s.stopping, snp: s.snp,
 	}
 	if s.ses.vm != nil {
 		st := s.ses.vmStatus
@@ -905,7 +940,8 @@ type launchView struct {
 	startFail []string
 
 	vm       *launch.VMStatus
-	expected string // the SNP launch digest the VM's reports must carry
+	expected string     // the SNP launch digest the running VM's reports must carry
+	snp      *snpExpect // the SNP launch digest of the images and settings
 	sshReady bool
 	sshOpen  bool
 	stopping bool
@@ -1043,7 +1079,11 @@ func (v launchView) vmLines(st *Styles, lw, w int) []string {
 	case v.starting != "":
 		return []string{kvLine(st, "VM", st.Work.Running.Render("◌ starting ("+modeName(v.starting)+")")+st.Work.Muted.Render(truncate(": "+v.progress, max(0, w-lw-24))), lw, w)}
 	case v.vm == nil:
-		return []string{kvLine(st, "VM", st.Work.Muted.Render("none running: p launches a plain VM"), lw, w)}
+		out := []string{kvLine(st, "VM", st.Work.Muted.Render("none running: p launches a plain VM"), lw, w)}
+		if l := v.snpLine(st, lw, w); l != "" {
+			out = append(out, l)
+		}
+		return out
 	}
 	s := v.vm
 	state := st.Work.OK.Render("● running")
@@ -1069,8 +1109,14 @@ func (v launchView) vmLines(st *Styles, lw, w int) []string {
 		}
 	}
 	out := []string{kvLine(st, "VM", st.Work.Value.Render(truncate(strings.Join(parts, " · "), w-lw-4)), lw, w)}
-	if v.expected != "" {
-		out = append(out, kvLine(st, "Measure", st.Work.Value.Render(truncate(v.expected, w-lw-4-20))+st.Work.Muted.Render(" (Attest checks it)"), lw, w))
+	switch {
+	case v.expected != "":
+		tail := " (Attest checks it)"
+		out = append(out, kvLine(st, "Measure", st.Work.Value.Render(digestText(v.expected, max(8, w-lw-4-len(tail))))+st.Work.Muted.Render(tail), lw, w))
+	case !s.Running:
+		if l := v.snpLine(st, lw, w); l != "" {
+			out = append(out, l)
+		}
 	}
 	if s.Running {
 		ssh := fmt.Sprintf("ssh 127.0.0.1:%d", s.Ports.SSH)

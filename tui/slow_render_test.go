@@ -67,7 +67,21 @@ func keyLatencies(t testing.TB, p *tea.Program, m *timedApp, n int, gap time.Dur
 		sent = append(sent, time.Now())
 		p.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{rune(0x100 + i)}})
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Wait for every key: a late one is a long latency, not a lost key.
+	// Only a key that never arrives reaches the deadline.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m.mu.Lock()
+		n := len(m.seen)
+		m.mu.Unlock()
+		if n >= len(sent) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d keys reached the app within a minute", n, len(sent))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var lat []time.Duration

@@ -493,3 +493,66 @@ func TestTmuxAcceptance(t *testing.T) {
 		t.Fatalf("cube-hal exited with %d", code)
 	}
 }
+
+// The Launch screen shows the SEV-SNP launch digest of the images and
+// settings, on a host that cannot run SNP too, and it is the value
+// 'cube-hal launch --mode snp --dry-run' prints for the same files and
+// settings (issue 10).
+func TestTmuxSNPMeasurement(t *testing.T) {
+	t.Parallel()
+	bin := cubeHal(t)
+	out, state := workDirs(t, goodConfig)
+	images := filepath.Join(out, "images")
+	os.MkdirAll(images, 0o755)
+	ovmf := testenv.File(t, filepath.Join(testenv.SharedDir(t), "testvectors", "sev-snp-measure", "ovmf_AmdSev_suffix.bin"), "the shared test vectors")
+	for src, dst := range map[string]string{hostBzImage(t): "bzImage", ovmf: "OVMF.fd"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(images, dst), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(images, "rootfs.cpio.gz"), []byte("an initramfs"), 0o644)
+
+	// What the CLI says, for the default settings and for 2 vCPUs with
+	// another command line.
+	dryRun := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"-O", out, "--state-dir", state, "launch", "--mode", "snp", "--dry-run"}, args...)...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("launch --dry-run: %v\n%s", err, stderr.String())
+		}
+		m := regexp.MustCompile(`expected SEV-SNP measurement: ([0-9a-f]{96})`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			t.Fatalf("launch --dry-run printed no measurement:\n%s", stderr.String())
+		}
+		return m[1]
+	}
+	d, d2 := dryRun(), dryRun("--cpus", "2", "--append", "console=ttyS0 quiet")
+
+	p := startPane(t, 120, 36, []string{"HOME=" + filepath.Dir(out)}, bin, "-O", out, "--state-dir", state)
+	p.see("Cube packages")
+	p.key("3")
+	s := p.see("Images    ~/out/images/bzImage, rootfs.cpio.gz, OVMF.fd", "Measure   "+d[:30], d[len(d)-30:]+" if launched with s")
+	capture(t, "launch-snp-measurement", s)
+	p.key("i")
+	p.see("Expected SEV-SNP measurement of a launch with s", d)
+	p.key("Escape")
+	p.see("Measure   ")
+	p.key("e")
+	p.see("Launch settings")
+	p.key("Tab")
+	p.key("Tab")
+	p.typeText("2")
+	p.key("Tab")
+	p.key("C-u")
+	p.typeText("console=ttyS0 quiet")
+	p.key("Enter")
+	p.see("Launch settings changed", "Measure   "+d2[:30])
+	p.key("C-c")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+}
