@@ -332,13 +332,21 @@ func TestBuildrootAllAndRand(t *testing.T) {
 	t.Logf("Buildroot all*config and randconfig: %d passed, %d failed", pass, fail)
 }
 
-// TestBuildrootCubeExternal: the upstream Cube external tree (shared test
-// vectors) loaded as a BR2_EXTERNAL with Buildroot's tree: its
-// cube_defconfig and a sample of Buildroot's defconfigs through defconfig,
-// savedefconfig and perturbed olddefconfig, then all*config and randconfig
-// followed by olddefconfig and savedefconfig.
+// TestBuildrootCubeExternal: the Cube external trees (upstream, from the
+// shared test vectors, and the repository's own) loaded as a BR2_EXTERNAL
+// with Buildroot's tree: cube_defconfig and a sample of Buildroot's
+// defconfigs through defconfig, savedefconfig and perturbed olddefconfig,
+// then all*config and randconfig followed by olddefconfig and
+// savedefconfig.
 func TestBuildrootCubeExternal(t *testing.T) {
-	ext := cubeExternal(t)
+	testenv.BuildrootDir(t)
+	for name, dir := range cubeTrees(t) {
+		t.Run(name, func(t *testing.T) { diffBuildrootCube(t, dir) })
+	}
+}
+
+func diffBuildrootCube(t *testing.T, ext string) {
+	ext, _ = filepath.Abs(ext)
 	cube := filepath.Join(ext, "configs", "cube_defconfig")
 	// BR2_DEFCONFIG names cube_defconfig throughout, as after make
 	// cube_defconfig; the Buildroot defconfigs are loaded under that name.
@@ -387,5 +395,5 @@ func TestBuildrootCubeExternal(t *testing.T) {
 		count(ok, &pass, &fail)
 		followUp(fmt.Sprintf("randconfig seed %d", s*4242), ref.files[".config"])
 	}
-	t.Logf("Buildroot + upstream Cube external: %d passed, %d failed", pass, fail)
+	t.Logf("Buildroot + Cube external: %d passed, %d failed", pass, fail)
 }
