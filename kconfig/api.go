@@ -486,58 +486,6 @@ func (c Change) String() string {
 	return fmt.Sprintf("%s: %s -> %s", c.Name, show(c.Old, c.OldWritten), show(c.New, c.NewWritten))
 }
 
-type valSnap struct {
-	v string
-	w bool
-}
-
-// snapshotValues records every defined symbol's value and whether it is
-// written, by definition index.
-func (k *Kconfig) snapshotValues(into []valSnap) []valSnap {
-	syms := k.defined()
-	if k.writeStale {
-		k.invalidateAll()
-	}
-	into = into[:0]
-	for _, s := range syms {
-		k.evaluate(s)
-		into = append(into, valSnap{k.valueText(s), s.flags&symWrite != 0})
-	}
-	return into
-}
-
-// valuesBefore returns the values before a change: those recorded after
-// the previous change when nothing happened since, else fresh ones.
-func (k *Kconfig) valuesBefore() []valSnap {
-	if !k.valsCurrent {
-		k.vals = k.snapshotValues(k.vals)
-	}
-	k.valsCurrent = false
-	return k.vals
-}
-
-// changesSince compares with the values before a change, first listing
-// the symbol that was set.
-func (k *Kconfig) changesSince(before []valSnap, first *Symbol) []Change {
-	after := k.snapshotValues(k.spare)
-	var out []Change
-	for i, s := range k.defined() {
-		b, a := before[i], after[i]
-		if b == a {
-			continue
-		}
-		c := Change{Symbol: s, Name: s.name, Prompt: s.Prompt(), Old: b.v, New: a.v, OldWritten: b.w, NewWritten: a.w}
-		if s == first {
-			out = append([]Change{c}, out...)
-		} else {
-			out = append(out, c)
-		}
-	}
-	k.vals, k.spare = after, before
-	k.valsCurrent = true
-	return out
-}
-
 // SetError explains why Set refused a value.
 type SetError struct {
 	Name   string
@@ -566,13 +514,14 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 	if err := s.Check(value); err != nil {
 		return nil, err
 	}
-	before := k.valuesBefore()
+	before := k.beginTracked()
 	if !k.assignText(s, value) {
+		k.track = false
 		k.valsCurrent = false
 		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
 	}
 	k.dirty = true
-	return k.changesSince(before, s), nil
+	return k.endTracked(before, s), nil
 }
 
 // Unset drops the user value of a symbol so it follows its default again.
@@ -581,17 +530,18 @@ func (k *Kconfig) Unset(name string) ([]Change, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w %s", ErrUnknownSymbol, name)
 	}
-	before := k.valuesBefore()
+	before := k.beginTracked()
 	s.flags &^= symDefUser
+	s.def[defUser] = value{} // so that setting the old value again is a change
 	if s.isChoiceVal() {
 		cs := s.choiceOf()
 		if cs.def[defUser].choice == s {
 			cs.def[defUser].choice = nil
 		}
 	}
-	k.invalidateAll()
+	k.invalidateAfter(s)
 	k.dirty = true
-	return k.changesSince(before, s), nil
+	return k.endTracked(before, s), nil
 }
 
 // Check reports whether Set would accept value for s now (type, range,

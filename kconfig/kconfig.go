@@ -131,7 +131,15 @@ type Kconfig struct {
 	vals, spare []valSnap // value snapshots for Set's change reports
 	valsCurrent bool      // vals are the values now
 	writeStale  bool      // a render cleared write flags without recomputing
-	interned    map[exprKey]*Expr
+
+	readers       map[*Symbol][]*Symbol // who reads each symbol (incremental.go)
+	loopy         map[*Symbol]bool      // symbols on dependency loops
+	track         bool                  // the next assignment invalidates incrementally
+	canonical     bool                  // the state a full pass in definition order leaves
+	touched       []*Symbol             // what it invalidated
+	dropped       []*Symbol             // choices that lost their user flag while evaluated
+	noIncremental bool                  // tests: always re-evaluate everything
+	interned      map[exprKey]*Expr
 
 	// Long-lived nodes are allocated in blocks: fewer, larger objects for
 	// the allocator and the garbage collector.
