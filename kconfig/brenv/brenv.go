@@ -11,6 +11,7 @@ package brenv
 import (
 	"bytes"
 	"fmt"
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -353,11 +354,7 @@ func (e *Env) writeFragments() error {
 		if old, err := os.ReadFile(p); err == nil && string(old) == data {
 			continue
 		}
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, p); err != nil {
+		if err := atomicfile.WriteFile(p, []byte(data), 0o644); err != nil {
 			return err
 		}
 	}
