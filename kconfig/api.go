@@ -483,7 +483,11 @@ func (c Change) String() string {
 		}
 		return v
 	}
-	return fmt.Sprintf("%s: %s -> %s", c.Name, show(c.Old, c.OldWritten), show(c.New, c.NewWritten))
+	old, new := c.Old, c.New
+	if c.Symbol != nil && c.Symbol.Secret() {
+		old, new = MaskSecret(old), MaskSecret(new)
+	}
+	return fmt.Sprintf("%s: %s -> %s", c.Name, show(old, c.OldWritten), show(new, c.NewWritten))
 }
 
 // SetError explains why Set refused a value.
@@ -495,6 +499,15 @@ type SetError struct {
 
 func (e *SetError) Error() string {
 	return fmt.Sprintf("cannot set %s=%s: %s", e.Name, e.Value, e.Reason)
+}
+
+// setError is Set's refusal, a secret value masked.
+func (k *Kconfig) setError(s *Symbol, value string) *SetError {
+	e := &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
+	if s.Secret() {
+		e.Value, e.Reason = MaskSecret(value), maskIn(e.Reason, value)
+	}
+	return e
 }
 
 // ErrUnknownSymbol is returned (wrapped) for names no Kconfig file defines.
@@ -518,7 +531,7 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 	if !k.assignText(s, value) {
 		k.track = false
 		k.valsCurrent = false
-		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
+		return nil, k.setError(s, value)
 	}
 	k.dirty = true
 	return k.endTracked(before, s), nil
@@ -572,7 +585,7 @@ func (s *Symbol) Check(value string) error {
 	if ok {
 		return nil
 	}
-	return &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
+	return k.setError(s, value)
 }
 
 // DefaultSelection is the member a choice selects when the user picked
@@ -664,6 +677,21 @@ type DiffEntry struct {
 	New    string
 	InOld  bool
 	InNew  bool
+	Secret bool // the symbol is marked secret: String masks the values
+}
+
+// String is "NAME: old -> new", "(absent)" for a side without the symbol.
+func (d DiffEntry) String() string {
+	show := func(v string, in bool) string {
+		if !in {
+			return "(absent)"
+		}
+		if d.Secret {
+			return MaskSecret(v)
+		}
+		return v
+	}
+	return fmt.Sprintf("%s: %s -> %s", d.Name, show(d.Old, d.InOld), show(d.New, d.InNew))
 }
 
 // ParseConfig reads the assignments of a .config or defconfig text the
@@ -721,7 +749,11 @@ func (k *Kconfig) Diff(old, new map[string]string) []DiffEntry {
 		if inO == inN && o == n {
 			return
 		}
-		out = append(out, DiffEntry{Name: name, Prompt: prompt, Old: o, New: n, InOld: inO, InNew: inN})
+		sec := false
+		if s := k.find(name); s != nil {
+			sec = k.secrets[s]
+		}
+		out = append(out, DiffEntry{Name: name, Prompt: prompt, Old: o, New: n, InOld: inO, InNew: inN, Secret: sec})
 	}
 	for _, s := range k.defined() {
 		add(s.name, s.Prompt())

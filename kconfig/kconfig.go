@@ -124,6 +124,7 @@ type Kconfig struct {
 	search   *searchIndex
 	virtual  map[string][]byte // in-memory Kconfig files (standalone base)
 	standIns map[*Symbol]bool  // standalone stand-ins for Buildroot symbols
+	secrets  map[*Symbol]bool  // values shown masked (MarkSecret)
 
 	externalDir string // the external tree of a standalone load
 
