@@ -56,7 +56,7 @@ is 0 only when every check passed. Nothing is fetched from the network unless
   cube-hal attest --agent http://localhost:6193 --measurement-from-images output/images --cpus 4
   cube-hal attest --agent https://localhost:6193 --atls --policy policy.json --json
   cube-hal attest --agent http://localhost:6193 --test-roots   # agent with UV_CUBE_AGENT_TSM=fake`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAttest(cmd, f)
 		},

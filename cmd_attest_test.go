@@ -10,13 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-configfs-tsm/configfs/configfsi"
-	"github.com/google/go-configfs-tsm/configfs/faketsm"
-	tdxtestdata "github.com/google/go-tdx-guest/testing/testdata"
-
 	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
-	"github.com/ultravioletrs/cube-hal/agent/tsm"
+	"github.com/ultravioletrs/cube-hal/agent/tsm/tsmtest"
 	"github.com/ultravioletrs/cube-hal/agent/verify"
 )
 
@@ -116,21 +112,7 @@ func TestAttestUnreachableAgent(t *testing.T) {
 // --json output. This runs the CLI in a child process with real stdout.
 func TestAttestJSONStdoutIsOnlyJSON(t *testing.T) {
 	if os.Getenv("CUBE_HAL_ATTEST_HELPER") != "" {
-		open := func(uint) (tsm.Source, error) {
-			sub := faketsm.Report611(0)
-			fb := sub.ReadAttr
-			sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
-				switch attr {
-				case "provider":
-					return []byte("tdx_guest\n"), nil
-				case "outblob":
-					return tdxtestdata.RawQuote, nil
-				}
-				return fb(e, attr)
-			}
-			return tsm.Open(&faketsm.Client{Subsystems: map[string]configfsi.Client{"report": sub}}, 0)
-		}
-		tdx := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
+		tdx := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, tsmtest.RecordedTDX)
 		snp := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake"}, nil)
 		run([]string{"attest", "--agent", snp.URL, "--test-roots", "--json"}, os.Stdout, os.Stderr)
 		run([]string{"attest", "--agent", snp.URL, "--json"}, os.Stdout, os.Stderr)

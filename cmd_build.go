@@ -116,8 +116,12 @@ func runBuild(cmd *cobra.Command, g *globalFlags, jobs int, targets []string) er
 		return failf("%s", err)
 	}
 
+	// SIGHUP (the terminal closed, an ssh session dropped) cancels like
+	// Ctrl-C: make runs in a session of its own, so without cube-hal it
+	// would go on headless, its output lost and its log left without an
+	// end.
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGWINCH)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
 
 	v := &buildView{out: stdout, live: live, width: cols}

@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,9 +194,18 @@ func TestBuildLiveProgressLine(t *testing.T) {
 		t.Errorf("%d redraws in %s: more than one per 100 ms", redraws, took)
 	}
 	plain := ansi.Strip(s)
-	for _, want := range []string{"Building [", "] 3/7 zlib: Building", "host-tar built in", "Finished [========================] 7/7"} {
-		if !strings.Contains(plain, want) {
-			t.Errorf("terminal output lacks %q:\n%q", want, plain)
+	// Which steps a 100 ms redraw catches depends on the machine's load;
+	// that it shows the count, a package and its step does not.
+	if !regexp.MustCompile(`\rBuilding \[=*>? *\] [0-6]/7 [a-z-]+: [A-Z][a-z]+( to [a-z]+)?  \d+:\d\d`).MatchString(plain) {
+		t.Errorf("no progress line with a package step:\n%q", plain)
+	}
+	// Finished packages on lines of their own above it, and the outcome.
+	for _, want := range []string{
+		`[\r\n]\[\d+:\d\d\] 2/7 host-tar built in \d+:\d\d\n`,
+		`[\r\n]Finished \[={24}\] 7/7  \d+:\d\d\n`,
+	} {
+		if !regexp.MustCompile(want).MatchString(plain) {
+			t.Errorf("terminal output does not match %s:\n%q", want, plain)
 		}
 	}
 	if strings.Contains(plain, ": Extracting\n") {
@@ -261,14 +272,27 @@ func TestBuildRealBuildrootOffline(t *testing.T) {
 	}
 }
 
-// Ctrl-C on `cube-hal build` (SIGINT to cube-hal, as a terminal sends it)
-// cancels the build: make and everything it started are gone, the exit
-// code is make's (killed by SIGINT: 130) and the log says it was cancelled.
-// cube-hal runs as a real process: this test binary, re-executed.
+// Ctrl-C on `cube-hal build` (SIGINT to cube-hal, as a terminal sends it),
+// or the terminal going away (SIGHUP), cancels the build: make and
+// everything it started are gone, the exit code is make's (killed by
+// SIGINT: 130) and the log says it was cancelled. cube-hal runs as a real
+// process: this test binary, re-executed.
 func TestBuildCtrlC(t *testing.T) {
 	if args := os.Getenv("CUBE_HAL_TEST_RUN_ARGS"); args != "" {
 		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+	}{
+		{"Ctrl-C", syscall.SIGINT},
+		{"terminal closed", syscall.SIGHUP},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testBuildSignal(t, tc.sig) })
+	}
+}
+
+func testBuildSignal(t *testing.T, sig syscall.Signal) {
 	br, out := fakeBuildroot(t)
 	pids := filepath.Join(t.TempDir(), "pids")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBuildCtrlC$")
@@ -303,41 +327,109 @@ func TestBuildCtrlC(t *testing.T) {
 		if !ok {
 			t.Fatalf("cube-hal ended before busybox's build step:\n%s\n%s", all.String(), stderr.String())
 		}
-	case <-time.After(time.Minute):
+	case <-time.After(3 * time.Minute):
 		t.Fatal("busybox's build step never started")
 	}
-	for !fileExists(pids) {
-		time.Sleep(20 * time.Millisecond)
+	// The hanging step's two processes write their PIDs once their traps
+	// are set (the fake's FAKE_PIDS).
+	for deadline := time.Now().Add(time.Minute); strings.Count(readFile(pids), "\n") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hanging step wrote no PIDs: %q", readFile(pids))
+		}
 	}
-	time.Sleep(100 * time.Millisecond)
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	session := makeSession(t, out)
+	if len(procsIn(session)) < 3 {
+		t.Fatalf("make's session %d: %v; want make and the hanging step", session, procsIn(session))
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err = <-waited:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("cube-hal did not end after %s:\n%s", sig, stderr.String())
+	}
+	// cube-hal exits with make's status, as the log's trailer gives it:
+	// 130, make killed by the SIGINT cube-hal sent, or 2 when GNU make 4.3
+	// trips over its own SIGINT handling ("wait: No child processes.
+	// Stop.", about 1 run in 20 with make alone in a session, no cube-hal).
+	log := readFile(filepath.Join(out, build.LogName))
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Errorf("exit: %v, want status 130 (make killed by SIGINT)", err)
+	if !errors.As(err, &ee) {
+		t.Fatalf("exit: %v, want make's status", err)
+	}
+	code := strconv.Itoa(ee.ExitCode())
+	switch m := regexp.MustCompile(`=== cube-hal: build cancelled after .*; make exited with status (\d+)\n`).FindStringSubmatch(log); {
+	case m == nil || m[1] != code:
+		t.Errorf("exit status %s; the log's trailer does not say make exited with it:\n%s", code, tail(log, 1500))
+	case code == "130":
+	case code == "2" && strings.Contains(log, "\nmake: *** wait: No child processes.  Stop.\n"):
+		t.Logf("make 4.3's SIGINT race: make exited with status 2")
+	default:
+		t.Errorf("exit status %s, want 130 (make killed by SIGINT)\nstderr:\n%s\nlog:\n%s", code, stderr.String(), tail(log, 1500))
 	}
 	for _, want := range []string{"cube-hal: cancelling the build (Ctrl-C again to kill it at once)", "cube-hal: build cancelled after "} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	b, _ := os.ReadFile(pids)
-	for _, f := range strings.Fields(string(b)) {
-		var pid int
-		fmt.Sscan(f, &pid)
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !bytes.Contains(st, []byte(") Z ")) {
-			t.Errorf("process %d of the build survived: %s", pid, st)
-		}
-	}
-	log, _ := os.ReadFile(filepath.Join(out, build.LogName))
-	if !strings.Contains(string(log), "=== cube-hal: build cancelled after ") {
-		t.Errorf("the log does not say the build was cancelled")
+	if left := procsIn(session); len(left) > 0 {
+		t.Errorf("processes of the build's session %d survived: %v", session, left)
 	}
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+// makeSession finds the make that builds into out (its argv names O=out)
+// and returns its session ID, which is its PID: cube-hal starts make as a
+// session leader.
+func makeSession(t *testing.T, out string) int {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		argv := strings.Split(readFile(filepath.Join("/proc", e.Name(), "cmdline")), "\x00")
+		if argv[0] == "make" && slices.Contains(argv, "O="+out) {
+			if st := statFields(e.Name()); len(st) > 3 && st[3] == e.Name() {
+				pid, _ := strconv.Atoi(e.Name())
+				return pid
+			}
+		}
+	}
+	t.Fatalf("no make with O=%s leading its own session", out)
+	return 0
+}
+
+// procsIn lists the live (non-zombie) processes whose session or process
+// group is id, as "PID (state)".
+func procsIn(id int) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		f := statFields(e.Name())
+		if len(f) < 4 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if f[2] == strconv.Itoa(id) || f[3] == strconv.Itoa(id) {
+			out = append(out, e.Name()+" ("+f[0]+")")
+		}
+	}
+	return out
+}
+
+// statFields are the fields of /proc/PID/stat after the command name:
+// state, ppid, pgrp, session, ...
+func statFields(pid string) []string {
+	b := readFile(filepath.Join("/proc", pid, "stat"))
+	i := strings.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(b[i+1:])
+}
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
+
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
 }

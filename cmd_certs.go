@@ -40,7 +40,7 @@ paths and host come from the workspace .config (or --config); without one,
 from the Kconfig defaults. Existing files are never overwritten without
 --force. Rebuild the image afterwards: the overlay is part of it.`,
 		Example: "  cube-hal certs\n  cube-hal certs --force\n  cube-hal --overlay ./overlay certs --config output/.config",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if days <= 0 {
 				return usageErrorf("--days %d: must be a positive number of days", days).withHint("the default is 825")

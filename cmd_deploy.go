@@ -18,7 +18,7 @@ func newDeployCmd(g *globalFlags) *cobra.Command {
 to /etc/cube (as Cube's guide does), each file atomically, and print their
 SHA-256 sums. Writing /etc/cube needs root.`,
 		Example: "  sudo cube-hal deploy\n  cube-hal deploy --images output/images --dest /srv/cube",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := g.workspace()
 			if err != nil {

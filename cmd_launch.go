@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +50,7 @@ for every mode.`,
   cube-hal launch --mode snp --firmware /etc/cube/OVMF.fd --memory 16G --cpus 8
   cube-hal launch --mode plain --kernel vmlinux --initrd rootfs.cpio.gz --ports auto
   cube-hal launch --check`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLaunch(cmd, g, f)
 		},
@@ -145,6 +146,9 @@ func runLaunch(cmd *cobra.Command, g *globalFlags, f *launchFlags) error {
 		Wait:           f.wait,
 		WaitTimeout:    f.timeout,
 		Progress:       func(s string) { fmt.Fprintf(errOut, "cube-hal: %s\n", s) },
+	}
+	if snpDigest != "" {
+		opts.ExpectedMeasurement, _ = hex.DecodeString(snpDigest)
 	}
 	vm, err := launch.Start(ctx, opts)
 	if err != nil {

@@ -62,7 +62,7 @@ DebugSwap on by itself.`,
       --kernel bzImage --initrd rootfs.cpio.gz --append "console=ttyS0"
   cube-hal measure --mode snp:ovmf-hash --ovmf OVMF.fd
   cube-hal measure --mode snp --vcpus 4 --vcpu-type EPYC-v4 --ovmf OVMF.fd --snp-ovmf-hash <hex>`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runMeasure(cmd, f)
 		},

@@ -107,7 +107,7 @@ func writeStatus(ctx context.Context, out io.Writer, w *workspace.Workspace) {
 	} else {
 		row(out, "images", im.Dir)
 		for _, f := range im.Files {
-			row(out, "", fmt.Sprintf("%-20s %9s  %s", f.Name, humanSize(f.Size), f.ModTime.Format("2006-01-02 15:04")))
+			row(out, "", fmt.Sprintf("%-20s %9s  %s", f.Name, workspace.HumanSize(f.Size), f.ModTime.Format("2006-01-02 15:04")))
 		}
 		if im.Stale {
 			row(out, "", "older than .config: the configuration changed since the last build")
@@ -144,20 +144,6 @@ func from(source, flag, env string) string {
 
 func row(out io.Writer, label, value string) {
 	fmt.Fprintf(out, "  %-10s %s\n", label, value)
-}
-
-// humanSize formats n bytes for people (binary units).
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // indentWriter prefixes every line written through it.

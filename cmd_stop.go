@@ -21,8 +21,11 @@ func newStopCmd(g *globalFlags) *cobra.Command {
 if it does not within --timeout, tell QEMU to quit, then SIGTERM and SIGKILL its
 own QEMU process. It returns once no QEMU of this VM is left.`,
 		Example: "  cube-hal stop\n  cube-hal stop --name test-vm --timeout 10s\n  cube-hal stop --force",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if timeout <= 0 && !force {
+				return usageErrorf("--timeout %s: want a positive duration", timeout).withHint("e.g. --timeout 30s, or --force to skip the guest's powerdown")
+			}
 			w, err := g.workspace()
 			if err != nil {
 				return err
@@ -40,21 +43,11 @@ own QEMU process. It returns once no QEMU of this VM is left.`,
 			if force {
 				o.PowerdownTimeout = -1
 			}
-			if timeout <= 0 && !force {
-				return usageErrorf("--timeout %s: want a positive duration", timeout)
-			}
 			res, err := vm.Stop(cmd.Context(), o)
 			if err != nil {
 				return failf("stopping VM %q: %s", vm.Record.Name, err)
 			}
-			how := map[string]string{
-				"powerdown":   "the guest powered off",
-				"quit":        "QEMU quit",
-				"SIGTERM":     "QEMU terminated with SIGTERM",
-				"SIGKILL":     "QEMU killed with SIGKILL",
-				"not running": "it was not running",
-			}[res.How]
-			fmt.Fprintf(cmd.OutOrStdout(), "VM %s stopped: %s (%.1fs)\n", vm.Record.Name, how, res.Took.Seconds())
+			fmt.Fprintf(cmd.OutOrStdout(), "VM %s stopped: %s\n", vm.Record.Name, res)
 			return nil
 		},
 	}

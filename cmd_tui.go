@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,21 +23,11 @@ func runTUI(cmd *cobra.Command, g *globalFlags) error {
 			withHint("run cube-hal in a terminal, or use a subcommand ('cube-hal --help' lists them)")
 	}
 	return tui.Run(cmd.Context(), tui.Options{
-		Open:       func() (tui.Engine, error) { return openConfig(ws) },
+		Open:       func() (tui.Engine, error) { return tui.OpenWorkspace(ws) },
 		OverlayDir: ws.OverlayDir,
 		Context:    workspaceContext(ws),
 		Workspace:  ws,
 	})
-}
-
-// openConfig loads the configuration the UI edits.
-// With a Buildroot tree the app still opens (the build, launch and attest
-// screens need the tree); the configurator says why it cannot edit it yet.
-func openConfig(ws *workspace.Workspace) (tui.Engine, error) {
-	if !ws.Standalone() {
-		return nil, fmt.Errorf("the configurator cannot open a Buildroot tree yet (%s): it waits for the Kconfig engine's workspace loader; 'BUILDROOT_DIR= cube-hal' configures the Cube packages standalone", ws.BuildrootDir)
-	}
-	return tui.OpenStandalone(ws.ExternalDir)
 }
 
 // workspaceContext is the header's summary of the workspace.

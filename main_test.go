@@ -248,6 +248,8 @@ func TestUsageErrorsAreOneLineWithAHint(t *testing.T) {
 		{[]string{"version", "extra"}, `cube-hal: 'cube-hal version' takes no arguments, got "extra"`, "cube-hal version --help"},
 		{[]string{"status", "--bogus"}, "cube-hal: unknown flag: --bogus", "cube-hal status --help"},
 		{[]string{"--output"}, "cube-hal: flag needs an argument: --output", "cube-hal --help"},
+		{[]string{"deploy", "extra"}, `cube-hal: 'cube-hal deploy' takes no arguments, got "extra"`, "cube-hal deploy --help"},
+		{[]string{"stop", "--timeout", "0"}, "cube-hal: --timeout 0s: want a positive duration", "--force"},
 	} {
 		code, out, errOut := runCLI(t, tc.args...)
 		lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")

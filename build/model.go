@@ -161,9 +161,12 @@ type Snapshot struct {
 	// LastLine is the last line of output as a terminal shows it (empty
 	// lines skipped): something to show before the first package step.
 	LastLine string
-	Warnings int
-	Bytes    int64 // output bytes so far (all of it is in the log)
-	ExitCode int   // make's exit status once finished; 128+N when killed by signal N
+	// Cancelling: Cancel was called and the build is stopping (make and
+	// its processes get the grace periods); Phase becomes Cancelled.
+	Cancelling bool
+	Warnings   int
+	Bytes      int64 // output bytes so far (all of it is in the log)
+	ExitCode   int   // make's exit status once finished; 128+N when killed by signal N
 	// PID is make's process ID, which is also its process group and
 	// session ID; 0 before make starts.
 	PID     int

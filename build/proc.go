@@ -30,7 +30,13 @@ type proc struct {
 	PID, PGID, SID int
 	State          byte // R, S, D, Z, T, ...
 	Comm           string
+	// Dying: the process is already on its way out (it is exiting, or a
+	// fatal signal awaits it), so it is gone in a moment without help.
+	Dying bool
 }
+
+// pfExiting is the kernel's PF_EXITING task flag: the task is in exit.
+const pfExiting = 0x4
 
 // sessionProcs lists the live (non-zombie) processes whose process group or
 // session is id. make runs as the leader of its own session, so this is
@@ -59,8 +65,12 @@ func sessionProcs(id int) []proc {
 	return out
 }
 
-// readStat parses /proc/PID/stat: "pid (comm) state ppid pgrp session ...";
-// comm may hold spaces and parentheses, so fields are taken after the last ')'.
+// readStat parses /proc/PID/stat: "pid (comm) state ppid pgrp session
+// tty_nr tpgid flags ... signal ..." (proc(5)); comm may hold spaces and
+// parentheses, so fields are taken after the last ')'. A fatal signal sent
+// to a process shows as SIGKILL in its pending set (the kernel turns any
+// signal whose default action kills into SIGKILL for every thread) until
+// the process runs and starts exiting, when PF_EXITING is set.
 func readStat(pid int) (proc, bool) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
@@ -71,7 +81,7 @@ func readStat(pid int) (proc, bool) {
 	if open < 0 || cl < open {
 		return proc{}, false
 	}
-	f := bytes.Fields(b[cl+1:])
+	f := bytes.Fields(b[cl+1:]) // f[0] is field 3 of proc(5)
 	if len(f) < 4 {
 		return proc{}, false
 	}
@@ -80,7 +90,13 @@ func readStat(pid int) (proc, bool) {
 	if err1 != nil || err2 != nil || len(f[0]) == 0 {
 		return proc{}, false
 	}
-	return proc{PID: pid, PGID: pgid, SID: sid, State: f[0][0], Comm: string(b[open+1 : cl])}, true
+	p := proc{PID: pid, PGID: pgid, SID: sid, State: f[0][0], Comm: string(b[open+1 : cl])}
+	if len(f) > 28 {
+		flags, _ := strconv.ParseUint(string(f[6]), 10, 64)
+		pending, _ := strconv.ParseUint(string(f[28]), 10, 64)
+		p.Dying = flags&pfExiting != 0 || pending&(1<<(syscall.SIGKILL-1)) != 0
+	}
+	return p, true
 }
 
 // signalSession sends sig to the build's process group and to every other
@@ -95,13 +111,22 @@ func signalSession(id int, sig syscall.Signal) {
 }
 
 // sweepSession ends whatever is left of a build after make exited: SIGTERM,
-// then SIGKILL after grace. It returns how many processes were left.
+// then SIGKILL after grace. It returns how many processes were left;
+// processes already dying (killed with make, not yet gone) do not count,
+// but are waited for, so that none of the build outlives the call.
 func sweepSession(id int, grace time.Duration) (left int, killed bool) {
 	procs := sessionProcs(id)
-	if len(procs) == 0 {
+	for _, p := range procs {
+		if !p.Dying {
+			left++
+		}
+	}
+	if left == 0 {
+		if len(procs) > 0 {
+			waitSessionGone(id, min(grace, 5*time.Second))
+		}
 		return 0, false
 	}
-	left = len(procs)
 	signalSession(id, syscall.SIGTERM)
 	if waitSessionGone(id, grace) {
 		return left, false

@@ -76,6 +76,8 @@ const barWidth = 24
 func ProgressLine(s Snapshot, width int, color bool) string {
 	verb := "Building"
 	switch {
+	case s.Cancelling:
+		verb = "Cancelling"
 	case s.Phase == Preparing:
 		verb = "Preparing"
 	case s.Phase == Cancelled:
@@ -87,7 +89,7 @@ func ProgressLine(s Snapshot, width int, color bool) string {
 	}
 	if color {
 		verb = "\x1b[1;36m" + verb + "\x1b[0m"
-		if s.Phase == Failed || s.Phase == Cancelled {
+		if s.Phase == Failed || s.Phase == Cancelled || s.Cancelling {
 			verb = "\x1b[1;31m" + ansi.Strip(verb) + "\x1b[0m"
 		}
 	}
@@ -108,7 +110,7 @@ func ProgressLine(s Snapshot, width int, color bool) string {
 	if s.Phase.Finished() {
 		act = ""
 	}
-	if s.Phase == Preparing && act == "" {
+	if s.Phase == Preparing && act == "" && !s.Cancelling {
 		act = "reading the package list (make show-info)"
 	}
 	if act != "" {

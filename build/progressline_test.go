@@ -35,6 +35,8 @@ func TestProgressLine(t *testing.T) {
 		{Snapshot{Phase: Running, Elapsed: 2 * time.Second, ETA: -1, Percent: -1, Active: []Package{{Name: "a", Step: "extract"}, {Name: "b", Step: "install-target"}}}, "Building a: Extracting, b: Installing to target  0:02"},
 		{Snapshot{Phase: Running, Done: 61, Total: 61, Percent: 99.9, Elapsed: time.Hour + 2*time.Minute + 3*time.Second, ETA: -1, GlobalStep: "Generating filesystem image rootfs.cpio"}, "Building [=======================>] 61/61 Generating filesystem image rootfs.cpio  1:02:03"},
 		{Snapshot{Phase: Succeeded, Done: 7, Total: 7, Percent: 100, Elapsed: 90 * time.Second}, "Finished [========================] 7/7  1:30"},
+		{Snapshot{Phase: Running, Cancelling: true, Done: 3, Total: 7, Percent: 50, Elapsed: 9 * time.Second, ETA: time.Minute, Active: []Package{{Name: "busybox", Step: "build"}}}, "Cancelling [============>           ] 3/7 busybox: Building  0:09 ETA 1:00"},
+		{Snapshot{Phase: Preparing, Cancelling: true, Elapsed: 3 * time.Second, ETA: -1, Percent: -1}, "Cancelling  0:03"},
 		{Snapshot{Phase: Running, Done: 1, Total: 4, Percent: 25, ETA: -1, Current: "x", LastLine: ">>> x 1.0 Configuring", Packages: []Package{{Name: "x", Status: Building, Step: "configure"}}}, "Building [======>                 ] 1/4 >>> x 1.0 Configuring  0:00"},
 	}
 	for _, tc := range tests {

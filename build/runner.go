@@ -167,7 +167,9 @@ func Start(opts Options) (*Build, error) {
 func (b *Build) Snapshot() Snapshot {
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
-	return b.m.snapshot(time.Now())
+	s := b.m.snapshot(time.Now())
+	s.Cancelling = b.cancelled() && !s.Phase.Finished()
+	return s
 }
 
 // Updates signals that the state changed. It has one slot: a burst of
@@ -585,6 +587,9 @@ func (b *Build) showInfo(env []string) (map[string]*PackageInfo, error) {
 	case <-b.cancel:
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-waited
+		// make's children are killed too but may still be exiting; none
+		// may outlive the build.
+		waitSessionGone(cmd.Process.Pid, 5*time.Second)
 		return nil, errCancelled
 	}
 	return ParseShowInfo(out.Bytes())
@@ -608,7 +613,11 @@ func (b *Build) writeHeader(lw *logWriter, env []string) {
 	var h strings.Builder
 	fmt.Fprintf(&h, "=== cube-hal build, started %s ===\n", started.Format(time.RFC3339))
 	fmt.Fprintf(&h, "=== buildroot: %s\n=== output:    %s\n", w.BuildrootDir, w.OutputDir)
-	fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellQuote(w.BuildrootDir), cmdline)
+	if cmdline != "" {
+		fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellQuote(w.BuildrootDir), cmdline)
+	} else {
+		h.WriteString("=== command:   none, make was not started\n")
+	}
 	for _, n := range notes {
 		fmt.Fprintf(&h, "=== note: %s\n", n)
 	}

@@ -321,74 +321,38 @@ func ovmfCheck(fws []host.Firmware) Check {
 
 func snpCheck(f *host.Facts) Check {
 	c := Check{ID: "snp", Group: GroupSNP, Title: "SEV-SNP host"}
-	s := f.SEV
-	var missing []string
-	fix := ""
-	if !s.CPUSEVSNP {
-		missing = append(missing, "the CPU does not offer sev_snp")
-		fix = "SEV-SNP needs an AMD EPYC (Milan or later) host with SNP enabled in the firmware"
+	if problemsCheck(&c, host.SNPProblems(f.CPU, f.KVM, f.SEV)) {
+		c.Detail = "CPU sev_snp, kvm_amd sev_snp=" + f.SEV.ParamSEVSNP + ", /dev/sev read-write"
 	}
-	if !paramOn(s.ParamSEVSNP) {
-		switch {
-		case !slices.Contains(f.KVM.Modules, "kvm_amd"):
-			missing = append(missing, "kvm_amd is not loaded")
-		case s.ParamSEVSNP == "":
-			missing = append(missing, "kvm_amd has no sev_snp parameter (a host kernel without SNP support)")
-		default:
-			missing = append(missing, "kvm_amd has sev_snp="+s.ParamSEVSNP)
-		}
-		if fix == "" {
-			fix = "load kvm_amd with sev_snp=1 on a host kernel with SNP support (6.11 or later)"
-		}
-	}
-	if !s.Device.ReadWrite {
-		missing = append(missing, "/dev/sev "+s.Device.Err)
-		if fix == "" {
-			fix = "load the ccp module and give your user read-write access to /dev/sev"
-		}
-	}
-	if len(missing) == 0 {
-		c.Status, c.Detail = Pass, "CPU sev_snp, kvm_amd sev_snp="+s.ParamSEVSNP+", /dev/sev read-write"
-		return c
-	}
-	c.Status, c.Detail, c.Fix = Warn, "no: "+strings.Join(missing, "; "), fix
 	return c
 }
 
 func tdxCheck(f *host.Facts) Check {
 	c := Check{ID: "tdx", Group: GroupTDX, Title: "TDX host"}
-	t := f.TDX
-	var missing []string
-	fix := ""
-	if !t.CPUHostPlatform {
-		missing = append(missing, "the CPU does not offer tdx_host_platform")
-		fix = "TDX needs an Intel Xeon (4th gen or later) host with TDX enabled in the firmware"
-	}
-	if !paramOn(t.ParamTDX) {
-		switch {
-		case !slices.Contains(f.KVM.Modules, "kvm_intel"):
-			missing = append(missing, "kvm_intel is not loaded")
-		case t.ParamTDX == "":
-			missing = append(missing, "kvm_intel has no tdx parameter (a host kernel without TDX support)")
-		default:
-			missing = append(missing, "kvm_intel has tdx="+t.ParamTDX)
+	if problemsCheck(&c, host.TDXProblems(f.CPU, f.KVM, f.TDX)) {
+		c.Detail = "CPU tdx_host_platform, kvm_intel tdx=" + f.TDX.ParamTDX
+		if !f.TDX.SGXEnclave.Present {
+			c.Detail += "; no /dev/sgx_enclave, so TD quotes (QGS) will not work"
 		}
-		if fix == "" {
-			fix = "load kvm_intel with tdx=1 on a host kernel with TDX support"
-		}
-	}
-	if len(missing) > 0 {
-		c.Status, c.Detail, c.Fix = Warn, "no: "+strings.Join(missing, "; "), fix
-		return c
-	}
-	c.Status, c.Detail = Pass, "CPU tdx_host_platform, kvm_intel tdx="+t.ParamTDX
-	if !t.SGXEnclave.Present {
-		c.Detail += "; no /dev/sgx_enclave, so TD quotes (QGS) will not work"
 	}
 	return c
 }
 
-func paramOn(v string) bool { return v == "Y" || v == "y" || v == "1" }
+// problemsCheck sets c from a host's problems for a kind of guest: a
+// warning listing them all with the first one's fix (the others usually
+// follow from it), or a pass, which it reports.
+func problemsCheck(c *Check, ps []host.Problem) bool {
+	if len(ps) == 0 {
+		c.Status = Pass
+		return true
+	}
+	var what []string
+	for _, p := range ps {
+		what = append(what, p.Reason)
+	}
+	c.Status, c.Detail, c.Fix = Warn, "no: "+strings.Join(what, "; "), ps[0].Fix
+	return false
+}
 
 // GiB formats a byte count in GiB with one decimal.
 func GiB(b uint64) string {

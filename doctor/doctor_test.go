@@ -114,14 +114,14 @@ func TestEachCheckFails(t *testing.T) {
 		{"kvm without vmx/svm", func(m *hosttest.Machine, o *Options) {
 			m.CPUInfo("AuthenticAMD", 16, "hypervisor", "sev_snp", "tdx_host_platform").Module("kvm_pvm")
 		}, "kvm", Warn, "neither vmx nor svm", "nested virtualisation", nil},
-		{"snp param off", func(m *hosttest.Machine, o *Options) { m.Param("kvm_amd", "sev_snp", "N") }, "snp", Warn, "sev_snp=N", "sev_snp=1", nil},
+		{"snp param off", func(m *hosttest.Machine, o *Options) { m.Param("kvm_amd", "sev_snp", "N") }, "snp", Warn, `sev_snp is "N"`, "sev_snp=1", nil},
 		{"snp kernel too old", func(m *hosttest.Machine, o *Options) { m.Remove("/sys/module/kvm_amd/parameters/sev_snp") }, "snp", Warn, "no sev_snp parameter", "6.11", nil},
 		{"snp no cpu flag", func(m *hosttest.Machine, o *Options) {
 			m.CPUInfo("AuthenticAMD", 16, "svm", "sev", "vmx", "tdx_host_platform")
-		}, "snp", Warn, "does not offer sev_snp", "EPYC", nil},
-		{"snp no /dev/sev", func(m *hosttest.Machine, o *Options) { m.Remove("/dev/sev") }, "snp", Warn, "/dev/sev not present", "ccp", nil},
+		}, "snp", Warn, "does not report sev_snp", "EPYC", nil},
+		{"snp no /dev/sev", func(m *hosttest.Machine, o *Options) { m.Remove("/dev/sev") }, "snp", Warn, "/dev/sev is missing", "ccp", nil},
 		{"snp /dev/sev locked", func(m *hosttest.Machine, o *Options) { m.LockedDevice("/dev/sev") }, "snp", Warn, "/dev/sev cannot open", "/dev/sev", nil},
-		{"tdx param off", func(m *hosttest.Machine, o *Options) { m.Param("kvm_intel", "tdx", "N") }, "tdx", Warn, "tdx=N", "tdx=1", nil},
+		{"tdx param off", func(m *hosttest.Machine, o *Options) { m.Param("kvm_intel", "tdx", "N") }, "tdx", Warn, `tdx is "N"`, "tdx=1", nil},
 		{"tdx kvm_intel unloaded", func(m *hosttest.Machine, o *Options) { m.Remove("/sys/module/kvm_intel") }, "tdx", Warn, "kvm_intel is not loaded", "tdx=1", nil},
 		{"tdx no cpu flag", func(m *hosttest.Machine, o *Options) {
 			m.CPUInfo("AuthenticAMD", 16, "svm", "sev", "sev_snp", "vmx")

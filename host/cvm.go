@@ -152,3 +152,75 @@ func (h *Host) param(module, name string) string {
 
 // paramOn interprets a boolean module parameter as the kernel prints it.
 func paramOn(v string) bool { return v == "Y" || v == "y" || v == "1" }
+
+// Problem is one thing a host lacks for a kind of confidential guest.
+type Problem struct {
+	// Reason says what is missing, as read from the machine, with a word
+	// on why or how in parentheses: the sentence `cube-hal launch` refuses
+	// a mode with, and `cube-hal doctor` lists.
+	Reason string `json:"reason"`
+	// Fix is the action that cures it, for doctor's fix line.
+	Fix string `json:"fix"`
+}
+
+func (p Problem) String() string { return p.Reason }
+
+// SNPProblems lists what keeps a host's CPU, kvm_amd and /dev/sev from
+// running SEV-SNP guests, in that order; none means they are ready. KVM,
+// QEMU and firmware are separate concerns (KVM.Why, QEMU, Firmware), so
+// `cube-hal doctor` and `cube-hal launch` report each once, in the same
+// words.
+func SNPProblems(cpu CPU, kvm KVM, sev SEV) []Problem {
+	var ps []Problem
+	switch {
+	case cpu.Err != "":
+		ps = append(ps, Problem{"cannot tell whether the CPU offers sev_snp (" + cpu.Err + ")", "make /proc/cpuinfo readable"})
+	case !sev.CPUSEVSNP:
+		ps = append(ps, Problem{"the CPU does not report sev_snp in /proc/cpuinfo (needs an AMD EPYC 7003 or later with SEV-SNP enabled in the firmware setup, and a host kernel 6.11 or later)",
+			"run SEV-SNP guests on an AMD EPYC 7003 (Milan) or later host with SEV-SNP enabled in the firmware setup"})
+	}
+	switch p := sev.ParamSEVSNP; {
+	case paramOn(p):
+	case p == "" && !slices.Contains(kvm.Modules, "kvm_amd"):
+		ps = append(ps, Problem{"kvm_amd is not loaded (no /sys/module/kvm_amd)", "load it with SEV-SNP on: modprobe kvm_amd sev_snp=1"})
+	case p == "":
+		ps = append(ps, Problem{"kvm_amd has no sev_snp parameter (the host kernel is too old for SEV-SNP: 6.11 or later is needed)",
+			"boot a host kernel 6.11 or later"})
+	default:
+		ps = append(ps, Problem{fmt.Sprintf("kvm_amd has SEV-SNP off (/sys/module/kvm_amd/parameters/sev_snp is %q; reload it with sev_snp=1)", p),
+			"reload kvm_amd with sev_snp=1"})
+	}
+	switch d := sev.Device; {
+	case !d.Present:
+		ps = append(ps, Problem{"/dev/sev is missing (the ccp driver found no AMD secure processor)",
+			"enable SEV-SNP in the firmware setup and load the ccp module"})
+	case !d.ReadWrite:
+		ps = append(ps, Problem{"/dev/sev " + d.Err + " (QEMU needs it: run as root or fix its group)",
+			"run as root, or give your user read-write access to /dev/sev"})
+	}
+	return ps
+}
+
+// TDXProblems lists what keeps a host's CPU and kvm_intel from running TDX
+// guests; none means they are ready (see SNPProblems).
+func TDXProblems(cpu CPU, kvm KVM, tdx TDX) []Problem {
+	var ps []Problem
+	switch {
+	case cpu.Err != "":
+		ps = append(ps, Problem{"cannot tell whether the CPU offers tdx_host_platform (" + cpu.Err + ")", "make /proc/cpuinfo readable"})
+	case !tdx.CPUHostPlatform:
+		ps = append(ps, Problem{"the CPU does not report tdx_host_platform in /proc/cpuinfo (needs an Intel Xeon with TDX enabled in the firmware setup, and a host kernel with TDX host support)",
+			"run TDX guests on an Intel Xeon (4th generation or later) host with TDX enabled in the firmware setup"})
+	}
+	switch p := tdx.ParamTDX; {
+	case paramOn(p):
+	case p == "" && !slices.Contains(kvm.Modules, "kvm_intel"):
+		ps = append(ps, Problem{"kvm_intel is not loaded (no /sys/module/kvm_intel)", "load it with TDX on: modprobe kvm_intel tdx=1"})
+	case p == "":
+		ps = append(ps, Problem{"kvm_intel has no tdx parameter (the host kernel has no TDX host support)", "boot a host kernel with TDX host support"})
+	default:
+		ps = append(ps, Problem{fmt.Sprintf("kvm_intel has TDX off (/sys/module/kvm_intel/parameters/tdx is %q; reload it with tdx=1)", p),
+			"reload kvm_intel with tdx=1"})
+	}
+	return ps
+}

@@ -562,3 +562,41 @@ func TestRealDebianOVMF(t *testing.T) {
 	}
 	t.Errorf("%s not listed in %+v", p, Local().Firmware())
 }
+
+// The SEV-SNP and TDX host rules doctor and launch share: nothing missing
+// on a ready host, each missing part named once, in order, and an
+// unreadable /proc/cpuinfo never taken for a ready CPU.
+func TestSNPAndTDXProblems(t *testing.T) {
+	kvm := KVM{Modules: []string{"kvm", "kvm_amd", "kvm_intel"}}
+	sev := SEV{CPUSEVSNP: true, ParamSEVSNP: "Y", Device: Device{Present: true, ReadWrite: true}}
+	tdx := TDX{CPUHostPlatform: true, ParamTDX: "1"}
+	if ps := SNPProblems(CPU{}, kvm, sev); len(ps) != 0 {
+		t.Errorf("ready SNP host: %v", ps)
+	}
+	if ps := TDXProblems(CPU{}, kvm, tdx); len(ps) != 0 {
+		t.Errorf("ready TDX host: %v", ps)
+	}
+	unreadable := CPU{Err: "permission denied"}
+	if ps := SNPProblems(unreadable, kvm, sev); len(ps) != 1 || !strings.Contains(ps[0].Reason, "cannot tell whether the CPU offers sev_snp (permission denied)") {
+		t.Errorf("unreadable cpuinfo, SNP: %v", ps)
+	}
+	if ps := TDXProblems(unreadable, kvm, tdx); len(ps) != 1 || !strings.Contains(ps[0].Reason, "tdx_host_platform (permission denied)") {
+		t.Errorf("unreadable cpuinfo, TDX: %v", ps)
+	}
+	bare := SEV{ParamSEVSNP: "", Device: Device{}}
+	ps := SNPProblems(CPU{}, KVM{}, bare)
+	var reasons []string
+	for _, p := range ps {
+		if p.Fix == "" {
+			t.Errorf("%q has no fix", p.Reason)
+		}
+		reasons = append(reasons, p.Reason)
+	}
+	if len(ps) != 3 || !strings.HasPrefix(reasons[0], "the CPU does not report sev_snp") ||
+		!strings.HasPrefix(reasons[1], "kvm_amd is not loaded") || !strings.HasPrefix(reasons[2], "/dev/sev is missing") {
+		t.Errorf("bare host: %q", reasons)
+	}
+	if ps := TDXProblems(CPU{}, KVM{Modules: []string{"kvm_intel"}}, TDX{CPUHostPlatform: true, ParamTDX: "N"}); len(ps) != 1 || ps[0].String() != `kvm_intel has TDX off (/sys/module/kvm_intel/parameters/tdx is "N"; reload it with tdx=1)` {
+		t.Errorf("TDX off: %v", ps)
+	}
+}

@@ -3,7 +3,6 @@ package launch
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/ultravioletrs/cube-hal/host"
@@ -47,8 +46,6 @@ func modeTitle(m Mode) string {
 // -accel kvm (cvm-facts §8). Package host applies that rule.
 func KVMUsable(f HostFacts) (bool, string) { return f.KVM.Usable, f.KVM.Why }
 
-func moduleLoaded(f HostFacts, m string) bool { return slices.Contains(f.KVM.Modules, m) }
-
 // Assess decides whether mode can run on the host described by f, with
 // firmware (the -bios file; "" when none was found) and the requested
 // accelerator (plain mode only). It reads nothing but the firmware path.
@@ -63,28 +60,12 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 	case !qemuOK:
 		fail("QEMU does not answer: %s", f.QEMU.Err)
 	}
-	cpuOK := f.CPU.Err == ""
 	kvmOK, kvmWhy := KVMUsable(f)
 
 	switch mode {
 	case ModeSNP:
-		if cpuOK && !f.SEV.CPUSEVSNP {
-			fail("the CPU does not report sev_snp in /proc/cpuinfo (needs an AMD EPYC 7003 or later with SEV-SNP enabled in the firmware setup, and a host kernel 6.11 or later)")
-		}
-		switch p := f.SEV.ParamSEVSNP; {
-		case p == "" && !moduleLoaded(f, "kvm_amd"):
-			fail("kvm_amd is not loaded (no /sys/module/kvm_amd)")
-		case p == "":
-			fail("kvm_amd has no sev_snp parameter (the host kernel is too old for SEV-SNP: 6.11 or later is needed)")
-		case p == "Y", p == "y", p == "1":
-		default:
-			fail("kvm_amd has SEV-SNP off (/sys/module/kvm_amd/parameters/sev_snp is %q; reload it with sev_snp=1)", p)
-		}
-		switch d := f.SEV.Device; {
-		case !d.Present:
-			fail("/dev/sev is missing (the ccp driver found no AMD secure processor)")
-		case !d.ReadWrite:
-			fail("/dev/sev %s (QEMU needs it: run as root or fix its group)", d.Err)
+		for _, p := range host.SNPProblems(f.CPU, f.KVM, f.SEV) {
+			fail("%s", p)
 		}
 		if !kvmOK {
 			fail("%s", kvmWhy)
@@ -103,17 +84,8 @@ func Assess(f HostFacts, mode Mode, firmware string, accel Accel) Verdict {
 			}
 		}
 	case ModeTDX:
-		if cpuOK && !f.TDX.CPUHostPlatform {
-			fail("the CPU does not report tdx_host_platform in /proc/cpuinfo (needs an Intel Xeon with TDX enabled in the firmware setup, and a host kernel with TDX host support)")
-		}
-		switch p := f.TDX.ParamTDX; {
-		case p == "" && !moduleLoaded(f, "kvm_intel"):
-			fail("kvm_intel is not loaded (no /sys/module/kvm_intel)")
-		case p == "":
-			fail("kvm_intel has no tdx parameter (the host kernel has no TDX host support)")
-		case p == "Y", p == "y", p == "1":
-		default:
-			fail("kvm_intel has TDX off (/sys/module/kvm_intel/parameters/tdx is %q; reload it with tdx=1)", p)
+		for _, p := range host.TDXProblems(f.CPU, f.KVM, f.TDX) {
+			fail("%s", p)
 		}
 		if !kvmOK {
 			fail("%s", kvmWhy)

@@ -253,3 +253,16 @@ func TestForgetHostKey(t *testing.T) {
 		t.Errorf("mode %v", st.Mode().Perm())
 	}
 }
+
+func TestStopResultString(t *testing.T) {
+	for r, want := range map[StopResult]string{
+		{How: "powerdown", Took: 2100 * time.Millisecond}: "the guest powered off (2.1s)",
+		{How: "SIGKILL", Took: 31 * time.Second}:          "QEMU killed with SIGKILL (31.0s)",
+		{How: "not running"}:                              "it was not running (0.0s)",
+		{How: "something new", Took: time.Second}:         "something new (1.0s)",
+	} {
+		if got := r.String(); got != want {
+			t.Errorf("%+v: %q, want %q", r, got, want)
+		}
+	}
+}

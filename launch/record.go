@@ -39,6 +39,12 @@ type Record struct {
 	MemoryMB int      `json:"memory_mb"`
 	CPUs     int      `json:"cpus"`
 	Ports    Ports    `json:"ports"`
+	// ExpectedMeasurement is the SEV-SNP launch digest (hex) the VM's
+	// attestation reports must carry, computed from exactly the files and
+	// settings it was started with; empty outside SNP mode or when it cannot
+	// be known (see Config.ExpectedSNPMeasurement). Attesting this VM
+	// compares MEASUREMENT with it.
+	ExpectedMeasurement string `json:"expected_measurement,omitempty"`
 
 	State       string    `json:"state"`
 	Created     time.Time `json:"created"`

@@ -3,6 +3,7 @@ package launch
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,10 @@ type Options struct {
 	Prober Prober
 	// Progress, when set, receives one-line progress messages.
 	Progress func(string)
+	// ExpectedMeasurement is the SEV-SNP launch digest of Config when the
+	// caller has computed it already (Config.ExpectedSNPMeasurement); nil
+	// lets Start compute it. It goes into the run record.
+	ExpectedMeasurement []byte
 }
 
 // StartError is a failed start: what went wrong, QEMU's own output when
@@ -115,6 +120,26 @@ func Prepare(ctx context.Context, cfg Config, prober Prober) (Config, Verdict, e
 	return cfg, v, nil
 }
 
+// newRecord is the run record of a VM about to start with cfg and its
+// QEMU args: for SEV-SNP with the launch digest its reports must carry
+// (measurement, when the caller computed it already).
+func newRecord(cfg Config, args []string, v Verdict, measurement []byte) Record {
+	rec := Record{
+		Name: cfg.Name, Mode: cfg.Mode, Accel: cfg.Accel, Notes: v.Notes,
+		QEMU: cfg.QEMU, Args: args,
+		Kernel: cfg.Kernel, Initrd: cfg.Initrd, Append: cfg.Append, Firmware: cfg.Firmware,
+		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, Ports: cfg.Ports,
+		State: StateStarting, Created: time.Now(),
+	}
+	if cfg.Mode == ModeSNP {
+		if measurement == nil {
+			measurement, _, _ = cfg.ExpectedSNPMeasurement()
+		}
+		rec.ExpectedMeasurement = hex.EncodeToString(measurement)
+	}
+	return rec
+}
+
 // Start launches a VM in the background and returns once it is up (QMP
 // answers, or with WaitSSH once SSH answers). On any failure nothing is
 // left running and the error is a *StartError with QEMU's own output, a
@@ -170,13 +195,7 @@ func Start(ctx context.Context, o Options) (*VM, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := Record{
-		Name: cfg.Name, Mode: cfg.Mode, Accel: cfg.Accel, Notes: verdict.Notes,
-		QEMU: cfg.QEMU, Args: args,
-		Kernel: cfg.Kernel, Initrd: cfg.Initrd, Append: cfg.Append, Firmware: cfg.Firmware,
-		MemoryMB: cfg.MemoryMB, CPUs: cfg.CPUs, Ports: cfg.Ports,
-		State: StateStarting, Created: time.Now(),
-	}
+	rec := newRecord(cfg, args, verdict, o.ExpectedMeasurement)
 	if err := writeRecord(dir, rec); err != nil {
 		return nil, err
 	}

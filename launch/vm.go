@@ -234,6 +234,22 @@ type StopResult struct {
 	Took time.Duration
 }
 
+// String says how the VM ended in words, with the time it took, e.g. "the
+// guest powered off (2.1s)": what `cube-hal stop` and the TUI print.
+func (r StopResult) String() string {
+	how := map[string]string{
+		"powerdown":   "the guest powered off",
+		"quit":        "QEMU quit",
+		"SIGTERM":     "QEMU terminated with SIGTERM",
+		"SIGKILL":     "QEMU killed with SIGKILL",
+		"not running": "it was not running",
+	}[r.How]
+	if how == "" {
+		how = r.How
+	}
+	return fmt.Sprintf("%s (%.1fs)", how, r.Took.Seconds())
+}
+
 // Stop shuts the VM down: QMP system_powerdown and wait for SHUTDOWN (the
 // guest powers off), then QMP quit, then SIGTERM and SIGKILL to its own
 // QEMU pid (checked against the recorded start time, so a recycled pid is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -110,6 +111,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quitNowMsg:
 		return a, tea.Quit
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !msg.Alt && !a.screens[a.active].Capturing() {
+			return a, a.splitKeys(msg.Runes)
+		}
 		if a.confirmQuit != nil {
 			return a, a.updateQuitDialog(msg)
 		}
@@ -132,6 +136,26 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, s.Update(msg))
 	}
 	return a, tea.Batch(cmds...)
+}
+
+// splitKeys handles letters that arrived in one read (a fast typist, a
+// slow SSH link, tmux) as the separate keys they were: Bubble Tea merges
+// them into one KeyMsg ("jk") that no binding matches. Once a key opens a
+// text field, the rest is typed into it whole.
+func (a *App) splitKeys(runes []rune) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, r := range runes {
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}
+		if a.screens[a.active].Capturing() {
+			k.Runes = runes[i:]
+		}
+		_, cmd := a.Update(k)
+		cmds = append(cmds, cmd)
+		if len(k.Runes) > 1 {
+			break
+		}
+	}
+	return tea.Batch(cmds...)
 }
 
 func (a *App) concerns() []string {
@@ -363,12 +387,20 @@ func fitBlock(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// fitLine cuts or pads one line to exactly w columns.
+// fitLine cuts or pads one line to exactly w columns. Bytes that are not
+// UTF-8 (a Kconfig file can hold anything) are replaced first, as
+// terminals and width counting disagree on them.
 func fitLine(l string, w int) string {
+	if !utf8.ValidString(l) {
+		l = strings.ToValidUTF8(l, "\uFFFD")
+	}
 	n := ansi.StringWidth(l)
+	if n > w {
+		// A wide character across the edge is dropped whole: pad after.
+		l = ansi.Truncate(l, w, "")
+		n = ansi.StringWidth(l)
+	}
 	switch {
-	case n > w:
-		return ansi.Truncate(l, w, "")
 	case n < w:
 		return l + strings.Repeat(" ", w-n)
 	}

@@ -129,6 +129,8 @@ func (s *attestScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	k := s.c.Keys.Attest
 	switch {
+	case key.Matches(msg, s.c.Keys.Browse.Quit):
+		return quitRequest
 	case key.Matches(msg, k.Run):
 		return s.attest()
 	case key.Matches(msg, k.TestRoots):
@@ -238,11 +240,7 @@ func (s *attestScreen) attest() tea.Cmd {
 	s.seq++
 	seq, be := s.seq, s.ses.be.Attest
 	userM, vmpl, test := s.measurement, s.vmpl, s.testRoots
-	var cfg *launch.Config
-	if s.ses.vmConfig != nil {
-		c := *s.ses.vmConfig
-		cfg = &c
-	}
+	rec := s.ses.vm.Record()
 	s.setStatus(statusInfo, "Asking "+agent+" for evidence bound to a fresh nonce…")
 	return func() tea.Msg {
 		var pol verify.Policy
@@ -250,18 +248,16 @@ func (s *attestScreen) attest() tea.Cmd {
 		switch {
 		case userM != nil:
 			pol.Measurement, source = userM, "set here (m)"
-		case cfg != nil && cfg.Mode == launch.ModeSNP:
-			if d, _, err := cfg.ExpectedSNPMeasurement(); err == nil {
-				pol.Measurement, source = d, "computed from the images this VM booted"
-			} else {
-				source = "unknown: " + err.Error()
+		case rec.ExpectedMeasurement != "":
+			if d, err := hex.DecodeString(rec.ExpectedMeasurement); err == nil {
+				pol.Measurement, source = d, "the launch digest of the files and settings this VM booted with"
 			}
 		}
 		pol.MeasurementSource = source
 		pol.VMPL = vmpl
 		opts := verify.Options{Agent: agent, Transport: verify.Endpoint, Policy: pol, Timeout: 30 * time.Second,
 			Roots: verify.Roots{TestRoots: test}}
-		if cfg != nil && cfg.Mode == launch.ModeSNP {
+		if rec.Mode == launch.ModeSNP {
 			opts.Mode = evidence.SNP
 		}
 		if dir, err := os.UserCacheDir(); err == nil {
@@ -287,7 +283,7 @@ func (s *attestScreen) ShortHelp() []key.Binding {
 	if s.result != nil {
 		out = append(out, s.c.Keys.Pager.Down)
 	}
-	return out
+	return append(out, s.c.Keys.Browse.Quit)
 }
 
 func (s *attestScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
@@ -307,8 +303,8 @@ func (s *attestScreen) View() string {
 	switch {
 	case s.measurement != nil:
 		v.expectM = hex.EncodeToString(s.measurement) + " (set here)"
-	case s.ses.vmConfig != nil && s.ses.vmConfig.Mode == launch.ModeSNP:
-		v.expectM = "computed from the images the VM booted"
+	case s.ses.vm != nil && s.ses.vm.Record().ExpectedMeasurement != "":
+		v.expectM = s.ses.vm.Record().ExpectedMeasurement + " (the launch digest)"
 	default:
 		v.expectM = "not checked (m sets one)"
 	}
@@ -399,7 +395,7 @@ func (v attestView) lines(st *Styles, w int) []string {
 		return []string{fitLine("  "+st.Work.Running.Render("Fetching and verifying…"), w)}
 	case v.err != nil:
 		var out []string
-		for _, l := range wrap("No evidence: "+v.err.Error(), max(10, w-4)) {
+		for _, l := range wrap("No evidence ("+v.at.Format("15:04:05")+"): "+v.err.Error(), max(10, w-4)) {
 			out = append(out, fitLine("  "+st.Work.Bad.Render(l), w))
 		}
 		return append(out, fitLine("  "+st.Work.Muted.Render("Is the agent up? The guest may still be booting; a tries again."), w))
@@ -427,6 +423,55 @@ func (v attestView) lines(st *Styles, w int) []string {
 			}
 		}
 	}
+	out = append(out, fitLine(st.Work.Heading.Render("Checks"), w))
+	nameW := 0
+	for _, c := range r.Checks {
+		nameW = max(nameW, len(c.Name))
+	}
+	indent := 2 + 6 + 2 + nameW + 2
+	for _, c := range r.Checks {
+		ls := st.Work.OK
+		switch c.Status {
+		case verify.Fail:
+			ls = st.Work.Bad
+		case verify.Skip:
+			ls = st.Work.Muted
+		case verify.Warn:
+			ls = st.Work.Warn
+		}
+		text := c.Detail
+		if text == "" && c.Expected == "" {
+			text = c.Actual
+		}
+		head := "  " + ls.Render(checkLabel[c.Status]) + "  " + st.Work.Label.Render(padRight(c.Name, nameW)) + "  "
+		inline := text == "" && c.Expected != "" && len(c.Expected)+len(c.Actual) <= 40
+		if inline {
+			// Short values fit on the check's own line.
+			text = "expected " + c.Expected + ", actual " + c.Actual
+		}
+		rest := wrap(text, max(10, w-indent))
+		if len(rest) == 0 || text == "" {
+			rest = []string{""}
+		}
+		out = append(out, fitLine(head+st.Work.Value.Render(rest[0]), w))
+		for _, l := range rest[1:] {
+			out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Value.Render(l), w))
+		}
+		if c.Expected != "" && !inline {
+			for i, l := range wrapHex(c.Expected, max(10, w-indent-10)) {
+				label := ifThen(i == 0, "expected  ")
+				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+st.Work.Value.Render(l), w))
+			}
+			for i, l := range wrapHex(c.Actual, max(10, w-indent-10)) {
+				if c.Actual == "" {
+					break
+				}
+				label := ifThen(i == 0, "actual    ")
+				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+ls.Render(l), w))
+			}
+		}
+	}
+	out = append(out, fitLine("", w), fitLine(st.Work.Heading.Render("Report"), w))
 	kv("measurement", r.Measurement)
 	if v.source != "" {
 		kv("expected from", v.source)
@@ -448,46 +493,6 @@ func (v attestView) lines(st *Styles, w int) []string {
 		kv("TD attributes", d.TdAttributes)
 		kv("TEE TCB SVN", d.TeeTcbSvn)
 		kv("MRSEAM", d.MrSeam)
-	}
-	out = append(out, fitLine("", w), fitLine(st.Work.Heading.Render("Checks"), w))
-	nameW := 0
-	for _, c := range r.Checks {
-		nameW = max(nameW, len(c.Name))
-	}
-	indent := 2 + 6 + 2 + nameW + 2
-	for _, c := range r.Checks {
-		ls := st.Work.OK
-		switch c.Status {
-		case verify.Fail:
-			ls = st.Work.Bad
-		case verify.Skip:
-			ls = st.Work.Muted
-		case verify.Warn:
-			ls = st.Work.Warn
-		}
-		text := c.Detail
-		if text == "" && c.Expected == "" {
-			text = c.Actual
-		}
-		head := "  " + ls.Render(checkLabel[c.Status]) + "  " + st.Work.Label.Render(padRight(c.Name, nameW)) + "  "
-		rest := wrap(text, max(10, w-indent))
-		if len(rest) == 0 || text == "" {
-			rest = []string{""}
-		}
-		out = append(out, fitLine(head+st.Work.Value.Render(rest[0]), w))
-		for _, l := range rest[1:] {
-			out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Value.Render(l), w))
-		}
-		if c.Expected != "" {
-			for i, l := range wrapHex(c.Expected, max(10, w-indent-10)) {
-				label := ifThen(i == 0, "expected  ")
-				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+st.Work.Value.Render(l), w))
-			}
-			for i, l := range wrapHex(c.Actual, max(10, w-indent-10)) {
-				label := ifThen(i == 0, "actual    ")
-				out = append(out, fitLine(strings.Repeat(" ", indent)+st.Work.Muted.Render(padRight(label, 10))+ls.Render(l), w))
-			}
-		}
 	}
 	out = append(out, fitLine("", w))
 	vs := st.Work.OK

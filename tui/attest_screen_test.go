@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
 	"github.com/ultravioletrs/cube-hal/agent/verify"
@@ -96,7 +98,7 @@ func TestAttestScreenOptions(t *testing.T) {
 	launchFake(t, l, vm)
 	l.tab("Attest")
 	l.keys("a")
-	l.shows("No evidence: ", "connection refused", "The guest may still be booting")
+	l.shows("No evidence (", "connection refused", "The guest may still be booting")
 	o := fb.attest.last(t)
 	if o.Agent != "http://127.0.0.1:6193" || o.Roots.TestRoots || o.Policy.Measurement != nil || o.Policy.VMPL != nil || o.Transport != verify.Endpoint {
 		t.Fatalf("options %+v", o)
@@ -112,9 +114,66 @@ func TestAttestScreenOptions(t *testing.T) {
 	l.keys("T", "v")
 	l.typeText("1")
 	l.keys("enter", "a")
-	l.shows("✓ pass  signature", "VCEK chain to AMD ARK", "expected  aa", "actual    aa", "✓ VERIFIED")
+	l.shows("✓ pass  signature", "VCEK chain to AMD ARK", "✓ pass  measurement  expected aa, actual aa", "✓ VERIFIED")
 	o = fb.attest.last(t)
 	if !o.Roots.TestRoots || o.Policy.VMPL == nil || *o.Policy.VMPL != 1 {
 		t.Fatalf("options after T and v 1: %+v", o)
+	}
+}
+
+// An SEV-SNP VM's reports are checked against the launch digest recorded
+// when it started; the launch screen shows it.
+func TestAttestScreenExpectsLaunchDigest(t *testing.T) {
+	fb := newFakeBackends(t)
+	fb.launch.facts.QEMU.Version.Major = 9 // not enough for SNP here: adopt a running one
+	vm := newFakeVM("snp-vm")
+	vm.rec.Mode = launch.ModeSNP
+	digest := strings.Repeat("5f", 48)
+	vm.rec.ExpectedMeasurement = digest
+	fb.launch.running = vm
+	fb.attest.res = &verify.Result{Platform: "snp", Verified: true}
+	l := newLoop(t, fb.options(), 120, 40)
+	l.tab("Launch")
+	l.shows("Found VM snp-vm running", "Measure   5f5f5f5f", "(Attest checks it)")
+	l.tab("Attest")
+	l.shows("Measurement   " + digest[:40])
+	l.keys("a")
+	l.shows("✓ VERIFIED")
+	o := fb.attest.last(t)
+	if hex.EncodeToString(o.Policy.Measurement) != digest || o.Mode != "snp" {
+		t.Fatalf("policy measurement %x, mode %q; want the recorded digest", o.Policy.Measurement, o.Mode)
+	}
+	// One set by hand wins.
+	l.keys("m")
+	l.typeText(strings.Repeat("ab", 48))
+	l.keys("enter", "a")
+	l.until("a second attestation", func() bool {
+		fb.attest.mu.Lock()
+		defer fb.attest.mu.Unlock()
+		return len(fb.attest.opts) == 2
+	})
+	if o := fb.attest.last(t); hex.EncodeToString(o.Policy.Measurement) != strings.Repeat("ab", 48) {
+		t.Fatalf("policy measurement %x, want the one set with m", o.Policy.Measurement)
+	}
+}
+
+// Screens switch with digits, except while text is typed; alt+digit and
+// F-keys switch even then.
+func TestScreenSwitchKeys(t *testing.T) {
+	fb := newFakeBackends(t)
+	l := newLoop(t, fb.options(), 100, 30)
+	l.tab("Attest")
+	l.keys("m")
+	l.keys("2")
+	if l.app.active != 3 || !strings.Contains(l.screen(), "Expected measurement: 2") {
+		t.Fatalf("a digit typed into a field switched screens:\n%s", l.screen())
+	}
+	l.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
+	if l.app.active != 1 {
+		t.Fatalf("alt+2 did not show Build (active %d)", l.app.active)
+	}
+	l.send(tea.KeyMsg{Type: tea.KeyF3})
+	if l.app.active != 2 {
+		t.Fatalf("F3 did not show Launch (active %d)", l.app.active)
 	}
 }

@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/kconfig"
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // Benchmarks of what a user feels (goals from issue 8): start to first
@@ -96,26 +96,19 @@ func openTree(tb testing.TB, top, dir string, env map[string]string) Engine {
 	return NewKconfigEngine(k, KconfigFiles{Source: def, ConfigPath: filepath.Join(out, ".config"), DefconfigPath: filepath.Join(out, "defconfig")})
 }
 
-// buildrootTree prepares Buildroot's Config.in with the Cube external the
-// way make does (Buildroot's own br2-external script writes the
-// .br2-external.in.* files), or skips without a checkout.
-func buildrootTree(tb testing.TB) (string, string, map[string]string) {
+// buildrootWorkspace is a workspace on the Buildroot checkout with the
+// repository's Cube external and an empty output directory (so the Cube
+// defconfig is read), or skips without a checkout.
+func buildrootWorkspace(tb testing.TB, out string) *workspace.Workspace {
 	tb.Helper()
 	br := testenv.BuildrootDir(tb)
-	base := tb.TempDir()
-	ext := filepath.Join(testenv.RepoRoot(tb), "buildroot")
-	cmd := exec.Command("bash", "support/scripts/br2-external", "-d", base, ext)
-	cmd.Dir = br
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("br2-external: %v\n%s", err, out)
+	ws, err := workspace.Resolve(workspace.Options{Buildroot: br, Output: out,
+		External: filepath.Join(testenv.RepoRoot(tb), "buildroot"), Overlay: tb.TempDir(), StateDir: tb.TempDir(),
+		CacheDir: tb.TempDir(), Getenv: func(string) string { return "" }})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	env := map[string]string{
-		"BASE_DIR": base, "BR2_VERSION_FULL": "2026.08-rc1", "HOSTARCH": "x86_64", "HOST_GCC_VERSION": "12",
-		"BR2_DEFCONFIG": filepath.Join(ext, "configs", "cube_defconfig"), "SKIP_LEGACY": "",
-		"BR2_HIDE_SECONDARY_TARGET_OPTIONS": "", "BR2_EXTERNAL_NAMES": "CUBE", "BR2_EXTERNAL_CUBE_PATH": ext,
-		"srctree": br, "CONFIG_": "",
-	}
-	return filepath.Join(br, "Config.in"), br, env
+	return ws
 }
 
 type benchTree struct {
@@ -130,8 +123,11 @@ func benchTrees(b *testing.B) []benchTree {
 	}}}
 	if os.Getenv("BUILDROOT_DIR") != "" {
 		trees = append(trees, benchTree{"buildroot", func(tb testing.TB) Engine {
-			top, dir, env := buildrootTree(tb)
-			return openTree(tb, top, dir, env)
+			eng, err := OpenWorkspace(buildrootWorkspace(tb, tb.TempDir()))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return eng
 		}})
 	}
 	return trees
@@ -146,24 +142,29 @@ func loadedApp(eng Engine) *App {
 }
 
 // From nothing to the first full frame of the Cube view: load and
-// evaluate the tree, read the defconfig, build the app, draw.
+// evaluate the tree, read the defconfig, build the app, draw. For
+// Buildroot this includes preparing the tree as make would (brenv), as
+// cube-hal does at every start.
 func BenchmarkStartToFirstFrame(b *testing.B) {
 	for _, tr := range benchTrees(b) {
 		b.Run(tr.name, func(b *testing.B) {
-			// Prepare the files once; each iteration loads them.
-			var top, dir string
-			var env map[string]string
+			var open func() Engine
 			if tr.name == "buildroot" {
-				top, dir, env = buildrootTree(b)
+				ws := buildrootWorkspace(b, b.TempDir())
+				open = func() Engine {
+					eng, err := OpenWorkspace(ws)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return eng
+				}
 			} else {
-				top, env = generatedTree(b, 10000)
-				dir = filepath.Dir(top)
+				top, env := generatedTree(b, 10000)
+				open = func() Engine { return openTree(b, top, filepath.Dir(top), env) }
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				eng := openTree(b, top, dir, env)
-				a := loadedApp(eng)
-				if !strings.Contains(a.View(), "Cube packages") {
+				if !strings.Contains(loadedApp(open()).View(), "Cube packages") {
 					b.Fatal("no Cube view")
 				}
 			}
@@ -213,6 +214,16 @@ func BenchmarkKeystroke(b *testing.B) {
 				a.Update(keyMsg("down"))
 			}
 			benchKeys(b, a, keyMsg(" "), keyMsg(" "))
+		})
+		b.Run(tr.name+"/open-menu-show-all", func(b *testing.B) {
+			// Entering and leaving a big menu with hidden entries shown:
+			// every row's state is read again.
+			a := loadedApp(eng)
+			a.Update(keyMsg("tab"))
+			a.Update(keyMsg("A"))
+			bigMenu(b, a)
+			a.Update(keyMsg("esc"))
+			benchKeys(b, a, keyMsg("enter"), keyMsg("esc"))
 		})
 		b.Run(tr.name+"/search-type", func(b *testing.B) {
 			a := loadedApp(eng)

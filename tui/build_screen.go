@@ -32,6 +32,7 @@ type buildScreen struct {
 
 	run     BuildRun // the current or last build; nil before the first
 	seq     int      // id of run: messages of an older build are dropped
+	doneSeq int      // the last build whose end was handled
 	snap    build.Snapshot
 	targets []string
 	started bool // a build was started in this session
@@ -41,9 +42,10 @@ type buildScreen struct {
 
 	// The log pane: live, it shows the end of the output; scrolled, a
 	// frozen copy of the tail (new output is not shown until f).
-	live   []string
-	frozen []string
-	scroll int
+	live          []string
+	frozen        []string
+	scroll        int
+	pendingScroll int // scrolled before the frozen tail arrived
 
 	confirm *confirmState
 	viewer  *logViewer
@@ -75,10 +77,25 @@ type (
 		targets []string
 		err     error
 	}
-	buildFrameMsg struct{ seq int }
-	buildDoneMsg  struct{ seq int }
-	buildTickMsg  struct{ seq int }
-	imagesMsg     struct{ images workspace.ImagesState }
+	// buildFrameMsg is a change of the build, read off the UI goroutine:
+	// its state and the end of its output, rows lines.
+	buildFrameMsg struct {
+		seq   int
+		snap  build.Snapshot
+		lines []string
+		rows  int
+		done  bool // the build is over
+	}
+	buildTickMsg struct {
+		seq  int
+		snap build.Snapshot
+	}
+	// logFrozenMsg is the output tail a paused log pane scrolls in.
+	logFrozenMsg struct {
+		seq   int
+		lines []string
+	}
+	imagesMsg struct{ images workspace.ImagesState }
 )
 
 // buildFrameInterval bounds how often a build's progress is redrawn.
@@ -134,6 +151,7 @@ func (s *buildScreen) Close() {
 		return
 	}
 	if !s.snap.Phase.Finished() {
+		fmt.Fprintln(s.ses.notes, "cube-hal: cancelling the build (make and everything it started)…")
 		s.run.Cancel()
 		deadline := time.After(20 * time.Second)
 		for {
@@ -183,37 +201,37 @@ func (s *buildScreen) Update(msg tea.Msg) tea.Cmd {
 		s.live, s.frozen, s.scroll = nil, nil, 0
 		s.resizeRun()
 		s.setStatus(statusInfo, "Building "+describeTargets(s.targets)+"; the full log is "+s.shortPath(s.snap.LogPath))
-		return tea.Batch(waitBuild(s.run, s.seq), tickBuild(s.seq))
+		return tea.Batch(s.waitBuild(), tickBuild(s.run, s.seq))
 	case buildFrameMsg:
 		if msg.seq != s.seq || s.run == nil {
 			return nil
 		}
-		s.snap = s.run.Snapshot()
-		s.refreshLog()
-		return waitBuild(s.run, s.seq)
+		s.snap = msg.snap
+		if _, rows := s.logSize(); rows == msg.rows {
+			s.live = msg.lines
+		} else {
+			s.refreshLog() // resized meanwhile
+		}
+		if msg.done {
+			return s.finished()
+		}
+		return tea.Batch(s.finished(), s.waitBuild())
 	case buildTickMsg:
 		if msg.seq != s.seq || !s.running() {
 			return nil
 		}
-		s.snap = s.run.Snapshot()
-		return tickBuild(s.seq)
-	case buildDoneMsg:
-		if msg.seq != s.seq || s.run == nil {
-			return nil
+		s.snap.Elapsed = msg.snap.Elapsed
+		if msg.snap.Phase.Finished() {
+			return nil // the last frame brings the end
 		}
-		s.snap = s.run.Snapshot()
-		s.refreshLog()
-		s.confirm = nil
-		switch s.snap.Phase {
-		case build.Succeeded:
-			s.setStatus(statusOK, "Build finished in "+clock(s.snap.Elapsed)+"; 3 shows the Launch screen")
-		case build.Failed:
-			s.setStatus(statusError, "Build failed: l opens the full log")
-		case build.Cancelled:
-			s.setStatus(statusInfo, "Build cancelled; make and everything it started are gone")
+		return tickBuild(s.run, s.seq)
+	case logFrozenMsg:
+		if msg.seq == s.seq && s.pendingScroll > 0 {
+			s.frozen = msg.lines
+			n := s.pendingScroll
+			s.pendingScroll = 0
+			s.scrollLog(n)
 		}
-		phase := s.snap.Phase
-		return tea.Batch(s.imagesCmd(), func() tea.Msg { return buildFinishedMsg{phase: phase} })
 	case imagesMsg:
 		s.images = msg.images
 	case logLoadedMsg:
@@ -222,6 +240,26 @@ func (s *buildScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// finished says how the build ended, once, as soon as its snapshot says
+// it is over, and tells the other screens.
+func (s *buildScreen) finished() tea.Cmd {
+	if !s.snap.Phase.Finished() || s.doneSeq == s.seq {
+		return nil
+	}
+	s.doneSeq = s.seq
+	s.confirm = nil
+	switch s.snap.Phase {
+	case build.Succeeded:
+		s.setStatus(statusOK, "Build finished in "+clock(s.snap.Elapsed)+"; 3 shows the Launch screen")
+	case build.Failed:
+		s.setStatus(statusError, "Build failed: l opens the full log")
+	case build.Cancelled:
+		s.setStatus(statusInfo, "Build cancelled; make and everything it started are gone")
+	}
+	phase := s.snap.Phase
+	return tea.Batch(s.imagesCmd(), func() tea.Msg { return buildFinishedMsg{phase: phase} })
 }
 
 // checked acts on a workspace check: shows it, and starts the build it
@@ -277,20 +315,24 @@ func (s *buildScreen) startCmd(targets []string) tea.Cmd {
 }
 
 // waitBuild delivers the build's next change (or its end), at most one
-// per buildFrameInterval: changes meanwhile wait in the one-slot channel.
-func waitBuild(run BuildRun, seq int) tea.Cmd {
+// per buildFrameInterval (changes meanwhile wait in the one-slot
+// channel), with the state and the output read here, off the UI
+// goroutine: a VT render of the tail costs milliseconds.
+func (s *buildScreen) waitBuild() tea.Cmd {
+	run, seq := s.run, s.seq
+	_, rows := s.logSize()
 	return func() tea.Msg {
-		if _, ok := <-run.Updates(); !ok {
-			return buildDoneMsg{seq: seq}
+		_, ok := <-run.Updates()
+		if ok {
+			time.Sleep(buildFrameInterval)
 		}
-		time.Sleep(buildFrameInterval)
-		return buildFrameMsg{seq: seq}
+		return buildFrameMsg{seq: seq, snap: run.Snapshot(), lines: run.Screen(rows), rows: rows, done: !ok}
 	}
 }
 
 // tickBuild keeps the elapsed time moving while make is quiet.
-func tickBuild(seq int) tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return buildTickMsg{seq: seq} })
+func tickBuild(run BuildRun, seq int) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return buildTickMsg{seq: seq, snap: run.Snapshot()} })
 }
 
 func (s *buildScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
@@ -317,6 +359,8 @@ func (s *buildScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case key.Matches(msg, s.c.Keys.Browse.Quit):
+		return quitRequest
 	case key.Matches(msg, k.Cancel) && s.running():
 		if s.cancelling {
 			s.run.Kill()
@@ -340,23 +384,22 @@ func (s *buildScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return s.viewer.load()
 	case key.Matches(msg, k.Follow) && s.run != nil:
 		if s.following() {
-			s.freeze()
 			s.setStatus(statusInfo, "Log paused: f follows it again")
-		} else {
-			s.unfreeze()
+			return s.freeze()
 		}
+		s.unfreeze()
 	case key.Matches(msg, k.Up):
-		s.scrollLog(1)
+		return s.scrollLog(1)
 	case key.Matches(msg, k.Down):
-		s.scrollLog(-1)
+		return s.scrollLog(-1)
 	case key.Matches(msg, k.PageUp):
 		_, rows := s.logSize()
-		s.scrollLog(rows - 1)
+		return s.scrollLog(rows - 1)
 	case key.Matches(msg, k.PageDown):
 		_, rows := s.logSize()
-		s.scrollLog(-(rows - 1))
+		return s.scrollLog(-(rows - 1))
 	case key.Matches(msg, k.Top):
-		s.scrollLog(frozenRows)
+		return s.scrollLog(frozenRows)
 	case key.Matches(msg, k.Bottom):
 		s.unfreeze()
 	}
@@ -383,37 +426,47 @@ func (s *buildScreen) rebuildable() string {
 
 func (s *buildScreen) following() bool { return s.frozen == nil }
 
-// freeze keeps the log pane on the output as it is now.
-func (s *buildScreen) freeze() {
+// freeze keeps the log pane on the output as it is now: the live lines
+// at once, the longer tail to scroll in from a command.
+func (s *buildScreen) freeze() tea.Cmd {
 	if s.run == nil || s.frozen != nil {
-		return
+		return nil
 	}
-	s.frozen = s.run.Screen(frozenRows)
+	s.frozen = append([]string(nil), s.live...)
 	s.scroll = 0
+	run, seq := s.run, s.seq
+	return func() tea.Msg { return logFrozenMsg{seq: seq, lines: run.Screen(frozenRows)} }
 }
 
 func (s *buildScreen) unfreeze() {
-	s.frozen, s.scroll = nil, 0
+	s.frozen, s.scroll, s.pendingScroll = nil, 0, 0
 	s.refreshLog()
 }
 
 // scrollLog moves the log pane n lines up (negative: down); scrolling up
 // pauses it, scrolling back to the end follows again.
-func (s *buildScreen) scrollLog(n int) {
+func (s *buildScreen) scrollLog(n int) tea.Cmd {
 	if s.run == nil {
-		return
+		return nil
 	}
 	if s.frozen == nil {
 		if n <= 0 {
-			return
+			return nil
 		}
-		s.freeze()
+		cmd := s.freeze()
+		s.pendingScroll = n // applied once the longer tail is read
+		return cmd
+	}
+	if s.pendingScroll > 0 {
+		s.pendingScroll = max(1, s.pendingScroll+n)
+		return nil
 	}
 	_, rows := s.logSize()
 	s.scroll = min(max(s.scroll+n, 0), max(0, len(s.frozen)-rows))
 	if s.scroll == 0 && n < 0 {
 		s.unfreeze()
 	}
+	return nil
 }
 
 // refreshLog takes the end of the output for the live log pane.
@@ -464,6 +517,14 @@ func shortenPath(p, home string) string {
 	return p
 }
 
+// homeText writes the paths under home in a message as ~/...
+func homeText(s, home string) string {
+	if home == "" || home == "/" {
+		return s
+	}
+	return strings.ReplaceAll(s, strings.TrimSuffix(home, "/")+"/", "~/")
+}
+
 func describeTargets(t []string) string {
 	if len(t) == 0 {
 		return "the image"
@@ -496,7 +557,7 @@ func (s *buildScreen) ShortHelp() []key.Binding {
 			out = append(out, withHelp(k.Follow, "follow"), k.Up, k.Down, k.PageUp)
 		}
 	}
-	return out
+	return append(out, s.c.Keys.Browse.Quit)
 }
 
 func (s *buildScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
@@ -775,10 +836,10 @@ func failureLines(st *Styles, s build.Snapshot, home string, w int) []string {
 	}
 	var out []string
 	if f.MakeError != "" {
-		out = append(out, fitLine("  "+st.Work.Bad.Render(truncate(f.MakeError, w-2)), w))
+		out = append(out, fitLine("  "+st.Work.Bad.Render(truncate(homeText(f.MakeError, home), w-2)), w))
 	}
 	if f.Hint != "" {
-		for i, l := range wrap("hint: "+f.Hint, w-2) {
+		for i, l := range wrap("hint: "+homeText(f.Hint, home), w-2) {
 			if i == 2 {
 				break
 			}
@@ -806,7 +867,7 @@ func imageLines(st *Styles, im workspace.ImagesState, home string, w, most int) 
 			break
 		}
 		line := "    " + st.Work.Value.Render(padRight(truncate(f.Name, nameW), nameW)) + "  " +
-			st.Work.Muted.Render(fmt.Sprintf("%10s  %s", humanSize(f.Size), f.ModTime.Format("2006-01-02 15:04")))
+			st.Work.Muted.Render(fmt.Sprintf("%10s  %s", workspace.HumanSize(f.Size), f.ModTime.Format("2006-01-02 15:04")))
 		out = append(out, fitLine(line, w))
 	}
 	return out
@@ -861,7 +922,7 @@ func (v buildView) idle(st *Styles, w int) []string {
 				out = append(out, fitLine(st.Work.Muted.Render(fmt.Sprintf("    … and %d more", len(c.Problems)-i)), w))
 				break
 			}
-			out = append(out, fitLine("    "+st.Work.Bad.Render("• ")+st.Work.Value.Render(truncate(p.Message, w-6)), w))
+			out = append(out, fitLine("    "+st.Work.Bad.Render("• ")+st.Work.Value.Render(truncate(homeText(p.Message, v.home), w-6)), w))
 		}
 	default:
 		out = append(out, fitLine("  "+st.Work.OK.Render("✓ ")+st.Work.Value.Render("The configuration is valid: b builds the image"), w))

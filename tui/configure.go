@@ -266,7 +266,7 @@ func (s *configScreen) start() {
 		s.view = viewTree
 	}
 	s.refresh()
-	s.setStatus(statusInfo, fmt.Sprintf("Loaded in %d ms. ? help · / search · tab full tree", s.loadedIn.Milliseconds()))
+	s.setStatus(statusInfo, fmt.Sprintf("Loaded %s in %d ms", s.shortPath(s.eng.Source()), s.loadedIn.Milliseconds()))
 }
 
 func (s *configScreen) setStatus(k statusKind, text string) {
@@ -277,6 +277,14 @@ func (s *configScreen) setStatus(k statusKind, text string) {
 func (s *configScreen) updateBrowse(msg tea.KeyMsg) tea.Cmd {
 	k := s.browseKeys()
 	s.status = status{}
+	// A revealed secret is hidden again once the cursor leaves its row:
+	// coming back must not show it without a new ctrl+r.
+	was := s.pos().node
+	defer func() {
+		if s.pos().node != was {
+			s.reveal = false
+		}
+	}()
 	switch {
 	case key.Matches(msg, k.Up):
 		s.move(-1)

@@ -186,6 +186,7 @@ func (s *configScreen) updateEdit(msg tea.KeyMsg) tea.Cmd {
 	var cmd tea.Cmd
 	s.edit.input, cmd = s.edit.input.Update(msg)
 	if s.edit.input.Value() != before {
+		s.status = status{} // a "Not set: ..." about the text before
 		return tea.Batch(cmd, s.checkEdit())
 	}
 	return cmd
@@ -227,10 +228,18 @@ func (s *configScreen) checkEdit() tea.Cmd {
 }
 
 // checkValue says what is wrong with value v for symbol sym, nil if fine.
+// A Cube option's own check comes first: its messages speak the user's
+// language ("70000 is not in 1-65535"); the engine then has the last word
+// on type and range.
 func (s *configScreen) checkValue(sym, v string) error {
-	if err := s.eng.Check(sym, v); err != nil {
+	if err := s.checkCube(sym, v); err != nil {
 		return err
 	}
+	return s.eng.Check(sym, v)
+}
+
+// checkCube applies cubecfg's checks to a Cube option (nil for others).
+func (s *configScreen) checkCube(sym, v string) error {
 	o, ok := cubecfg.Lookup(sym)
 	if !ok || o.Symbol != sym {
 		return nil

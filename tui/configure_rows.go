@@ -117,8 +117,16 @@ func (s *configScreen) treeRows(menu Node) []row {
 				continue
 			}
 			rows = append(rows, row{kind: rowNode, node: ch, entry: e, depth: depth})
-			if e.Kind == NodeSymbol && !e.Menuconfig {
+			switch {
+			case e.Kind == NodeSymbol && !e.Menuconfig:
 				walk(ch, depth+1)
+			case e.Kind == NodeChoice:
+				// As menuconfig does, the options of the selected entry
+				// are listed under the choice (openssl's under "ssl
+				// library"): the choice's own list has only its entries.
+				if m := s.selectedMember(ch, e.Value); m != nil {
+					walk(m, depth+1)
+				}
 			}
 		}
 	}
@@ -131,6 +139,20 @@ func (s *configScreen) treeRows(menu Node) []row {
 		rows = append(rows, row{kind: rowNote, text: text})
 	}
 	return rows
+}
+
+// selectedMember is the node of a choice's selected entry (sym), nil when
+// none is selected.
+func (s *configScreen) selectedMember(choice Node, sym string) Node {
+	if sym == "" {
+		return nil
+	}
+	for _, m := range s.eng.Children(choice) {
+		if s.eng.Entry(m).Symbol == sym {
+			return m
+		}
+	}
+	return nil
 }
 
 // opens reports whether a node opens a menu of its own in the tree.
@@ -326,10 +348,16 @@ func (s *configScreen) jump(n Node, pickMember bool) {
 		}
 		levels := []treeLevel{{menu: s.eng.Root()}}
 		for i := len(chain) - 1; i >= 0; i-- {
-			if a := chain[i]; a != s.eng.Root() && opens(s.eng.Entry(a)) {
-				levels[len(levels)-1].pos.node = a
-				levels = append(levels, treeLevel{menu: a})
+			a := chain[i]
+			e := s.eng.Entry(a)
+			if a == s.eng.Root() || !opens(e) {
+				continue
 			}
+			if e.Kind == NodeChoice && i > 0 && e.Value != "" && s.eng.Entry(chain[i-1]).Symbol == e.Value {
+				continue // under the selected entry: listed under the choice, in its menu
+			}
+			levels[len(levels)-1].pos.node = a
+			levels = append(levels, treeLevel{menu: a})
 		}
 		levels[len(levels)-1].pos.node = target
 		s.tree = levels
@@ -572,8 +600,8 @@ func (s *configScreen) detail() (string, bool) {
 		}
 		return "changed from the default: " + def, false
 	}
-	if h := s.eng.Help(r.node); h != "" {
-		return strings.TrimSpace(strings.SplitN(strings.TrimSpace(h), "\n", 2)[0]), false
+	if h := helpSummary(s.eng.Help(r.node)); h != "" {
+		return h, false
 	}
 	if e.Symbol != "" {
 		return e.Symbol, false
@@ -641,4 +669,19 @@ func (s *configScreen) shortOverlay(p string) string {
 		p = strings.ReplaceAll(p, strings.TrimSuffix(o, "/")+"/", filepath.Base(o)+"/")
 	}
 	return p
+}
+
+// helpSummary is the first paragraph of a help text on one line, for the
+// detail line (which cuts it to the width with an ellipsis): its first
+// line alone often stops mid-sentence.
+func helpSummary(h string) string {
+	var words []string
+	for _, l := range strings.Split(strings.TrimSpace(h), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			break
+		}
+		words = append(words, f...)
+	}
+	return strings.Join(words, " ")
 }

@@ -3,12 +3,16 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 )
 
 // saveState is the save dialog.
@@ -89,9 +93,20 @@ func (s *configScreen) saved(msg savedMsg) tea.Cmd {
 	return nil
 }
 
-// writeFile writes one file of a save; tests replace it to fail the way a
-// full disk does.
-var writeFile = writeFileAtomic
+// writeFile writes one file of a save with the project's atomic writer
+// (its directory made first; with backup the previous file is kept as
+// path.old, as conf keeps .config.old; permissions kept). Tests replace it
+// to fail the way a full disk does.
+var writeFile = func(path string, data []byte, backup bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	old := ""
+	if backup {
+		old = path + ".old"
+	}
+	return atomicfile.WriteFileKeepOld(path, old, data, 0o644)
+}
 
 // writeFilesCmd writes the planned files, each atomically, in order, and
 // stops at the first failure (which leaves that file as it was).
@@ -126,7 +141,14 @@ func (s *configScreen) viewSave() string {
 	} else {
 		v.Files = []saveFile{
 			{On: true, Lock: true, What: ".config", Path: s.shortPath(s.eng.ConfigPath()), Note: "the previous one is kept as .config.old"},
-			{On: s.save.defconfig, What: "defconfig", Path: s.shortPath(s.eng.DefconfigPath()), Note: "the minimal defconfig (savedefconfig)"},
+			{On: s.save.defconfig, What: "defconfig", Path: s.shortPath(s.eng.DefconfigPath()), Note: "the minimal defconfig, as savedefconfig writes it (its comments are not kept)"},
+		}
+	}
+	// A defconfig is often kept in git (configs/cube_defconfig is in
+	// cube-hal's): say so when a secret is about to go into it.
+	for i := range v.Files {
+		if v.Files[i].What == "defconfig" {
+			v.Files[i].Warn = s.secretsWarning()
 		}
 	}
 	for _, it := range s.cubeItems {
@@ -134,19 +156,25 @@ func (s *configScreen) viewSave() string {
 			v.Problems = append(v.Problems, s.redact(s.shortOverlay(p)))
 		}
 	}
-	if p, ok := s.problems[cubecfg.SymCertsToken]; ok && !containsStr(v.Problems, p) {
+	if p, ok := s.problems[cubecfg.SymCertsToken]; ok && !slices.Contains(v.Problems, p) {
 		v.Problems = append(v.Problems, s.redact(p))
 	}
 	return renderSave(st, v, s.width, s.height)
 }
 
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// secretsWarning names the secrets set in the configuration, which a
+// defconfig holds in clear, or is "" when none is set.
+func (s *configScreen) secretsWarning() string {
+	var set []string
+	for _, o := range cubecfg.Options() {
+		if o.Secret && s.eng.Value(o.Symbol) != "" {
+			set = append(set, o.Label)
 		}
 	}
-	return false
+	if len(set) == 0 {
+		return ""
+	}
+	return "holds the " + strings.Join(set, ", ") + " in clear: keep it out of git"
 }
 
 // savedFiles names the files a save wrote: ".config (output/.config)".

@@ -1,14 +1,20 @@
 package tui
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/ultravioletrs/cube-hal/agent/agenttest"
 	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
 // newTestApp opens testdata/tree (the Cube tree under a small base, read
@@ -131,6 +137,7 @@ func TestEditWithValidation(t *testing.T) {
 	}
 	h.keys("backspace")
 	h.mustShow("ok (1-65535)")
+	h.mustNotShow("Not set:") // about the text before
 	h.keys("enter")
 	if got := eng.Value(cubecfg.SymPort); got != "7000" {
 		t.Fatalf("port = %q, want 7000", got)
@@ -177,6 +184,9 @@ func TestToggleChoice(t *testing.T) {
 	if eng.Value(cubecfg.SymLogWarn) != "y" {
 		t.Fatal("esc changed the choice")
 	}
+	h.keys("i")
+	h.mustShow("Log Level is a choice: exactly one of its entries is on.", "Selected: warn ("+cubecfg.SymLogWarn+")",
+		"- debug ("+cubecfg.SymLogDebug+")")
 }
 
 func TestSearchAndJump(t *testing.T) {
@@ -301,7 +311,14 @@ func TestDiffMasksSecrets(t *testing.T) {
 	h.mustShow(token)
 	h.keys("down")
 	h.mustNotShow(token)
+	h.keys("up") // back on its row: hidden until asked again
+	h.mustNotShow(token)
+	h.keys("ctrl+r", "tab", "tab")
+	h.mustNotShow(token)
 	h.keys("s")
+	h.mustNotShow(token, "in clear")
+	h.keys("D") // a defconfig is often kept in git: the dialog warns
+	h.mustShow("[x] defconfig", "holds the Certs Token in clear: keep it out of git")
 	h.mustNotShow(token)
 }
 
@@ -375,7 +392,8 @@ func TestSaveErrorsKeepChanges(t *testing.T) {
 	if err := os.WriteFile(eng.ConfigPath(), []byte("OLD\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { writeFile = writeFileAtomic }()
+	realWrite := writeFile
+	defer func() { writeFile = realWrite }()
 	writeFile = func(path string, data []byte, backup bool) error {
 		return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 	}
@@ -389,17 +407,22 @@ func TestSaveErrorsKeepChanges(t *testing.T) {
 	}
 
 	// Fixed: the same dialog saves.
-	writeFile = writeFileAtomic
+	writeFile = realWrite
 	h.keys("enter")
 	h.mustShow("Saved .config")
 	if b, _ := os.ReadFile(eng.ConfigPath()); !strings.Contains(string(b), "BR2_PACKAGE_CUBE_AGENT_PORT=7002") {
 		t.Fatalf(".config after the retry:\n%s", b)
 	}
+	if b, _ := os.ReadFile(eng.ConfigPath() + ".old"); string(b) != "OLD\n" {
+		t.Fatalf(".config.old after the retry: %q", b)
+	}
 	entries, _ := os.ReadDir(out)
+	var names []string
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file left behind: %s", e.Name())
-		}
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != ".config .config.old" {
+		t.Errorf("files in the output directory: %s (a temporary file left behind?)", got)
 	}
 }
 
@@ -411,7 +434,12 @@ func TestStandaloneSavesDefconfigOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := OpenStandalone(ext)
+	ws, err := workspace.Resolve(workspace.Options{External: ext, Overlay: t.TempDir(), StateDir: t.TempDir(),
+		CacheDir: t.TempDir(), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := OpenWorkspace(ws)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,6 +472,23 @@ func TestStandaloneSavesDefconfigOnly(t *testing.T) {
 	after, _ = os.ReadFile(path)
 	if want := string(before) + "BR2_PACKAGE_CUBE_AGENT_VMPL=1\n"; string(after) != want {
 		t.Fatalf("defconfig after the second save:\n%s", after)
+	}
+
+	// A Buildroot stand-in can be changed (to see what depends on it),
+	// but the diff and the save say it is not written.
+	h.keys("tab")
+	h.focus("Buildroot options")
+	h.keys("enter")
+	h.focus("BR2_PACKAGE_CA_CERTIFICATES")
+	h.keys("n")
+	h.keys("d")
+	h.mustShow("BR2_PACKAGE_CA_CERTIFICATES: y -> n (not saved: standalone mode writes only the Cube")
+	h.keys("esc", "s")
+	h.mustShow("BR2_PACKAGE_CA_CERTIFICATES: y -> n (not saved: standalone mode writes only")
+	h.keys("enter")
+	h.mustShow("Saved defconfig")
+	if again, _ := os.ReadFile(path); !bytes.Equal(again, after) {
+		t.Fatalf("a stand-in's change was written:\n%s", again)
 	}
 }
 
@@ -530,7 +575,10 @@ func TestCertificatePathCheckedInOverlay(t *testing.T) {
 	h.keys("ctrl+u")
 	h.typeText("/etc/ca.pem")
 	h.mustShow(filepath.Join(overlay, "etc/ca.pem") + " is missing")
-	writeTestCert(t, filepath.Join(overlay, "etc", "ca.pem"))
+	if err := os.MkdirAll(filepath.Join(overlay, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	agenttest.NewCerts(t, filepath.Join(overlay, "etc")) // etc/ca.pem among them
 	h.keys("backspace")
 	h.typeText("m")
 	h.mustShow("ok: the file is in the overlay")
@@ -540,27 +588,182 @@ func TestResizeKeepsFrameExact(t *testing.T) {
 	h, _ := newTestApp(t, false)
 	h.focus("Agent VMPL")
 	h.keys("enter", "ctrl+u", "1", "enter")
+	cfg := h.app.config
 	states := []struct {
 		name string
 		keys []string
+		mode mode
 	}{
-		{"browse", nil},
-		{"tree", []string{"tab", "enter"}},
-		{"edit", []string{"tab", "/", "p", "o", "r", "t", "enter", "enter"}},
-		{"choice", []string{"esc", "/", "d", "e", "b", "u", "g", "enter"}},
-		{"search", []string{"esc", "/", "a"}},
-		{"pager", []string{"esc", "?"}},
-		{"save", []string{"esc", "s"}},
-		{"quit", []string{"esc", "q"}},
+		{"browse", nil, modeBrowse},
+		{"tree", []string{"tab", "enter"}, modeBrowse},
+		{"edit", []string{"tab", "/", "p", "o", "r", "t", "enter", "enter"}, modeEdit},
+		{"choice", []string{"esc", "/", "d", "e", "b", "u", "g", "enter"}, modeChoice},
+		{"search", []string{"esc", "/", "a"}, modeSearch},
+		{"pager", []string{"esc", "?"}, modePager},
+		{"save", []string{"esc", "s"}, modeSave},
+		{"quit", []string{"esc", "q"}, modeBrowse},
 	}
 	for _, st := range states {
 		h.keys(st.keys...)
+		if cfg.mode != st.mode || (st.name == "tree") != (cfg.view == viewTree && len(cfg.tree) > 1) || (st.name == "quit") != (h.app.confirmQuit != nil) {
+			t.Fatalf("%s: not in that state:\n%s", st.name, h.screen())
+		}
 		for _, sz := range [][2]int{{60, 20}, {80, 24}, {120, 40}, {200, 50}, {61, 21}, {40, 12}} {
 			h.send(windowSize(sz[0], sz[1]))
 			checkFrame(t, h.app.View(), sz[0], sz[1])
 		}
-		if st.name == "quit" {
-			h.mustShow("Quit cube-hal?")
+	}
+	h.mustShow("Quit cube-hal?")
+}
+
+func TestLoadErrorIsShown(t *testing.T) {
+	app := New(Options{Open: func() (Engine, error) {
+		return nil, errors.New("Config.in:3: syntax error: unexpected 'endmenu'")
+	}})
+	h := &harness{t: t, app: app}
+	h.send(windowSize(80, 24))
+	h.mustShow("Loading the configuration")
+	h.run(app.Init())
+	h.mustShow("Cannot open the configuration:", "Config.in:3: syntax error: unexpected 'endmenu'", "Press q to quit.")
+	h.keys("q")
+	if !h.quit {
+		t.Fatal("q did not quit after a load error")
+	}
+}
+
+func TestShowAllAndNamesInCubeView(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	h.mustShow("options hidden (A shows them)")
+	h.mustNotShow("vllm")
+	h.keys("A")
+	h.mustShow("show-all", "vllm", "Model to use", "Custom backend URL")
+	h.focus("vllm")
+	if l := h.cursorLine(); !strings.HasSuffix(l, "~") {
+		t.Fatalf("hidden vllm not marked: %q", l)
+	}
+	h.mustShow("hidden: depends on", "BR2_USE_WCHAR [=n]")
+	h.keys("y")
+	h.mustShow("vllm cannot be set here:", "BR2_USE_WCHAR")
+	h.keys("c")
+	h.mustShow("names", "vllm  BR2_PACKAGE_VLLM")
+	h.keys("c", "A")
+	h.mustNotShow("vllm", "names", "show-all")
+}
+
+// As in menuconfig, the options of a choice's selected entry are listed
+// under the choice in its menu (the choice's own list has only its
+// entries), and a search jumps to them there.
+func TestChoiceEntryOptionsInMenu(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.keys("tab")
+	h.focus("Target packages")
+	h.keys("enter")
+	h.focus("openssl support")
+	h.keys("y")
+	h.mustShow("openssl support = y; also changed: BR2_PACKAGE_LIBOPENSSL=y\n")
+	if !strings.Contains(h.screen(), "\n        ssl library --->                                    openssl\n  [ ]     openssl binary\n") {
+		t.Fatalf("the selected entry's option is not under the choice:\n%s", h.screen())
+	}
+	h.mustNotShow("libressl binary")
+	h.focus("openssl binary")
+	h.keys("y")
+	if eng.Value("BR2_PACKAGE_LIBOPENSSL_BIN") != "y" {
+		t.Fatal("openssl binary not set from the menu")
+	}
+
+	// The choice's own list has its entries only.
+	h.focus("ssl library")
+	h.keys("enter")
+	h.mustShow("choose one", "(X) openssl", "( ) libressl")
+	h.mustNotShow("binary")
+	h.keys("down", "enter")
+	h.mustShow("ssl library --->                                    libressl", "libressl binary")
+	h.mustNotShow("openssl binary")
+
+	// A search jumps to the selected entry's option in the menu...
+	h.keys("/")
+	h.typeText("libressl binary")
+	h.keys("enter")
+	h.mustShow("Jumped to libressl binary")
+	if crumb := strings.Split(h.screen(), "\n")[1]; !strings.HasSuffix(crumb, "> Target packages") {
+		t.Fatalf("jump opened more than the menu: %q", crumb)
+	}
+	if !strings.Contains(h.cursorLine(), "libressl binary") {
+		t.Fatalf("cursor not on libressl binary:\n%s", h.screen())
+	}
+	// ...and to another entry's option inside the choice, shown hidden.
+	h.keys("/")
+	h.typeText("openssl binary")
+	h.keys("enter")
+	h.mustShow("> Target packages > ssl library", "openssl binary (BR2_PACKAGE_LIBOPENSSL_BIN) is hidden", "BR2_PACKAGE_LIBOPENSSL [=n]")
+	if !strings.Contains(h.cursorLine(), "openssl binary") {
+		t.Fatalf("cursor not on openssl binary:\n%s", h.screen())
+	}
+}
+
+// Letters that arrive in one read (tmux, a slow SSH link) act as the keys
+// they were; once one opens a text field, the rest is typed into it.
+func TestMergedKeysActOneByOne(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+	h.focus("cube-agent")
+	h.send(runes("jj"))
+	if !strings.Contains(h.cursorLine(), "Agent Host") {
+		t.Fatalf("jj did not move two rows:\n%s", h.screen())
+	}
+	h.send(runes("j/agent port"))
+	h.mustShow("Search: agent port", "> Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT")
+	h.keys("enter", "enter", "ctrl+u")
+	h.send(runes("7002"))
+	h.keys("enter")
+	if got := eng.Value(cubecfg.SymPort); got != "7002" {
+		t.Fatalf("port = %q, want 7002", got)
+	}
+}
+
+// The line under the list gives the first paragraph of the help, not its
+// first line cut mid-sentence.
+func TestDetailIsHelpsFirstParagraph(t *testing.T) {
+	h, _ := newTestApp(t, false)
+	h.send(windowSize(200, 40))
+	h.focus("Agent VMPL")
+	h.mustShow("\nAMD SEV-SNP virtual machine privilege level (0-3) at which the agent requests attestation reports: the report")
+	h.mustNotShow("Environment: UV_CUBE_AGENT_VMPL")
+	for in, want := range map[string]string{
+		"":                             "",
+		"one line":                     "one line",
+		"  first\n  second\n\n  other": "first second",
+		"\n\n  lead blank\n":           "lead blank",
+	} {
+		if got := helpSummary(in); got != want {
+			t.Errorf("helpSummary(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The custom backend's URL appears with the custom backend and is
+// required by it; a URL is checked as it is typed.
+func TestCustomBackendURL(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.mustNotShow("Custom backend URL")
+	h.focus("LLM Backend")
+	h.keys("enter", "down", "enter")
+	h.focus("Custom backend URL")
+	if l := h.cursorLine(); !strings.Contains(l, "(empty)") || !strings.HasSuffix(l, "!") {
+		t.Fatalf("an empty URL with the custom backend is not marked: %q", l)
+	}
+	h.mustShow("! required with the custom backend")
+	h.keys("enter")
+	h.typeText("ftp://llm.example")
+	h.mustShow(`! "ftp://llm.example": the URL must start with http:// or https://`)
+	h.keys("ctrl+u")
+	h.typeText("http://10.0.0.5:8000")
+	h.mustShow("ok · enter sets")
+	h.keys("enter")
+	if got := eng.Value(cubecfg.SymTargetURL); got != "http://10.0.0.5:8000" {
+		t.Fatalf("URL = %q", got)
+	}
+	if l := h.cursorLine(); strings.HasSuffix(l, "!") {
+		t.Fatalf("a set URL is still marked: %q", l)
 	}
 }

@@ -56,20 +56,35 @@ type tmuxPane struct {
 }
 
 // startPane runs argv in a fresh w x h pane with env added to a clean
-// terminal environment (TERM, LANG and NO_COLOR pinned). A shell around
+// terminal environment (TERM, LANG and NO_COLOR pinned; "NO_COLOR=" in env
+// leaves NO_COLOR out). A shell around
 // the command writes its exit status to a file: tmux's own pane status
 // was seen missing when the server did not reap the process in time.
 func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	p := &tmuxPane{t: t, tmux: testenv.Tool(t, "tmux")[0], sock: fmt.Sprintf("cubehal-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
 		status: filepath.Join(t.TempDir(), "status")}
-	t.Cleanup(func() { exec.Command(p.tmux, "-L", p.sock, "kill-server").Run() })
-	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
-		"-e", "TERM=xterm-256color", "-e", "LANG=C.UTF-8", "-e", "NO_COLOR=1"}
+	var socket string
+	t.Cleanup(func() {
+		exec.Command(p.tmux, "-L", p.sock, "kill-server").Run()
+		if socket != "" {
+			os.Remove(socket) // tmux 3.3 leaves it behind
+		}
+	})
+	base := map[string]string{"TERM": "xterm-256color", "LANG": "C.UTF-8", "NO_COLOR": "1", "COLORTERM": ""}
 	for _, e := range env {
-		args = append(args, "-e", e)
+		k, v, _ := strings.Cut(e, "=")
+		base[k] = v
+	}
+	args := []string{"new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
+	for k, v := range base {
+		if k == "NO_COLOR" && v == "" {
+			continue // unset: an empty NO_COLOR still counts for some programs
+		}
+		args = append(args, "-e", k+"="+v)
 	}
 	p.run(append(args, shellJoin(argv)+"; echo $? >"+shellQuote(p.status)+"; sleep 3600")...)
+	socket = strings.TrimSpace(p.run("display-message", "-p", "-t", "t", "#{socket_path}"))
 	return p
 }
 
@@ -83,14 +98,27 @@ func (p *tmuxPane) run(args ...string) string {
 	return string(out)
 }
 
-// key sends key presses, one send-keys each (tmux merges the runes of one
-// send-keys into one read, which Bubble Tea sees as one key), with a pause
-// so each is read on its own.
+// key sends key presses, one send-keys each, with a pause so each is
+// usually read on its own (letters read together still act one by one).
+// Escape is the exception: Esc and the next key in one read make alt+key,
+// so after an Escape it waits for the screen to change.
 func (p *tmuxPane) key(keys ...string) {
 	p.t.Helper()
 	for _, k := range keys {
+		if k != "Escape" {
+			p.run("send-keys", "-t", "t", k)
+			time.Sleep(40 * time.Millisecond)
+			continue
+		}
+		before := p.screen()
 		p.run("send-keys", "-t", "t", k)
-		time.Sleep(40 * time.Millisecond)
+		deadline := time.Now().Add(time.Minute)
+		for p.screen() == before {
+			if time.Now().After(deadline) {
+				p.t.Fatalf("Escape changed nothing on the screen:\n%s", before)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 
@@ -113,32 +141,17 @@ func (p *tmuxPane) screen() string {
 	return strings.Join(lines, "\n")
 }
 
-// waitFor polls the screen until it shows every one of want.
+// waitFor polls the screen until it shows every one of want, for up to a
+// minute: a deadline only a real failure reaches on a loaded machine.
 func (p *tmuxPane) waitFor(want ...string) string {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		s := p.screen()
-		ok := true
-		for _, w := range want {
-			if !strings.Contains(s, w) {
-				ok = false
-			}
-		}
-		if ok {
-			return s
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("screen never showed %q:\n%s", want, s)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return p.waitLong(time.Minute, want...)
 }
 
 // waitExit waits for the command to end and returns its exit status.
 func (p *tmuxPane) waitExit() int {
 	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		if b, err := os.ReadFile(p.status); err == nil && strings.HasSuffix(string(b), "\n") {
 			var code int
@@ -215,7 +228,7 @@ func TestTmuxStandaloneSetPort(t *testing.T) {
 	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
 		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
 		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
-	s := p.waitFor("Cube packages", "standalone", "Agent Port", "7001", "Loaded in")
+	s := p.waitFor("Cube packages", "standalone", "Agent Port", "7001", "Loaded ")
 	capture(t, "cube-view", s)
 
 	p.key("/")
@@ -250,13 +263,21 @@ func TestTmuxStandaloneSetPort(t *testing.T) {
 		t.Fatalf("standalone mode wrote a .config: %v", err)
 	}
 
-	// Resize: the frame follows, down to the smallest supported size.
+	// Resize: the frame is drawn again for the smallest supported size
+	// (tmux only clips the old one): the crumb bar's position ends at
+	// column 60 and the help bar is on row 20.
 	p.run("resize-window", "-t", "t", "-x", "60", "-y", "20")
-	s = p.waitFor("cube-hal", "Cube packages")
-	for i, l := range strings.Split(s, "\n") {
-		if len([]rune(l)) > 60 {
-			t.Fatalf("line %d wider than 60 after a resize: %q", i, l)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		lines := strings.Split(p.screen(), "\n")
+		if len(lines) == 20 && len([]rune(lines[1])) == 60 && strings.HasSuffix(lines[1], "/23") &&
+			strings.HasPrefix(lines[0], " cube-hal Configure") && strings.Contains(lines[19], "/ search") {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no 60x20 frame after the resize:\n%s", strings.Join(lines, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	p.key("q")
@@ -277,7 +298,7 @@ func TestTmuxTour(t *testing.T) {
 	p := startPane(t, 80, 24, []string{"HOME=" + dir, "BUILDROOT_DIR="},
 		bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
 		"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
-	p.waitFor("Cube packages", "Loaded in")
+	p.waitFor("Cube packages", "Loaded ")
 
 	// The why pane: ollama is forced on by the backend choice.
 	p.key("/")
@@ -355,5 +376,114 @@ func noSecret(t *testing.T, screen, secret string) {
 	t.Helper()
 	if strings.Contains(screen, secret) {
 		t.Fatalf("secret on screen:\n%s", screen)
+	}
+}
+
+// With NO_COLOR the screen has no colour or attribute at all (markers and
+// the cursor are text); without it, a 256-colour terminal gets colours.
+func TestTmuxNoColor(t *testing.T) {
+	bin := cubeHal(t)
+	for _, noColor := range []bool{true, false} {
+		t.Run(fmt.Sprintf("NO_COLOR=%v", noColor), func(t *testing.T) {
+			dir := t.TempDir()
+			ext := filepath.Join(dir, "external")
+			copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+			env := []string{"HOME=" + dir, "BUILDROOT_DIR="}
+			if !noColor {
+				env = append(env, "NO_COLOR=")
+			}
+			p := startPane(t, 80, 24, env, bin, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+				"--state-dir", filepath.Join(dir, "state"), "-O", filepath.Join(dir, "output"))
+			p.waitFor("Cube packages", "Loaded ")
+			raw := p.run("capture-pane", "-p", "-e", "-t", "t")
+			hasSGR := strings.Contains(raw, "\x1b[")
+			if noColor && hasSGR {
+				t.Fatalf("escape sequences on screen with NO_COLOR:\n%q", raw)
+			}
+			if !noColor && !strings.Contains(raw, "38;5;") {
+				t.Fatalf("no colour on a 256-colour terminal:\n%q", raw)
+			}
+			if !strings.Contains(p.screen(), "> [*] cube-agent") {
+				t.Fatalf("the cursor has no text form:\n%s", p.screen())
+			}
+			p.key("q")
+			p.waitExit()
+		})
+	}
+}
+
+// With a Buildroot checkout: the whole path of issue 8 on Buildroot's own
+// menu. No .config yet, so the Cube defconfig is read (like `make
+// cube_defconfig`); the save writes .config and, on request, the minimal
+// defconfig back to configs/cube_defconfig. Both must be exactly what
+// cube-hal's conf-compatible commands produce from them.
+func TestTmuxBuildrootSetPort(t *testing.T) {
+	br := testenv.BuildrootDir(t)
+	bin := cubeHal(t)
+	dir := t.TempDir()
+	ext := filepath.Join(dir, "external")
+	copyTree(t, filepath.Join(testenv.RepoRoot(t), "buildroot"), ext)
+	out := filepath.Join(dir, "output")
+	flags := []string{"--buildroot", br, "--external", ext, "--overlay", filepath.Join(dir, "overlay"),
+		"--state-dir", filepath.Join(dir, "state"), "-O", out}
+
+	p := startPane(t, 100, 30, []string{"HOME=" + dir}, append([]string{bin}, flags...)...)
+	p.waitFor("Cube packages", "Buildroot "+br, "Loaded ~/external/configs/cube_defconfig (no .config yet) in")
+	p.key("Tab")
+	capture(t, "buildroot-tree", p.waitFor("Buildroot ", " Configuration", "Target packages --->", "External options --->"))
+	p.key("/")
+	p.typeText("agent port")
+	p.waitFor("Agent Port  BR2_PACKAGE_CUBE_AGENT_PORT", "External options > Cube packages > cube-agent")
+	p.key("Enter")
+	p.waitFor("> External options > Cube packages", "Jumped to Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT)")
+	p.key("Enter", "C-u")
+	p.typeText("7002")
+	p.waitFor("ok (1-65535)")
+	p.key("Enter")
+	p.waitFor("Agent Port = 7002")
+	p.key("s")
+	p.waitFor("[x] .config   ~/output/.config", "[ ] defconfig ~/external/configs/cube_defconfig")
+	p.key("D")
+	p.waitFor("[x] defconfig ~/external/configs/cube_defconfig")
+	p.key("Enter")
+	p.waitFor("Saved .config (~/output/.config) and defconfig (~/external/configs/cube_defconfig)")
+	p.key("q")
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("cube-hal exited with %d", code)
+	}
+
+	cfg, err := os.ReadFile(filepath.Join(out, ".config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), "\nBR2_PACKAGE_CUBE_AGENT_PORT=7002\n") {
+		t.Fatal(".config lacks the new port")
+	}
+	def, err := os.ReadFile(filepath.Join(ext, "configs", "cube_defconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(def), "\nBR2_PACKAGE_CUBE_AGENT_PORT=7002\n") || strings.Contains(string(def), "BR2_DEFCONFIG=") {
+		t.Fatalf("defconfig:\n%s", def)
+	}
+
+	// The files are what the conf-compatible commands make of them:
+	// olddefconfig leaves the .config as it is, savedefconfig writes the
+	// same defconfig.
+	run := func(args ...string) {
+		cmd := exec.Command(bin, append(flags, args...)...)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cube-hal %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+	}
+	run("olddefconfig")
+	if again, _ := os.ReadFile(filepath.Join(out, ".config")); !bytes.Equal(again, cfg) {
+		t.Fatal("olddefconfig changed the .config the configurator wrote")
+	}
+	mine := filepath.Join(dir, "savedefconfig")
+	run("savedefconfig", mine)
+	if theirs, _ := os.ReadFile(mine); !bytes.Equal(theirs, def) {
+		t.Fatalf("savedefconfig writes\n%s\nthe configurator wrote\n%s", theirs, def)
 	}
 }

@@ -160,6 +160,10 @@ type Engine interface {
 	// MarkSaved records that the current values are on disk: Changes
 	// becomes empty.
 	MarkSaved()
+	// Kept reports whether a save writes the symbol's value: in
+	// standalone mode only the Cube tree's symbols are (the Buildroot
+	// stand-ins are there for dependencies only); otherwise all are.
+	Kept(symbol string) bool
 	// Source names where the values were read from (a .config or a
 	// defconfig), for the header.
 	Source() string

@@ -1,13 +1,10 @@
 package tui
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
-	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/kconfig"
 )
 
@@ -50,6 +47,10 @@ type KconfigFiles struct {
 	// Owned tells the symbols a standalone save may change in the
 	// defconfig (those of the Cube tree); nil means all.
 	Owned func(*kconfig.Symbol) bool
+	// MinimalDefconfig computes the defconfig a save writes on request,
+	// as 'make savedefconfig' leaves it (brenv.Session.DefconfigData);
+	// nil means the engine's DefconfigText as it is.
+	MinimalDefconfig func() []byte
 }
 
 // NewKconfigEngine wraps a loaded configuration (values already read) for
@@ -115,8 +116,7 @@ func (e *kconfigEngine) Entry(n Node) Entry {
 		if sel := s.Selection(); sel != nil {
 			en.Value = sel.Name()
 		}
-		en.Default = en.Value
-		if d := choiceDefault(e.k, s); d != nil {
+		if d := s.DefaultSelection(); d != nil {
 			en.Default = d.Name()
 		}
 		en.Changeable = s.Visibility() != kconfig.No
@@ -130,42 +130,12 @@ func (e *kconfigEngine) Entry(n Node) Entry {
 	en.Member = s.Choice() != nil
 	if en.Member {
 		en.Default = "n"
-		if cs := s.Choice(); cs != nil {
-			if d := choiceDefault(e.k, cs); d == s {
-				en.Default = "y"
-			}
+		if d := s.Choice().DefaultSelection(); d == s {
+			en.Default = "y"
 		}
 	}
-	if (en.Type == TypeBool || en.Type == TypeTristate) && en.Value != "n" && !en.Changeable && !en.Member {
-		en.Forced = forcedBySelect(e.k, s)
-	}
+	en.Forced = s.SelectedTo() != kconfig.No
 	return en
-}
-
-// choiceDefault is the member a choice selects when the user picked none:
-// its selection when it has no user value; otherwise, for the Cube
-// choices, the default cubecfg records (nil for other choices: kconfig
-// does not tell yet).
-func choiceDefault(k *kconfig.Kconfig, cs *kconfig.Symbol) *kconfig.Symbol {
-	if u, ok := cs.UserValue(); !ok || u == "" {
-		return cs.Selection()
-	}
-	for _, m := range cs.Members() {
-		if o, ok := cubecfg.Lookup(m.Name()); ok && o.Kind == cubecfg.Choice {
-			return k.Lookup(o.Default)
-		}
-	}
-	return nil
-}
-
-// forcedBySelect reports a select holding the symbol's value up.
-func forcedBySelect(k *kconfig.Kconfig, s *kconfig.Symbol) bool {
-	for _, t := range k.Explain(s).SelectedBy {
-		if t.Value != kconfig.No {
-			return true
-		}
-	}
-	return false
 }
 
 func symType(t kconfig.Type) SymType {
@@ -229,42 +199,19 @@ func (e *kconfigEngine) Value(sym string) string {
 	return v
 }
 
-// Check applies Kconfig's value rules for the symbol's type and its
-// active range.
+// Check asks the engine whether Set would take the value (type, range,
+// visibility, selects), without setting it.
 func (e *kconfigEngine) Check(sym, v string) error {
 	s := e.k.Lookup(sym)
 	if s == nil {
 		return fmt.Errorf("%s: %w", sym, kconfig.ErrUnknownSymbol)
 	}
-	switch s.Type() {
-	case kconfig.TypeBool, kconfig.TypeTristate:
-		if v != "y" && v != "n" && !(v == "m" && s.Type() == kconfig.TypeTristate) {
-			return fmt.Errorf("%q: a %s takes y or n", v, s.Type())
+	if err := s.Check(v); err != nil {
+		var se *kconfig.SetError
+		if errors.As(err, &se) {
+			return errors.New(se.Reason) // the row already names the symbol
 		}
-	case kconfig.TypeInt:
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a decimal integer", v)
-		}
-		if lo, hi, ok := s.Range(); ok {
-			l, _ := strconv.ParseInt(lo, 10, 64)
-			h, _ := strconv.ParseInt(hi, 10, 64)
-			if n < l || n > h {
-				return fmt.Errorf("%d is not in %s-%s", n, lo, hi)
-			}
-		}
-	case kconfig.TypeHex:
-		n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(v, "0x"), "0X"), 16, 64)
-		if err != nil || v == "" {
-			return fmt.Errorf("%q is not a hexadecimal number", v)
-		}
-		if lo, hi, ok := s.Range(); ok {
-			l, _ := strconv.ParseUint(strings.TrimPrefix(lo, "0x"), 16, 64)
-			h, _ := strconv.ParseUint(strings.TrimPrefix(hi, "0x"), 16, 64)
-			if n < l || n > h {
-				return fmt.Errorf("%s is not in %s-%s", v, lo, hi)
-			}
-		}
+		return err
 	}
 	return nil
 }
@@ -272,6 +219,11 @@ func (e *kconfigEngine) Check(sym, v string) error {
 func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 	kc, err := e.k.Set(sym, v)
 	if err != nil {
+		// Without the value: it may be a secret, and the error goes on screen.
+		var se *kconfig.SetError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("cannot set %s: %s", se.Name, se.Reason)
+		}
 		return nil, err
 	}
 	out := make([]Change, 0, len(kc))
@@ -288,8 +240,13 @@ func (e *kconfigEngine) Set(sym, v string) ([]Change, error) {
 		if !c.NewWritten {
 			ch.New = absent
 		}
-		out = append(out, ch)
 		e.note(ch)
+		if ch.Old == ch.New && len(out) > 0 {
+			// Only its line in .config came or went ("# X is not set"):
+			// not a change of value to report.
+			continue
+		}
+		out = append(out, ch)
 	}
 	return out, nil
 }
@@ -313,7 +270,11 @@ func (e *kconfigEngine) Explain(n Node) []Section {
 	var secs []Section
 	if s := m.Symbol(); s != nil {
 		x := e.k.Explain(s)
-		secs = append(secs, Section{Lines: strings.Split(strings.TrimRight(x.Text(), "\n"), "\n")})
+		lines := strings.Split(strings.TrimRight(x.Text(), "\n"), "\n")
+		if s.IsChoice() {
+			lines = append(choiceLines(m, s), lines[1:]...) // the first line speaks of a "<choice>" symbol
+		}
+		secs = append(secs, Section{Lines: lines})
 		// Every select that can reach it, with where it is written, when
 		// that says more than the text (which lists the active ones).
 		var sel []string
@@ -432,21 +393,13 @@ func (e *kconfigEngine) SavePlan(defconfig bool) ([]FileWrite, error) {
 	}
 	plan := []FileWrite{{What: ".config", Path: e.cfg.ConfigPath, Data: e.k.ConfigText(), Backup: true}}
 	if defconfig {
-		plan = append(plan, FileWrite{What: "defconfig", Path: e.cfg.DefconfigPath, Data: dropDefconfigLine(e.k.DefconfigText())})
+		data := e.k.DefconfigText
+		if e.cfg.MinimalDefconfig != nil {
+			data = e.cfg.MinimalDefconfig
+		}
+		plan = append(plan, FileWrite{What: "defconfig", Path: e.cfg.DefconfigPath, Data: data()})
 	}
 	return plan, nil
-}
-
-// dropDefconfigLine removes the BR2_DEFCONFIG= line, as 'make
-// savedefconfig' does after conf has written the file.
-func dropDefconfigLine(b []byte) []byte {
-	var out bytes.Buffer
-	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
-		if !bytes.HasPrefix(l, []byte("BR2_DEFCONFIG=")) {
-			out.Write(l)
-		}
-	}
-	return out.Bytes()
 }
 
 func (e *kconfigEngine) MarkSaved() {
@@ -457,7 +410,40 @@ func (e *kconfigEngine) MarkSaved() {
 	}
 }
 
+func (e *kconfigEngine) Kept(sym string) bool {
+	if !e.cfg.Standalone {
+		return true
+	}
+	s := e.k.Lookup(sym)
+	return s != nil && e.owned(s)
+}
+
 func (e *kconfigEngine) Source() string        { return e.cfg.Source }
 func (e *kconfigEngine) Standalone() bool      { return e.cfg.Standalone }
 func (e *kconfigEngine) ConfigPath() string    { return e.cfg.ConfigPath }
 func (e *kconfigEngine) DefconfigPath() string { return e.cfg.DefconfigPath }
+
+// choiceLines say what a choice is: its selected and default entries and
+// every entry, hidden ones marked.
+func choiceLines(m *kconfig.Menu, cs *kconfig.Symbol) []string {
+	label := func(s *kconfig.Symbol) string {
+		if s == nil {
+			return "none"
+		}
+		if p := s.Prompt(); p != "" {
+			return p + " (" + s.Name() + ")"
+		}
+		return s.Name()
+	}
+	lines := []string{fmt.Sprintf("%s is a choice: exactly one of its entries is on.", m.Prompt()),
+		fmt.Sprintf("Selected: %s; default: %s.", label(cs.Selection()), label(cs.DefaultSelection())),
+		"Entries:"}
+	for _, mem := range cs.Members() {
+		l := "  - " + label(mem)
+		if mem.Visibility() == kconfig.No {
+			l += " (hidden)"
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}

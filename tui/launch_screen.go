@@ -36,6 +36,12 @@ type launchScreen struct {
 	settings launchSettings
 	form     *launchForm
 
+	// snp is the SEV-SNP launch digest of the images and settings (what
+	// s would start); snpSeq numbers its computations, so a late one is
+	// dropped.
+	snp    *snpExpect
+	snpSeq int
+
 	// Starting a VM.
 	startSeq  int
 	starting  launch.Mode
@@ -76,14 +82,22 @@ type launchSettings struct {
 
 // Messages of the launch screen's commands.
 type (
+	// hostFactsMsg and launchImagesMsg carry what was found, the
+	// verdicts (nil: no facts yet) and the SEV-SNP digest (seq, snp: as
+	// snpMsg), all worked out off the UI goroutine: assessing reads the
+	// firmware, the digest hashes every file.
 	hostFactsMsg struct {
-		facts  launch.HostFacts
-		images launch.Images
-		err    error
+		facts    launch.HostFacts
+		images   launch.Images
+		err      error
+		verdicts []launch.Verdict
+		snpMsg
 	}
 	launchImagesMsg struct {
-		images launch.Images
-		err    error
+		images   launch.Images
+		err      error
+		verdicts []launch.Verdict
+		snpMsg
 	}
 	adoptVMMsg struct {
 		vm  VM
@@ -96,7 +110,6 @@ type (
 	launchedMsg struct {
 		seq int
 		vm  VM
-		cfg launch.Config
 		err error
 	}
 	vmStatusMsg struct {
@@ -127,13 +140,19 @@ func (s *launchScreen) Title() string { return "Launch" }
 
 func (s *launchScreen) Init() tea.Cmd {
 	be := s.ses.be.Launch
+	s.snpSeq++
+	seq, set := s.snpSeq, s.settings
 	return tea.Batch(
 		func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			f := be.Facts(ctx)
 			im, err := be.Images()
-			return hostFactsMsg{facts: f, images: im, err: err}
+			msg := hostFactsMsg{facts: f, images: im, err: err, verdicts: assess(f, im)}
+			if err == nil {
+				msg.snpMsg = snpMsg{seq: seq, snp: expectSNP(im, set, "")}
+			}
+			return msg
 		},
 		func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -149,9 +168,21 @@ func (s *launchScreen) Activate() tea.Cmd { return s.imagesCmd() }
 
 func (s *launchScreen) imagesCmd() tea.Cmd {
 	be := s.ses.be.Launch
+	s.snpSeq++
+	facts, seq, set, prev := s.facts, s.snpSeq, s.settings, ""
+	if s.snp != nil {
+		prev = s.snp.key
+	}
 	return func() tea.Msg {
 		im, err := be.Images()
-		return launchImagesMsg{images: im, err: err}
+		msg := launchImagesMsg{images: im, err: err}
+		if facts != nil {
+			msg.verdicts = assess(*facts, im)
+		}
+		if err == nil {
+			msg.snpMsg = snpMsg{seq: seq, snp: expectSNP(im, set, prev)}
+		}
+		return msg
 	}
 }
 
@@ -182,6 +213,9 @@ func (s *launchScreen) vmRunning() bool {
 }
 
 func (s *launchScreen) QuitConcerns() []string {
+	if s.starting != "" {
+		return []string{"a VM is starting: quitting stops it"}
+	}
 	if s.vmRunning() {
 		return []string{fmt.Sprintf("VM %s is running (y leaves it, %s stops it)", s.ses.vm.Record().Name, s.c.Keys.Launch.QuitStop.Help().Key)}
 	}
@@ -198,6 +232,10 @@ func (s *launchScreen) QuitOptions() []quitOption {
 // Close ends the SSH console and stops following the VM; the VM itself is
 // left as the user chose.
 func (s *launchScreen) Close() {
+	if s.vmRunning() && !s.stopping {
+		r := s.ses.vm.Record()
+		fmt.Fprintf(s.ses.notes, "cube-hal: VM %s keeps running (ssh on 127.0.0.1:%d); 'cube-hal stop --name %s' stops it\n", r.Name, r.Ports.SSH, r.Name)
+	}
 	for _, p := range []*vtPane{s.ssh, s.serial} {
 		if p != nil {
 			p.Close()
@@ -216,17 +254,22 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 		return s.updateKey(msg)
 	case hostFactsMsg:
 		s.facts = &msg.facts
-		s.images, s.imagesErr = msg.images, msg.err
-		s.assess()
+		s.images, s.imagesErr, s.verdicts = msg.images, msg.err, msg.verdicts
+		s.takeSNP(msg.snpMsg)
 	case launchImagesMsg:
 		s.images, s.imagesErr = msg.images, msg.err
-		s.assess()
+		if msg.verdicts != nil {
+			s.verdicts = msg.verdicts
+		}
+		s.takeSNP(msg.snpMsg)
+	case snpMsg:
+		s.takeSNP(msg)
 	case buildFinishedMsg:
 		return s.imagesCmd()
 	case adoptVMMsg:
 		if msg.vm != nil && s.ses.vm == nil && s.startSeq == 0 {
 			s.setStatus(statusInfo, "Found VM "+msg.vm.Record().Name+" running (started earlier)")
-			return s.watch(msg.vm, nil)
+			return s.watch(msg.vm)
 		}
 	case launchProgressMsg:
 		if msg.seq == s.startSeq && s.starting != "" {
@@ -246,8 +289,7 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		s.startFail = nil
 		s.setStatus(statusOK, fmt.Sprintf("VM %s started (%s); c opens the SSH console once the guest's SSH answers", msg.vm.Record().Name, modeName(mode)))
-		cfg := msg.cfg
-		return s.watch(msg.vm, &cfg)
+		return s.watch(msg.vm)
 	case vmStatusMsg:
 		if msg.seq != s.vmSeq || s.ses.vm == nil {
 			return nil
@@ -296,7 +338,7 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 			s.quitAfterStop = false
 			return s.statusCmd()
 		}
-		s.setStatus(statusOK, "VM stopped: "+stopHow(msg.res))
+		s.setStatus(statusOK, "VM stopped: "+msg.res.String())
 		s.ses.vmStatus.Running = false
 		s.endVM()
 		s.ses.vm = nil
@@ -310,6 +352,7 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 		return s.stop()
 	case vtFrameMsg:
 		if p := s.pane(msg.id); p != nil {
+			p.Apply(msg)
 			return p.wait()
 		}
 	case vtEndMsg:
@@ -341,13 +384,19 @@ func (s *launchScreen) pane(id int64) *vtPane {
 	return nil
 }
 
-// assess decides, from the host facts and the images, which modes can run.
-func (s *launchScreen) assess() {
-	if s.facts == nil {
-		return
+// assess decides, from the host facts and the images, which modes can
+// run (it reads the firmware: call it in a command).
+func assess(f launch.HostFacts, im launch.Images) []launch.Verdict {
+	fw := map[launch.Mode]string{launch.ModeSNP: im.Firmware, launch.ModeTDX: im.Firmware}
+	return launch.AssessAll(f, fw)
+}
+
+// takeSNP keeps a computed SEV-SNP digest if it is the latest asked for
+// (a nil one means the inputs had not changed).
+func (s *launchScreen) takeSNP(m snpMsg) {
+	if m.seq == s.snpSeq && m.snp != nil {
+		s.snp = m.snp
 	}
-	fw := map[launch.Mode]string{launch.ModeSNP: s.images.Firmware, launch.ModeTDX: s.images.Firmware}
-	s.verdicts = launch.AssessAll(*s.facts, fw)
 }
 
 func (s *launchScreen) verdict(m launch.Mode) (launch.Verdict, bool) {
@@ -361,7 +410,7 @@ func (s *launchScreen) verdict(m launch.Mode) (launch.Verdict, bool) {
 
 // watch makes vm the session's VM: its serial console in the pane, its
 // status polled, its SSH server probed.
-func (s *launchScreen) watch(vm VM, cfg *launch.Config) tea.Cmd {
+func (s *launchScreen) watch(vm VM) tea.Cmd {
 	if s.vmCancel != nil {
 		s.vmCancel()
 	}
@@ -372,7 +421,7 @@ func (s *launchScreen) watch(vm VM, cfg *launch.Config) tea.Cmd {
 	}
 	s.vmSeq++
 	s.vmCtx, s.vmCancel = context.WithCancel(context.Background())
-	s.ses.vm, s.ses.vmConfig = vm, cfg
+	s.ses.vm = vm
 	rec := vm.Record()
 	s.ses.vmStatus = launch.VMStatus{Name: rec.Name, Mode: rec.Mode, Accel: rec.Accel, State: rec.State, Running: true,
 		PID: rec.PID, Ports: rec.Ports, Started: rec.Started}
@@ -450,11 +499,12 @@ func (s *launchScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	if s.form != nil {
 		done, cfg := s.form.update(msg, s.c.Keys)
 		if done {
+			s.form = nil
 			if cfg != nil {
 				s.settings = *cfg
 				s.setStatus(statusOK, "Launch settings changed: "+s.settingsText())
+				return s.measureCmd()
 			}
-			s.form = nil
 		}
 		return nil
 	}
@@ -489,6 +539,8 @@ func (s *launchScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	k := &s.c.Keys.Launch
 	switch {
+	case key.Matches(msg, s.c.Keys.Browse.Quit):
+		return quitRequest
 	case key.Matches(msg, k.SNP):
 		return s.launch(launch.ModeSNP)
 	case key.Matches(msg, k.TDX):
@@ -567,17 +619,7 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 		s.setStatus(statusError, fmt.Sprintf("%s is not available here: %s (i shows why)", modeName(mode), firstOf(v.Reasons)))
 		return nil
 	}
-	cfg := launch.Config{
-		Mode: mode, Name: s.settings.Name, Kernel: s.images.Kernel, Initrd: s.images.Initrd,
-		Append: s.settings.Append, MemoryMB: s.settings.MemoryMB, CPUs: s.settings.CPUs,
-		Ports: launch.Ports{SSH: launch.DefaultSSHPort, Agent: launch.DefaultAgentPort, GuestAgent: launch.DefaultGuestAgentPort},
-	}
-	switch mode {
-	case launch.ModeSNP:
-		cfg.Firmware, cfg.SNP = s.images.Firmware, launch.DefaultSNP
-	case launch.ModeTDX:
-		cfg.Firmware, cfg.TDX = s.images.Firmware, launch.DefaultTDX
-	}
+	cfg := launchConfig(mode, s.images, s.settings)
 	s.startSeq++
 	s.starting, s.progress, s.startFail = mode, "preparing", nil
 	s.progCh = make(chan string, 16)
@@ -590,7 +632,8 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 			default: // the UI shows the latest; never block the launch
 			}
 		})
-		return launchedMsg{seq: seq, vm: vm, cfg: cfg, err: err}
+		close(ch) // Start has returned: no more progress
+		return launchedMsg{seq: seq, vm: vm, err: err}
 	}
 	return tea.Batch(start, s.progressCmd())
 }
@@ -599,12 +642,10 @@ func (s *launchScreen) launch(mode launch.Mode) tea.Cmd {
 func (s *launchScreen) progressCmd() tea.Cmd {
 	ch, seq := s.progCh, s.startSeq
 	return func() tea.Msg {
-		select {
-		case p := <-ch:
+		if p, ok := <-ch; ok {
 			return launchProgressMsg{seq: seq, text: p}
-		case <-time.After(5 * time.Minute):
-			return nil
 		}
+		return nil
 	}
 }
 
@@ -663,20 +704,6 @@ func (s *launchScreen) stop() tea.Cmd {
 		res, err := vm.Stop(ctx, launch.StopOptions{PowerdownTimeout: 30 * time.Second})
 		return vmStoppedMsg{seq: seq, res: res, err: err}
 	}
-}
-
-func stopHow(r launch.StopResult) string {
-	how := map[string]string{
-		"powerdown":   "the guest powered off",
-		"quit":        "QEMU quit",
-		"SIGTERM":     "QEMU terminated with SIGTERM",
-		"SIGKILL":     "QEMU killed with SIGKILL",
-		"not running": "it was not running",
-	}[r.How]
-	if how == "" {
-		how = r.How
-	}
-	return fmt.Sprintf("%s (%.1fs)", how, r.Took.Seconds())
 }
 
 // startFailure explains a failed start in lines: the error, then QEMU's
@@ -791,6 +818,11 @@ func (s *launchScreen) details() []Section {
 		}
 		secs = append(secs, Section{Title: modeName(v.Mode), Lines: l})
 	}
+	if s.ses.vm != nil && s.ses.vm.Record().ExpectedMeasurement != "" {
+		secs = append(secs, Section{Title: "Expected SEV-SNP measurement of VM " + s.ses.vm.Record().Name,
+			Lines: []string{s.ses.vm.Record().ExpectedMeasurement, "(the launch digest of the firmware, kernel, initrd, command line and vCPUs it booted with; Attest checks reports against it)"}})
+	}
+	secs = append(secs, s.snpDetails()...)
 	if len(s.startFail) > 0 {
 		secs = append(secs, Section{Title: "Last launch failure", Lines: s.startFail})
 	}
@@ -841,7 +873,7 @@ func (s *launchScreen) ShortHelp() []key.Binding {
 	if s.serial != nil {
 		out = append(out, k.Up)
 	}
-	return out
+	return append(out, s.c.Keys.Browse.Quit)
 }
 
 func (s *launchScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
@@ -856,11 +888,12 @@ func (s *launchScreen) view() launchView {
 	v := launchView{
 		facts: s.facts, verdicts: s.verdicts, images: s.images, imagesErr: s.imagesErr,
 		settings: s.settingsText(), starting: s.starting, progress: s.progress, startFail: s.startFail,
-		status: s.status, home: s.home, sshReady: s.sshReady, stopping: s.stopping,
+		status: s.status, home: s.home, sshReady: s.sshReady, stopping: s.stopping, snp: s.snp,
 	}
 	if s.ses.vm != nil {
 		st := s.ses.vmStatus
 		v.vm = &st
+		v.expected = s.ses.vm.Record().ExpectedMeasurement
 	}
 	p := s.shown()
 	if p.emu != nil {
@@ -907,6 +940,8 @@ type launchView struct {
 	startFail []string
 
 	vm       *launch.VMStatus
+	expected string     // the SNP launch digest the running VM's reports must carry
+	snp      *snpExpect // the SNP launch digest of the images and settings
 	sshReady bool
 	sshOpen  bool
 	stopping bool
@@ -959,10 +994,11 @@ func renderLaunchView(st *Styles, v launchView, w, h int) string {
 // top is the part above the console pane: the host panel, the images and
 // settings, the VM.
 func (v launchView) top(st *Styles, w int) []string {
-	out := []string{renderBar(st.Work.Heading, st.Work.Muted, "Launch the image", v.hostSummary(), w)}
+	out := []string{renderBar(st.Work.Heading, st.Work.Muted, "Launch the image", "", w)}
 	if v.facts == nil {
 		return append(out, fitLine("  "+st.Work.Muted.Render("Looking at the host (CPU, KVM, SEV-SNP, TDX, QEMU)…"), w))
 	}
+	out = append(out, kvLine(st, "Host", st.Work.Value.Render(truncate(v.hostLine(), w-12)), 8, w))
 	keys := map[launch.Mode]string{launch.ModeSNP: "s", launch.ModeTDX: "t", launch.ModePlain: "p"}
 	for _, vd := range v.verdicts {
 		head := "  " + st.Work.Label.Render(keys[vd.Mode]) + " " + st.Work.Value.Render(padRight(modeName(vd.Mode), 8)) + " "
@@ -1016,21 +1052,25 @@ func baseName(p string) string {
 
 func ansiWidth(s string) int { return ansi.StringWidth(s) }
 
-// hostSummary is the header's right side: QEMU and KVM in a few words.
-func (v launchView) hostSummary() string {
+// hostLine is the host panel's facts: QEMU, KVM (and why not), firmware.
+func (v launchView) hostLine() string {
 	f := v.facts
-	if f == nil {
-		return ""
-	}
-	q := "no QEMU"
+	q := "QEMU: not found (install qemu-system-x86)"
 	if f.QEMU.Found() {
 		q = "QEMU " + f.QEMU.Version.String()
 	}
-	kvm := "KVM unusable"
-	if f.KVM.Usable {
-		kvm = "KVM"
+	kvm := "KVM usable"
+	if !f.KVM.Usable {
+		kvm = "KVM not usable"
+		if f.KVM.Why != "" {
+			kvm += " (" + f.KVM.Why + ")"
+		}
 	}
-	return q + " · " + kvm
+	fw := "firmware: none in the images (SNP and TDX need OVMF.fd)"
+	if v.images.Firmware != "" {
+		fw = "firmware: " + baseName(v.images.Firmware)
+	}
+	return q + " · " + fw + " · " + kvm
 }
 
 // vmLines are the VM's state (how it runs, its uptime) and its ports.
@@ -1039,7 +1079,11 @@ func (v launchView) vmLines(st *Styles, lw, w int) []string {
 	case v.starting != "":
 		return []string{kvLine(st, "VM", st.Work.Running.Render("◌ starting ("+modeName(v.starting)+")")+st.Work.Muted.Render(truncate(": "+v.progress, max(0, w-lw-24))), lw, w)}
 	case v.vm == nil:
-		return []string{kvLine(st, "VM", st.Work.Muted.Render("none running: p launches a plain VM"), lw, w)}
+		out := []string{kvLine(st, "VM", st.Work.Muted.Render("none running: p launches a plain VM"), lw, w)}
+		if l := v.snpLine(st, lw, w); l != "" {
+			out = append(out, l)
+		}
+		return out
 	}
 	s := v.vm
 	state := st.Work.OK.Render("● running")
@@ -1065,6 +1109,15 @@ func (v launchView) vmLines(st *Styles, lw, w int) []string {
 		}
 	}
 	out := []string{kvLine(st, "VM", st.Work.Value.Render(truncate(strings.Join(parts, " · "), w-lw-4)), lw, w)}
+	switch {
+	case v.expected != "":
+		tail := " (Attest checks it)"
+		out = append(out, kvLine(st, "Measure", st.Work.Value.Render(digestText(v.expected, max(8, w-lw-4-len(tail))))+st.Work.Muted.Render(tail), lw, w))
+	case !s.Running:
+		if l := v.snpLine(st, lw, w); l != "" {
+			out = append(out, l)
+		}
+	}
 	if s.Running {
 		ssh := fmt.Sprintf("ssh 127.0.0.1:%d", s.Ports.SSH)
 		switch {

@@ -1,12 +1,17 @@
 package tui
 
 import (
+	"encoding/hex"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ultravioletrs/cube-hal/host"
+	"github.com/ultravioletrs/cube-hal/internal/testenv"
 	"github.com/ultravioletrs/cube-hal/launch"
 )
 
@@ -17,7 +22,7 @@ func TestLaunchScreenHostPanel(t *testing.T) {
 	fb := newFakeBackends(t)
 	l := newLoop(t, fb.options(), 120, 30)
 	l.tab("Launch")
-	l.shows("Launch the image", "QEMU 7.2.0 · KVM unusable",
+	l.shows("Launch the image", "Host      QEMU 7.2.0 · firmware: none in the images (SNP and TDX need OVMF.fd) · KVM not usable (/dev/kvm is missing)",
 		"s SEV-SNP  ✗ unavailable: the CPU does not report sev_snp",
 		"t TDX      ✗ unavailable: the CPU does not report tdx_host_platform",
 		"p plain    ✓ ready (tcg): using TCG (software emulation, much slower): /dev/kvm is missing",
@@ -115,7 +120,11 @@ func TestLaunchScreenQuitWithVM(t *testing.T) {
 			l.shows("p plain    ✓ ready")
 			l.keys("p")
 			l.shows("● running")
-			l.keys("ctrl+c")
+			if stop {
+				l.keys("ctrl+c")
+			} else {
+				l.keys("q") // as in the configurator
+			}
 			l.shows("Quit cube-hal?", "Launch: VM cube-ai-vm is running (y leaves it, x stops it)",
 				"y quit", "x stop the VM, then quit", "esc stay")
 			if stop {
@@ -127,6 +136,12 @@ func TestLaunchScreenQuitWithVM(t *testing.T) {
 			want := map[bool]int{false: 0, true: 1}[stop]
 			if vm.stopCount() != want {
 				t.Fatalf("Stop called %d times, want %d", vm.stopCount(), want)
+			}
+			var notes strings.Builder
+			l.launchScreen().ses.notes = &notes
+			l.app.close()
+			if left := strings.Contains(notes.String(), "VM cube-ai-vm keeps running"); left == stop {
+				t.Fatalf("after quitting (stop %v) the terminal got %q", stop, notes.String())
 			}
 		})
 	}
@@ -192,4 +207,92 @@ func TestLaunchScreenNoImages(t *testing.T) {
 	if !strings.Contains(l.screen(), "VM        none running") {
 		t.Fatal("no VM line")
 	}
+}
+
+// hostBzImage is a bzImage QEMU measures with kernel-hashes=on: the
+// host's own kernel.
+func hostBzImage(t *testing.T) string {
+	t.Helper()
+	ks, _ := filepath.Glob("/boot/vmlinuz-*")
+	if len(ks) == 0 {
+		testenv.Missing(t, "no /boot/vmlinuz-* (linux-image-amd64)")
+	}
+	return ks[len(ks)-1]
+}
+
+// snpHost is a host that runs SEV-SNP guests.
+func snpHost() launch.HostFacts {
+	f := tcgHost()
+	f.KVM = host.KVM{Usable: true, Modules: []string{"kvm", "kvm_amd"}}
+	f.SEV = host.SEV{CPUSEVSNP: true, ParamSEVSNP: "Y", SNPHost: true, Device: host.Device{Path: "/dev/sev", Present: true, ReadWrite: true}}
+	f.QEMU.Version, f.QEMU.Objects = host.Version{Major: 9, Minor: 2}, []string{host.ObjectSEVSNPGuest}
+	return f
+}
+
+// The launch screen shows the SEV-SNP launch digest of what s would
+// start (the images and the settings), on a host that cannot run SNP as
+// well; it follows the settings; s starts exactly the configuration it
+// was computed from; a kernel QEMU does not measure says why.
+func TestLaunchScreenSNPMeasurement(t *testing.T) {
+	ovmf := testenv.File(t, filepath.Join(testenv.SharedDir(t), "testvectors", "sev-snp-measure", "ovmf_AmdSev_suffix.bin"), "the shared test vectors")
+	kernel := hostBzImage(t)
+	initrd := filepath.Join(t.TempDir(), "rootfs.cpio.gz")
+	if err := os.WriteFile(initrd, []byte("an initramfs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := func(cpus int, append string) string {
+		t.Helper()
+		d, _, err := launch.Config{Mode: launch.ModeSNP, Firmware: ovmf, Kernel: kernel, Initrd: initrd, Append: append, CPUs: cpus,
+			SNP: launch.DefaultSNP}.ExpectedSNPMeasurement()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hex.EncodeToString(d)
+	}
+
+	fb := newFakeBackends(t)
+	fb.launch.images = launch.Images{Kernel: kernel, Initrd: initrd, Firmware: ovmf}
+	l := newLoop(t, fb.options(), 120, 40)
+	l.tab("Launch")
+	d := want(4, launch.DefaultAppend) // SNP's default vCPUs
+	l.shows("s SEV-SNP  ✗ unavailable", "Measure   "+d[:30], d[len(d)-30:]+" if launched with s")
+	l.keys("i")
+	l.shows("Expected SEV-SNP measurement of a launch with s", d, "vCPUs         4 × EPYC-v4, guest features 0x1",
+		"kernel        "+kernel, `command line  "console=ttyS0"`, "--dry-run' prints the same value")
+	l.keys("esc")
+
+	// Other settings, another digest.
+	l.keys("e", "tab", "tab")
+	l.typeText("2")
+	l.keys("tab", "ctrl+u")
+	l.typeText("console=ttyS0 quiet")
+	l.keys("enter")
+	d2 := want(2, "console=ttyS0 quiet")
+	if d2 == d {
+		t.Fatal("the digest does not depend on the vCPUs and command line")
+	}
+	l.shows("Measure   " + d2[:30])
+
+	// On an SNP host, s starts the very configuration the digest is of.
+	fb2 := newFakeBackends(t)
+	fb2.launch.facts = snpHost()
+	fb2.launch.images = fb.launch.images
+	l2 := newLoop(t, fb2.options(), 120, 40)
+	l2.tab("Launch")
+	l2.shows("s SEV-SNP  ✓ ready", "Measure   "+d[:30])
+	l2.keys("s")
+	l2.until("an SNP start", func() bool { return fb2.launch.startCount() == 1 })
+	got, _, err := fb2.launch.starts[0].ExpectedSNPMeasurement()
+	if err != nil || hex.EncodeToString(got) != d {
+		t.Fatalf("s started a VM whose digest is %x (%v), the screen showed %s", got, err, d)
+	}
+
+	// A kernel QEMU does not measure (an ELF vmlinux): no digest, and why.
+	fb3 := newFakeBackends(t)
+	vmlinux := filepath.Join(t.TempDir(), "vmlinux")
+	os.WriteFile(vmlinux, []byte("\x7fELF not a bzImage"), 0o644)
+	fb3.launch.images = launch.Images{Kernel: vmlinux, Initrd: initrd, Firmware: ovmf}
+	l3 := newLoop(t, fb3.options(), 160, 40)
+	l3.tab("Launch")
+	l3.shows("Measure   ✗ no SEV-SNP digest: kernel " + vmlinux + " is not a bzImage")
 }

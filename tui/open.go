@@ -1,35 +1,40 @@
 package tui
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-
-	"github.com/ultravioletrs/cube-hal/kconfig"
+	"github.com/ultravioletrs/cube-hal/kconfig/brenv"
+	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
-// OpenStandalone opens the Cube configuration without a Buildroot tree:
-// the external tree over kconfig's built-in stand-in base, with the values
-// of configs/cube_defconfig. Saving edits that defconfig in place,
-// changing only the lines of the Cube tree's own symbols.
-func OpenStandalone(externalDir string) (Engine, error) {
-	k, err := kconfig.LoadStandalone(externalDir, kconfig.Options{Quiet: true})
+// OpenWorkspace opens the workspace's configuration for the configurator,
+// the way the Kconfig engine's brenv.Open does for every command: with a
+// Buildroot checkout, Buildroot's whole menu with the Cube external and
+// make's environment, and the values of $(O)/.config (or of the Cube
+// defconfig when there is no .config yet; the first save writes it);
+// without one (standalone mode), the Cube tree over a built-in base with
+// the values of configs/cube_defconfig, which a save edits in place.
+func OpenWorkspace(ws *workspace.Workspace) (Engine, error) {
+	s, err := brenv.Open(ws, brenv.OpenOptions{})
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(externalDir, "configs", "cube_defconfig")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("the Cube defconfig: %w", err)
+	return NewSessionEngine(s), nil
+}
+
+// NewSessionEngine wraps an opened configuration for the configurator.
+func NewSessionEngine(s *brenv.Session) Engine {
+	source := s.Source
+	if !s.Standalone && s.Source != s.ConfigPath {
+		source += " (no .config yet)"
 	}
-	if err := k.ReadDefconfig(path); err != nil {
-		return nil, err
-	}
-	return NewKconfigEngine(k, KconfigFiles{
-		Source:        path,
-		DefconfigPath: path,
-		Standalone:    true,
-		Defconfig:     data,
-		Owned:         func(s *kconfig.Symbol) bool { return s.InDir(externalDir) },
-	}), nil
+	return NewKconfigEngine(s.K, KconfigFiles{
+		Source:        source,
+		ConfigPath:    s.ConfigPath,
+		DefconfigPath: s.DefconfigPath,
+		Standalone:    s.Standalone,
+		Defconfig:     s.Defconfig,
+		Owned:         s.Owned,
+		// Without its BR2_DEFCONFIG= line, as 'make savedefconfig'
+		// leaves it.
+		MinimalDefconfig: s.DefconfigData,
+	})
 }

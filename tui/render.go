@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -100,6 +101,7 @@ func renderList(st *Styles, rows []listRow, cursor, offset, w, h int) string {
 
 // renderRow draws one row w wide with a value column valW wide (0: none).
 func renderRow(st *Styles, r listRow, focused bool, valW, w int) string {
+	r.Prompt, r.Name, r.Value, r.Box = validUTF8(r.Prompt), validUTF8(r.Name), validUTF8(r.Value), validUTF8(r.Box)
 	if r.Group {
 		title := "── " + r.Prompt + " "
 		return st.List.Group.Render(fitLine(truncate(title, w)+strings.Repeat("─", max(0, w-ansi.StringWidth(title))), w))
@@ -261,7 +263,6 @@ func wrap(text string, w int) []string {
 				if !empty {
 					room--
 				}
-				room = max(room, 1)
 				n := ansi.StringWidth(word)
 				switch {
 				case n <= room:
@@ -273,8 +274,16 @@ func wrap(text string, w int) []string {
 				case !empty:
 					flush()
 				default: // alone on its line and still too long: cut it
-					line += ansi.Cut(word, 0, room)
-					word = ansi.Cut(word, room, n)
+					room = max(room, 1)
+					head := ansi.Cut(word, 0, room)
+					if head == "" {
+						// A wide character on a line narrower than
+						// itself: it goes alone, over the edge.
+						_, size := utf8.DecodeRuneInString(word)
+						head = word[:size]
+					}
+					line += head
+					word = word[len(head):]
 					flush()
 				}
 			}
@@ -392,57 +401,113 @@ type saveFile struct {
 	What string
 	Path string
 	Note string
+	Warn string // shown in the warning colour when the file is written
 }
 
-// renderSave draws the save dialog w x h.
+// renderSave draws the save dialog w x h. What the save does and how it
+// went (the files, the problems, "Saving…" or the error) always fit; the
+// list of changes gets the room left and says how many it could not show.
 func renderSave(st *Styles, v saveView, w, h int) string {
 	inner := w - 2
-	var lines []string
-	add := func(s string) { lines = append(lines, " "+s) }
-	add(st.Dialog.Title.Render("Save the configuration"))
-	add("")
-	switch n := len(v.Changes); n {
-	case 0:
-		add(st.Pane.Muted.Render("No unsaved changes; saving writes the files as they are."))
-	default:
-		add(st.Pane.Heading.Render(plural(n, "change", "changes") + ":"))
-		for _, c := range v.Changes {
-			add("  " + truncate(c, inner-2))
+	pad := func(lines []string) []string {
+		for i, l := range lines {
+			lines[i] = " " + l
 		}
+		return lines
 	}
-	add("")
-	add(st.Pane.Heading.Render("Files:"))
+
+	files := []string{"", st.Pane.Heading.Render("Files:")}
 	for _, f := range v.Files {
 		box := "[ ]"
 		if f.On {
 			box = "[x]"
 		}
-		add(truncate(fmt.Sprintf("  %s %-9s %s", box, f.What, f.Path), inner))
+		files = append(files, truncate(fmt.Sprintf("  %s %-9s %s", box, f.What, f.Path), inner))
 		if f.Note != "" && f.On {
-			add(st.Pane.Muted.Render(truncate("                "+f.Note, inner)))
+			files = append(files, st.Pane.Muted.Render(truncate("                "+f.Note, inner)))
+		}
+		if f.Warn != "" && f.On {
+			files = append(files, st.Dialog.Warn.Render(truncate("                "+f.Warn, inner)))
 		}
 	}
-	if len(v.Problems) > 0 {
-		add("")
-		add(st.Dialog.Warn.Render(truncate(plural(len(v.Problems), "problem", "problems")+" (saved anyway; 'cube-hal build' refuses until fixed):", inner)))
-		for _, p := range v.Problems {
-			add(st.Dialog.Warn.Render(truncate("  ! "+p, inner)))
-		}
-	}
-	add("")
+	var outcome []string
 	switch {
 	case v.Saving:
-		add(st.Status.Info.Render("Saving…"))
+		outcome = []string{"", st.Status.Info.Render("Saving…")}
 	case v.Err != "":
+		outcome = []string{""}
 		for _, l := range wrap("Not saved: "+v.Err, inner) {
-			add(st.Status.Error.Render(l))
+			outcome = append(outcome, st.Status.Error.Render(l))
 		}
-		add(st.Pane.Muted.Render(truncate("Nothing was lost: your changes are still here; fix it and save again.", inner)))
+		outcome = append(outcome, st.Pane.Muted.Render(truncate("Nothing was lost: your changes are still here; fix it and save again.", inner)))
 	}
-	if len(lines) > h {
-		lines = append(lines[:max(0, h-1)], " "+st.Pane.Muted.Render("…"))
+
+	// The changes and the problems share the room left: as many items as
+	// fit, then how many more there are; at the least their heading,
+	// which has their count. The problems take no more than half of it
+	// from changes that need it.
+	room := h - 2 - len(files) - len(outcome)
+	var problems []string
+	if n := len(v.Problems); n > 0 {
+		if want := len(v.Changes) + 1; want+2+n > room {
+			room -= min(want, max(2, room/2))
+		} else {
+			room -= want
+		}
+		problems = []string{"", st.Dialog.Warn.Render(truncate(plural(n, "problem", "problems")+" (saved anyway; 'cube-hal build' refuses until fixed):", inner))}
+		marked := make([]string, n)
+		for i, p := range v.Problems {
+			marked[i] = "! " + p
+		}
+		for _, p := range fitItems(marked, room-2, "… and %d more") {
+			problems = append(problems, st.Dialog.Warn.Render(truncate(p, inner)))
+		}
 	}
-	return fitBlock(strings.Join(lines, "\n"), w, h)
+	room = h - 2 - len(files) - len(outcome) - len(problems)
+
+	var changes []string
+	switch n := len(v.Changes); n {
+	case 0:
+		changes = []string{st.Pane.Muted.Render(truncate("No unsaved changes; saving writes the files as they are.", inner))}
+	default:
+		items := fitItems(v.Changes, room-1, "… and %d more (esc, then d lists them all)")
+		heading := plural(n, "change", "changes") + ":"
+		if len(items) == 0 {
+			heading = plural(n, "change", "changes") + " (esc, then d lists them)"
+		}
+		changes = []string{st.Pane.Heading.Render(truncate(heading, inner))}
+		for _, c := range items {
+			changes = append(changes, truncate(c, inner))
+		}
+	}
+
+	lines := []string{st.Dialog.Title.Render("Save the configuration"), ""}
+	lines = append(lines, changes...)
+	lines = append(lines, files...)
+	lines = append(lines, problems...)
+	lines = append(lines, outcome...)
+	return fitBlock(strings.Join(pad(lines), "\n"), w, h)
+}
+
+// fitItems lists items in at most room lines, indented: all of them, or as
+// many as fit and a last line saying how many more there are (more is its
+// format); none when not even that fits.
+func fitItems(items []string, room int, more string) []string {
+	shown := items
+	if len(items) > room {
+		if room < 2 {
+			return nil
+		}
+		shown = items[:room-1]
+	}
+	out := make([]string, 0, len(shown)+1)
+	for _, it := range shown {
+		out = append(out, "  "+it)
+	}
+	if len(shown) < len(items) {
+		out = append(out, "  "+fmt.Sprintf(more, len(items)-len(shown)))
+	}
+	return out
 }
 
 func plural(n int, one, many string) string {
@@ -450,4 +515,12 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// validUTF8 replaces bytes that are not UTF-8, which would throw widths off.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

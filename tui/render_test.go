@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
@@ -154,6 +155,44 @@ func TestRenderSave(t *testing.T) {
 			golden(t, out)
 		})
 	}
+	// Far more changes and problems than fit (turning a package off
+	// changes dozens of symbols): the files and the error still show,
+	// and the lists say how much they left out.
+	many := v
+	many.Changes, many.Problems = nil, nil
+	for i := 0; i < 40; i++ {
+		many.Changes = append(many.Changes, fmt.Sprintf("Symbol %d (BR2_SYMBOL_%d): y -> n", i, i))
+	}
+	for i := 0; i < 6; i++ {
+		many.Problems = append(many.Problems, fmt.Sprintf("Problem %d", i))
+	}
+	many.Files[1].On = true
+	many.Files[1].Warn = "the certs token is written into it in clear"
+	always := []string{"[x] .config", "[x] defconfig", "the certs token is written", "6 problems", "Not saved: defconfig: open", "Nothing was lost"}
+	for _, c := range []struct {
+		w, h int
+		want []string
+	}{
+		{60, 18, []string{"40 changes (esc, then d lists them)"}},
+		{80, 24, []string{"40 changes:", "  Symbol 2 ", "  … and 37 more (esc, then d lists them all)", "  ! Problem 1", "  … and 4 more"}},
+		{120, 40, []string{"40 changes:", "  Symbol 17 ", "  … and 22 more (esc, then d lists them all)", "  ! Problem 5"}},
+	} {
+		t.Run(fmt.Sprintf("many/w%dh%d", c.w, c.h), func(t *testing.T) {
+			sz := [2]int{c.w, c.h}
+			out := renderSave(st, many, sz[0], sz[1])
+			exactWidth(t, out, sz[0])
+			plain := ansi.Strip(out)
+			for _, want := range append(always, c.want...) {
+				if !strings.Contains(plain, want) {
+					t.Errorf("lacks %q:\n%s", want, plain)
+				}
+			}
+			if n := len(strings.Split(out, "\n")); n != sz[1] {
+				t.Errorf("%d lines, want %d", n, sz[1])
+			}
+			golden(t, out)
+		})
+	}
 }
 
 func TestRenderChrome(t *testing.T) {
@@ -270,4 +309,44 @@ func TestRenderLightAndDark(t *testing.T) {
 	if ansi.Strip(dark) != ansi.Strip(light) {
 		t.Fatal("the text differs between light and dark backgrounds")
 	}
+}
+
+// Wrapping never makes a line wider than asked and loses no word.
+func FuzzWrap(f *testing.F) {
+	f.Add("a list of words that wraps", 10)
+	f.Add("  - an indented item with a /very/long/path/that-has-hyphens", 12)
+	f.Add("tabs\tand\nnew lines\n\n", 5)
+	f.Add("ünïcödé wörds ånd 漢字 wide ones", 7)
+	f.Fuzz(func(t *testing.T, text string, w int) {
+		if w < 1 || w > 300 || !utf8.ValidString(text) || strings.ContainsAny(text, "\x1b\r") {
+			t.Skip()
+		}
+		lines := wrap(text, w)
+		for _, l := range lines {
+			if n := ansi.StringWidth(l); n > w && n > 2 {
+				t.Fatalf("wrap(%q, %d): line %q is %d wide", text, w, l, n)
+			}
+		}
+		joined := strings.Join(strings.Fields(strings.Join(lines, "")), "")
+		want := strings.Join(strings.Fields(text), "")
+		if w > 2 && joined != want {
+			t.Fatalf("wrap(%q, %d) lost text: %q", text, w, lines)
+		}
+	})
+}
+
+// A list row of any content is drawn exactly as wide as the list.
+func FuzzRenderRow(f *testing.F) {
+	f.Add("Agent Port", "BR2_PACKAGE_CUBE_AGENT_PORT", "7001", "[*]", 2, 80, true)
+	f.Add("", "", "", "", 0, 20, false)
+	f.Add("漢字のプロンプト", "X", "値", "(X)", 5, 61, true)
+	st := DefaultStyles(nil)
+	f.Fuzz(func(t *testing.T, prompt, name, value, box string, depth, w int, focused bool) {
+		if w < 20 || w > 400 || depth < 0 || depth > 20 || strings.ContainsAny(prompt+name+value+box, "\x1b\n\r\t") {
+			t.Skip()
+		}
+		r := listRow{Prompt: prompt, Name: name, Value: value, Box: box, Depth: depth, Submenu: depth%2 == 1, Changed: focused}
+		out := renderList(st, []listRow{r, {Group: true, Prompt: prompt}, {Note: true, Prompt: value}}, 0, 0, w, 3)
+		exactWidth(t, out, w)
+	})
 }

@@ -36,10 +36,13 @@ import (
 //   - the writer hands what the replies goroutine queued to the child, so a
 //     child that does not read its input for a while blocks nobody.
 //
-// The UI side takes frames through a command re-armed after each message
-// (wait), at most one per frameInterval, and renders the emulator under the
-// same lock the pump holds while it feeds at most one small read into it:
-// a flood of output delays a frame by one chunk's parsing at most.
+// x/vt is slow to parse (scrolling moves every cell: about 100 KB/s on a
+// 160x40 screen) and to render (milliseconds per frame), so none of that
+// happens on the UI goroutine: the command that waits for a frame renders
+// it and hands the finished lines over in the message (wait), at most one
+// per frameInterval; keys and resizes go through a queue to an ops
+// goroutine. The UI only draws strings. The pump feeds the emulator in
+// small pieces, so nothing waits long for its lock either.
 type vtPane struct {
 	id int64
 
@@ -50,6 +53,8 @@ type vtPane struct {
 	frames chan struct{} // one slot: output arrived since the last frame
 	done   chan struct{} // closed when the source ended (EOF, the child exited)
 	input  *byteQueue    // keys and replies on their way to the child; nil: read-only
+	ops    chan func()   // keys and resizes, applied to the emulator in order
+	stop   chan struct{} // closed by Close: ends the ops goroutine
 
 	src  io.Closer // the stream (read-only panes)
 	proc *exec.Cmd // the child (pty panes)
@@ -60,12 +65,28 @@ type vtPane struct {
 
 	lastFrame atomic.Int64 // UnixNano of the latest frame message
 
+	size struct{ cols, rows int } // UI side: the size asked for
+
 	closeOnce sync.Once
 
 	// UI side only.
-	scroll    int // lines scrolled back from the live screen; 0 follows it
-	lastSBLen int // scrollback length at the last render, to keep a scrolled view still
+	live      vtFrame  // the latest rendered live screen
+	scroll    int      // lines scrolled back from the live screen; 0 follows it
+	scrolled  []string // the scrolled view, rendered when scrolling
+	lastSBLen int      // scrollback length at the last scrolled render, to keep the view still
 	started   bool
+}
+
+// vtFrame is the live screen as rendered off the UI goroutine.
+type vtFrame struct {
+	lines      []string // rows lines, cols wide
+	cols, rows int
+	cursorX    int
+	cursorY    int
+	cursorCell string // the character under the cursor, " " when blank
+	cursorShow bool
+	sbLen      int // scrollback lines
+	altScreen  bool
 }
 
 // frameInterval is the shortest time between two frames of a pane: Bubble
@@ -73,9 +94,13 @@ type vtPane struct {
 // output must leave the UI loop time for keys.
 const frameInterval = time.Second / 60
 
-// readChunk bounds how much output the pump feeds the emulator at once, and
-// so how long a render can wait for the lock (x/vt parses a few MB/s).
-const readChunk = 4096
+// readChunk is how much the pump reads from the child at once, and
+// feedChunk how much of it goes into the emulator per lock: small, so that
+// a render or a key waits for at most a couple of milliseconds.
+const (
+	readChunk = 4096
+	feedChunk = 256
+)
 
 // vtScrollback is how many lines a pane keeps above its screen.
 const vtScrollback = 5000
@@ -85,8 +110,11 @@ var vtPaneIDs atomic.Int64
 // Messages of a pane, tagged with its id so several panes share the
 // program and a closed pane's late messages are recognised.
 type (
-	// vtFrameMsg: new output to draw.
-	vtFrameMsg struct{ id int64 }
+	// vtFrameMsg: new output to draw, already rendered.
+	vtFrameMsg struct {
+		id    int64
+		frame vtFrame
+	}
 	// vtEndMsg: the source ended; err says how (nil: EOF or exit 0).
 	vtEndMsg struct {
 		id  int64
@@ -104,9 +132,37 @@ func newVTPane(cols, rows int) *vtPane {
 		rows:   rows,
 		frames: make(chan struct{}, 1),
 		done:   make(chan struct{}),
+		ops:    make(chan func(), 1024),
+		size:   struct{ cols, rows int }{cols, rows},
+		stop:   make(chan struct{}),
 	}
 	p.emu.SetScrollbackSize(vtScrollback)
+	p.live = p.render()
+	go p.runOps()
 	return p
+}
+
+// runOps applies queued keys and resizes to the emulator, in order.
+func (p *vtPane) runOps() {
+	for {
+		select {
+		case f := <-p.ops:
+			p.mu.Lock()
+			f()
+			p.mu.Unlock()
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+// do queues f to run on the emulator; it never waits (a full queue, which
+// takes a thousand keys the child does not read, drops the key).
+func (p *vtPane) do(f func()) {
+	select {
+	case p.ops <- f:
+	default:
+	}
 }
 
 // StartCommand runs cmd in a new pty the size of the pane, as the leader of
@@ -116,9 +172,7 @@ func (p *vtPane) StartCommand(cmd *exec.Cmd) error {
 	if p.started {
 		return errors.New("the pane already shows something")
 	}
-	p.mu.Lock()
-	ws := &pty.Winsize{Cols: uint16(p.cols), Rows: uint16(p.rows)}
-	p.mu.Unlock()
+	ws := &pty.Winsize{Cols: uint16(p.size.cols), Rows: uint16(p.size.rows)}
 	ptmx, err := pty.StartWithSize(cmd, ws)
 	if err != nil {
 		return err
@@ -159,10 +213,22 @@ func (p *vtPane) pump(r io.Reader, crlf bool) {
 				conv, prevCR = addCR(conv[:0], data, prevCR)
 				data = conv
 			}
-			p.mu.Lock()
-			p.emu.Write(data)
-			p.mu.Unlock()
+			start := time.Now()
+			for len(data) > 0 {
+				n := min(len(data), feedChunk)
+				p.mu.Lock()
+				p.emu.Write(data[:n])
+				p.mu.Unlock()
+				data = data[n:]
+			}
 			p.signal()
+			// Under a flood, parsing would take a whole core (x/vt scrolls
+			// by moving every cell): rest half as long as it worked, so a
+			// third of the core is left to the UI. The child waits on the
+			// full pty meanwhile, as it would on a slow terminal.
+			if d := time.Since(start); d > time.Millisecond {
+				time.Sleep(d / 2)
+			}
 		}
 		if err != nil {
 			break
@@ -226,20 +292,53 @@ func (p *vtPane) writer(w io.Writer) {
 	}
 }
 
-// wait is the command that delivers the pane's next frame (or its end).
-// The UI re-arms it after each vtFrameMsg.
+// wait is the command that delivers the pane's next frame, rendered, or
+// its end. The UI re-arms it after each vtFrameMsg and passes the message
+// to Apply.
 func (p *vtPane) wait() tea.Cmd {
 	return func() tea.Msg {
 		select {
 		case <-p.frames:
 		case <-p.done:
 			return vtEndMsg{id: p.id, err: p.exitErr}
+		case <-p.stop:
+			return nil
 		}
 		if d := frameInterval - time.Since(time.Unix(0, p.lastFrame.Load())); d > 0 {
 			time.Sleep(d) // output meanwhile is in the slot: the next frame
 		}
 		p.lastFrame.Store(time.Now().UnixNano())
-		return vtFrameMsg{id: p.id}
+		return vtFrameMsg{id: p.id, frame: p.render()}
+	}
+}
+
+// render draws the live screen (called off the UI goroutine).
+func (p *vtPane) render() vtFrame {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := vtFrame{cols: p.cols, rows: p.rows, sbLen: p.emu.ScrollbackLen(), altScreen: p.emu.IsAltScreen()}
+	screen := strings.Split(p.emu.Render(), "\n")
+	f.lines = make([]string, p.rows)
+	for i := range f.lines {
+		l := ""
+		if i < len(screen) {
+			l = screen[i]
+		}
+		f.lines[i] = vtFit(l, p.cols)
+	}
+	pos := p.emu.CursorPosition()
+	f.cursorX, f.cursorY, f.cursorShow = pos.X, pos.Y, !p.emu.CursorHidden()
+	f.cursorCell = " "
+	if c := p.emu.CellAt(pos.X, pos.Y); c != nil && c.Content != "" {
+		f.cursorCell = c.Content
+	}
+	return f
+}
+
+// Apply takes a rendered frame from the wait command.
+func (p *vtPane) Apply(msg vtFrameMsg) {
+	if msg.id == p.id {
+		p.live = msg.frame
 	}
 }
 
@@ -256,39 +355,37 @@ func (p *vtPane) Ended() bool {
 // Interactive reports whether keys can reach a child.
 func (p *vtPane) Interactive() bool { return p.input != nil && !p.Ended() }
 
-// Resize gives the pane a new screen size, and the child a SIGWINCH.
+// Resize gives the pane a new screen size, and the child a SIGWINCH. The
+// emulator follows on the ops goroutine, then a frame is drawn.
 func (p *vtPane) Resize(cols, rows int) {
 	cols, rows = max(cols, 1), max(rows, 1)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if cols == p.cols && rows == p.rows {
+	if cols == p.size.cols && rows == p.size.rows {
 		return
 	}
-	p.cols, p.rows = cols, rows
-	p.emu.Resize(cols, rows)
+	p.size.cols, p.size.rows = cols, rows
 	if p.ptmx != nil {
 		pty.Setsize(p.ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
 	}
+	p.scrolled = nil
+	p.do(func() {
+		p.cols, p.rows = cols, rows
+		p.emu.Resize(cols, rows)
+		p.signal()
+	})
 }
 
-// Size is the pane's screen size.
-func (p *vtPane) Size() (cols, rows int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cols, p.rows
-}
+// Size is the pane's screen size as the UI last set it.
+func (p *vtPane) Size() (cols, rows int) { return p.size.cols, p.size.rows }
 
 // SendKey forwards a key press to the child, encoded as an xterm would
-// send it (arrow keys follow the child's cursor-key mode). It never waits
-// for the child.
+// send it (arrow keys follow the child's cursor-key mode). It never waits:
+// the key is queued for the ops goroutine.
 func (p *vtPane) SendKey(msg tea.KeyMsg) {
 	if !p.Interactive() {
 		return
 	}
-	p.scroll = 0 // typing goes back to the live screen, as terminals do
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	sendKey(p.emu, msg)
+	p.ScrollToBottom() // typing goes back to the live screen, as terminals do
+	p.do(func() { sendKey(p.emu, msg) })
 }
 
 // sendKey encodes one Bubble Tea key press into the emulator's input.
@@ -351,19 +448,31 @@ var modifiedKeys = map[tea.KeyType]string{
 }
 
 // ScrollBy moves the view n lines back into the scrollback (negative: down
-// towards the live screen).
+// towards the live screen). The scrolled view is rendered here, on the
+// user's key, and stays as it is while output goes on (the title says
+// so); new output moves it only when the scrollback is full.
 func (p *vtPane) ScrollBy(n int) {
-	p.mu.Lock()
-	limit := p.emu.ScrollbackLen()
-	if p.emu.IsAltScreen() {
+	if p.emu == nil {
+		return
+	}
+	limit := p.live.sbLen
+	if p.live.altScreen {
 		limit = 0
 	}
-	p.mu.Unlock()
+	was := p.scroll
 	p.scroll = min(max(p.scroll+n, 0), limit)
+	if p.scroll == 0 {
+		p.scrolled = nil
+		return
+	}
+	if was == 0 {
+		p.lastSBLen = -1 // anchored from now on
+	}
+	p.scrolled = p.renderScrolled()
 }
 
 // ScrollToBottom follows the live screen again.
-func (p *vtPane) ScrollToBottom() { p.scroll = 0 }
+func (p *vtPane) ScrollToBottom() { p.scroll, p.scrolled = 0, nil }
 
 // ScrollToTop shows the oldest line kept.
 func (p *vtPane) ScrollToTop() { p.ScrollBy(vtScrollback + 1) }
@@ -374,53 +483,60 @@ func (p *vtPane) Following() bool { return p.scroll == 0 }
 // Scrolled is how many lines the view is above the live screen.
 func (p *vtPane) Scrolled() int { return p.scroll }
 
-// Lines renders the pane's screen (or the part of the scrollback scrolled
-// to) as exactly rows lines of exactly cols columns, colours kept. With
-// cursor, the cursor is drawn in reverse video where the child left it.
-func (p *vtPane) Lines(cursor bool) []string {
+// renderScrolled draws the view scrolled back into the scrollback (on
+// the UI goroutine, on a scroll key).
+func (p *vtPane) renderScrolled() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cols, rows := p.cols, p.rows
-	screen := strings.Split(p.emu.Render(), "\n")
-	for len(screen) < rows {
-		screen = append(screen, "")
-	}
-	screen = screen[:rows]
-	var view []string
 	sb := p.emu.Scrollback()
 	n := sb.Len()
-	if p.scroll > 0 && n > p.lastSBLen {
+	if p.lastSBLen >= 0 && n > p.lastSBLen {
 		p.scroll += n - p.lastSBLen // output arrived: stay on the same lines
 	}
 	p.lastSBLen = n
-	if p.scroll > 0 && !p.emu.IsAltScreen() {
-		s := min(p.scroll, n)
-		p.scroll = s
-		// The window ends s lines above the screen's last line.
-		for i := n - s; i < n && len(view) < rows; i++ {
-			view = append(view, sb.Line(i).Render())
+	p.scroll = min(p.scroll, n)
+	screen := strings.Split(p.emu.Render(), "\n")
+	var view []string
+	// The window ends p.scroll lines above the screen's last line.
+	for i := n - p.scroll; i < n && len(view) < rows; i++ {
+		view = append(view, sb.Line(i).Render())
+	}
+	for i := 0; len(view) < rows; i++ {
+		l := ""
+		if i < len(screen) {
+			l = screen[i]
 		}
-		view = append(view, screen[:rows-len(view)]...)
-		cursor = false
-	} else {
-		view = screen
-		if cursor && !p.emu.CursorHidden() {
-			pos := p.emu.CursorPosition()
-			if pos.Y >= 0 && pos.Y < rows && pos.X >= 0 && pos.X < cols {
-				ch := " "
-				if c := p.emu.CellAt(pos.X, pos.Y); c != nil && c.Content != "" {
-					ch = c.Content
-				}
-				l := vtFit(view[pos.Y], cols)
-				view[pos.Y] = ansi.Truncate(l, pos.X, "") + "\x1b[0;7m" + ch + "\x1b[0m" + ansi.TruncateLeft(l, pos.X+ansi.StringWidth(ch), "")
-			}
+		view = append(view, l)
+	}
+	for i := range view {
+		view[i] = vtFit(view[i], cols)
+	}
+	return view
+}
+
+// Lines is the pane's screen (or the part of the scrollback scrolled to)
+// as exactly rows lines of exactly cols columns, colours kept. With
+// cursor, the cursor is drawn in reverse video where the child left it.
+// It draws what the last frame rendered: no emulator work.
+func (p *vtPane) Lines(cursor bool) []string {
+	cols, rows := p.Size()
+	if p.scroll > 0 && p.scrolled != nil {
+		return fitLines(p.scrolled, cols, rows)
+	}
+	f := p.live
+	view := append([]string(nil), f.lines...)
+	if cursor && f.cursorShow && f.cursorY >= 0 && f.cursorY < len(view) && f.cursorX >= 0 && f.cursorX < f.cols {
+		l := view[f.cursorY]
+		view[f.cursorY] = ansi.Truncate(l, f.cursorX, "") + "\x1b[0;7m" + f.cursorCell + "\x1b[0m" + ansi.TruncateLeft(l, f.cursorX+ansi.StringWidth(f.cursorCell), "")
+	}
+	if f.cols != cols || f.rows != rows {
+		// Resized since the frame: the next frame redraws at the new size.
+		for i := range view {
+			view[i] = vtFit(view[i], cols)
 		}
 	}
-	out := make([]string, rows)
-	for i := range out {
-		out[i] = vtFit(view[i], cols)
-	}
-	return out
+	return fitLines(view, cols, rows)
 }
 
 // vtFit cuts or pads one rendered line to exactly w columns, ending every
@@ -494,6 +610,7 @@ func (p *vtPane) Close() {
 		if p.input != nil {
 			p.input.close()
 		}
+		close(p.stop)
 		// End the emulator's input pipe: the replies goroutine sees EOF.
 		// (Emulator.Close would do the same but writes a field its Read
 		// checks without a lock.)

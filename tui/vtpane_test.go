@@ -20,7 +20,7 @@ import (
 // waitText polls the pane's screen until it contains want.
 func waitText(t *testing.T, p *vtPane, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		s := p.Text()
 		if strings.Contains(s, want) {
@@ -37,7 +37,7 @@ func waitEnded(t *testing.T, p *vtPane) {
 	t.Helper()
 	select {
 	case <-p.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatalf("the child did not end; screen:\n%s", p.Text())
 	}
 }
@@ -167,7 +167,7 @@ func TestVTPaneFrames(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		fmt.Fprintf(w, "line %d\n", i)
 	}
-	if msg := p.wait()(); msg != (vtFrameMsg{id: p.id}) {
+	if msg, ok := p.wait()().(vtFrameMsg); !ok || msg.id != p.id || len(msg.frame.lines) != 4 {
 		t.Fatalf("wait() = %#v", msg)
 	}
 	w.Close()
@@ -202,6 +202,7 @@ func TestVTPaneScrollback(t *testing.T) {
 	}
 	write(0, 30)
 	plain := func() []string {
+		p.Apply(vtFrameMsg{id: p.id, frame: p.render()})
 		var out []string
 		for _, l := range p.Lines(false) {
 			if w := ansi.StringWidth(l); w != 20 {
@@ -291,6 +292,7 @@ func TestVTPaneCursor(t *testing.T) {
 	p.mu.Lock()
 	p.emu.Write([]byte("abc\r\nde"))
 	p.mu.Unlock()
+	p.Apply(vtFrameMsg{id: p.id, frame: p.render()})
 	lines := p.Lines(true)
 	i := strings.Index(lines[1], "\x1b[0;7m \x1b[0m")
 	if i < 0 || ansi.Strip(lines[1][:i]) != "de" {
@@ -300,5 +302,27 @@ func TestVTPaneCursor(t *testing.T) {
 		if w := ansi.StringWidth(l); w != 10 {
 			t.Errorf("line %q is %d wide", l, w)
 		}
+	}
+}
+
+// BenchmarkVTPaneThroughput pushes output through a pane the way an SSH
+// console gets it: a child writing to a pty as fast as it can, the pump
+// feeding x/vt (README "TUI part 2").
+func BenchmarkVTPaneThroughput(b *testing.B) {
+	sh := testenv.Tool(b, "sh", "cat")[0]
+	line := strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz ", 3) + "\n"
+	data := strings.Repeat(line, (256<<10)/len(line))
+	path := b.TempDir() + "/out"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		p := newVTPane(160, 40)
+		if err := p.StartCommand(exec.Command(sh, "-c", "stty -echo -onlcr; cat "+path)); err != nil {
+			b.Fatal(err)
+		}
+		<-p.done
+		p.Close()
 	}
 }

@@ -41,6 +41,7 @@ func newLoop(t *testing.T, o Options, w, h int) *loop {
 		o.Open = func() (Engine, error) { return nil, errors.New("no configuration in this test") }
 	}
 	l := &loop{t: t, app: New(o), msgs: make(chan tea.Msg, 1024)}
+	l.buildScreen().ses.notes = io.Discard
 	t.Cleanup(l.app.close)
 	l.send(tea.WindowSizeMsg{Width: w, Height: h})
 	l.run(l.app.Init())
@@ -91,10 +92,11 @@ func (l *loop) deliver(d time.Duration) {
 }
 
 // until processes messages until cond holds (checked after each), or
-// fails the test after 10 s with the screen.
+// fails the test with the screen after a minute: a deadline only a real
+// failure reaches, not a slow machine.
 func (l *loop) until(what string, cond func() bool) {
 	l.t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(time.Minute)
 	for !cond() {
 		select {
 		case m := <-l.msgs:

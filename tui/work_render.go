@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -132,20 +131,6 @@ func mark(st *Styles, ok bool) string {
 		return st.Work.OK.Render("✓")
 	}
 	return st.Work.Bad.Render("✗")
-}
-
-// humanSize prints a byte count the way ls -h does.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // clock is a duration as build tools print it ("0:07", "1:02:03").

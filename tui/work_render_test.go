@@ -95,6 +95,8 @@ func sampleLaunchViews() map[string]launchView {
 	f := tcgHost()
 	verdicts := launch.AssessAll(f, nil)
 	im := launch.Images{Kernel: "/home/u/cube/output/images/bzImage", Initrd: "/home/u/cube/output/images/rootfs.cpio.gz"}
+	imFW := im
+	imFW.Firmware = "/home/u/cube/output/images/OVMF.fd"
 	settings := `cube-ai-vm · default memory · default vCPUs · "console=ttyS0"`
 	vm := &launch.VMStatus{Name: "cube-ai-vm", Mode: launch.ModePlain, Accel: launch.AccelTCG, State: launch.StateRunning, Running: true,
 		PID: 4242, Ports: launch.Ports{SSH: 6190, Agent: 6193, GuestAgent: 7001}, Uptime: 42 * time.Second, QMPStatus: "running"}
@@ -110,6 +112,15 @@ func sampleLaunchViews() map[string]launchView {
 			paneLines: []string{"[    0.000000] Linux version 6.1.0-56-amd64", "testimage: up"}},
 		"ssh": {facts: &f, verdicts: verdicts, images: im, settings: settings, vm: vm, sshReady: true, sshOpen: true, home: "/home/u",
 			paneLines: console, paneSSH: true, paneFocused: true},
+		"snp": {facts: &f, verdicts: verdicts, images: im, settings: settings, vm: &launch.VMStatus{Name: "cube-ai-vm", Mode: launch.ModeSNP,
+			Accel: launch.AccelKVM, State: launch.StateRunning, Running: true, PID: 4242, Ports: vm.Ports, Uptime: time.Minute, QMPStatus: "running"},
+			expected: strings.Repeat("5f", 48), sshReady: true, home: "/home/u", paneLines: []string{"cube login:"}},
+		// With firmware in the images: the digest an SNP launch would
+		// carry, or why there is none.
+		"snp-expected": {facts: &f, verdicts: verdicts, images: imFW, settings: settings, home: "/home/u",
+			snp: &snpExpect{digest: "cc9dfd1846d3c66542368aacf5083fb83c7519d8499b75648c635e5ecfd02a9cc5e89bda6621ffc02b75a57d7c659445"}},
+		"snp-refused": {facts: &f, verdicts: verdicts, images: imFW, settings: settings, home: "/home/u",
+			snp: &snpExpect{err: errors.New("kernel /home/u/cube/output/images/vmlinux is not a bzImage: QEMU measures only bzImage kernels with kernel-hashes=on")}},
 		"stopping": {facts: &f, verdicts: verdicts, images: im, settings: settings, vm: vm, stopping: true, home: "/home/u",
 			paneLines: []string{"reboot: Power down"}, status: status{text: "Stopping VM cube-ai-vm"}},
 	}
@@ -158,7 +169,7 @@ func TestRenderAttest(t *testing.T) {
 	views := map[string]attestView{
 		"result": sampleAttestView(),
 		"none":   {expectM: "not checked (m sets one)", expectVMPL: "not checked (v sets one)"},
-		"error":  {agent: "http://127.0.0.1:6193", expectM: "not checked (m sets one)", expectVMPL: "not checked (v sets one)", err: errors.New("endpoint: POST http://127.0.0.1:6193/attestation: connection refused")},
+		"error":  {agent: "http://127.0.0.1:6193", at: day, expectM: "not checked (m sets one)", expectVMPL: "not checked (v sets one)", err: errors.New("endpoint: POST http://127.0.0.1:6193/attestation: connection refused")},
 	}
 	for name, v := range views {
 		for _, w := range goldenWidths {

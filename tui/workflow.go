@@ -118,8 +118,11 @@ type session struct {
 	unsaved func() []string
 
 	vm       VM              // the VM of this session, nil when none
-	vmConfig *launch.Config  // what it was started with, when this session started it
 	vmStatus launch.VMStatus // its latest status
+
+	// notes gets what the screens say once the UI has closed (a build
+	// being cancelled, a VM left running): the terminal's stderr.
+	notes io.Writer
 }
 
 // Messages between the workflow screens (broadcast: every screen sees
@@ -156,7 +159,7 @@ type quitOption struct {
 
 // newWorkflowScreens makes the build, launch and attest screens.
 func newWorkflowScreens(c *Common, o Options, unsaved func() []string) []Screen {
-	ses := &session{ws: o.Workspace, be: o.Backends, unsaved: unsaved}
+	ses := &session{ws: o.Workspace, be: o.Backends, unsaved: unsaved, notes: os.Stderr}
 	if ses.be.Build == nil {
 		ses.be.Build = realBuild{ws: o.Workspace}
 	}
@@ -184,7 +187,7 @@ func (r realBuild) Check() BuildCheck {
 	}
 	if !c.Config.Exists {
 		c.Blocker = "no configuration: " + c.Config.Path + " does not exist"
-		c.Hint = "configure the workspace first: 'cube-hal defconfig cube_defconfig', then save in Configure"
+		c.Hint = "save the configuration in Configure (1) to write it, or run 'cube-hal defconfig cube_defconfig'"
 		return c
 	}
 	vals, err := cubecfg.ReadConfig(c.Config.Path)
@@ -240,9 +243,12 @@ func (r realLaunch) Start(ctx context.Context, cfg launch.Config, progress func(
 	if r.ws == nil {
 		return nil, errors.New("no workspace")
 	}
+	// KnownHostsFile: Start forgets the previous run's host key, as
+	// 'cube-hal launch' does; the image makes new ones at every boot, and
+	// the console's ssh would refuse the new key.
 	vm, err := launch.Start(ctx, launch.Options{
 		Config: cfg, RunDir: r.ws.RunDir(), AutoPorts: true, Wait: launch.WaitQMP,
-		WaitTimeout: 2 * time.Minute, Progress: progress,
+		WaitTimeout: 2 * time.Minute, Progress: progress, KnownHostsFile: r.ws.KnownHostsFile(),
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -91,4 +92,19 @@ func (w *Workspace) Images() ImagesState {
 		s.Stale = true
 	}
 	return s
+}
+
+// HumanSize formats n bytes for people, in binary units as ls -h does
+// ("3.0 MiB"): the image sizes status and the TUI show.
+func HumanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -22,7 +22,6 @@
 package workspace
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,6 +31,7 @@ import (
 	"strings"
 
 	"github.com/ultravioletrs/cube-hal/buildroot"
+	"github.com/ultravioletrs/cube-hal/kconfig"
 )
 
 // Options are the user's choices, from flags and environment. Empty fields
@@ -381,20 +381,19 @@ func moduleSource(version string, getenv func(string) string) string {
 	return ""
 }
 
-// externalName reads the name: field of dir/external.desc.
+// externalName reads the name: field of dir/external.desc, as Buildroot
+// does (kconfig.ReadExternalDesc).
 func externalName(dir string) (string, error) {
-	f, err := os.Open(filepath.Join(dir, "external.desc"))
-	if err != nil {
+	d, err := kconfig.ReadExternalDesc(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return "", errors.New("no external.desc")
+	case err != nil && d.Name == "":
+		return "", errors.New("external.desc has no name: line")
+	case err != nil:
+		return "", err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "name" && strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v), nil
-		}
-	}
-	return "", errors.New("external.desc has no name: line")
+	return d.Name, nil
 }
 
 // findRepo returns the cube-hal checkout containing dir, or "".

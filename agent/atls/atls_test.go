@@ -17,13 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-configfs-tsm/configfs/configfsi"
-	"github.com/google/go-configfs-tsm/configfs/faketsm"
-	tdxtestdata "github.com/google/go-tdx-guest/testing/testdata"
-
 	"github.com/ultravioletrs/cube-hal/agent/evidence"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
 	"github.com/ultravioletrs/cube-hal/agent/tsm"
+	"github.com/ultravioletrs/cube-hal/agent/tsm/tsmtest"
 )
 
 func fakeSource(t testing.TB) tsm.Source {
@@ -235,18 +232,7 @@ func TestServerNameNonce(t *testing.T) {
 // TDX: the recorded quote binds some other report data, so a certificate
 // carrying it must fail the key binding check (which Cocos v0.8.2 skips).
 func TestTDXKeyBindingChecked(t *testing.T) {
-	sub := faketsm.Report611(0)
-	fallback := sub.ReadAttr
-	sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
-		switch attr {
-		case "provider":
-			return []byte("tdx_guest\n"), nil
-		case "outblob":
-			return tdxtestdata.RawQuote, nil
-		}
-		return fallback(e, attr)
-	}
-	src, err := tsm.Open(&faketsm.Client{Subsystems: map[string]configfsi.Client{"report": sub}}, 0)
+	src, err := tsmtest.RecordedTDX(0)
 	if err != nil {
 		t.Fatal(err)
 	}

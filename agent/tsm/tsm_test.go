@@ -7,10 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-configfs-tsm/configfs/configfsi"
-	"github.com/google/go-configfs-tsm/configfs/faketsm"
 	sevabi "github.com/google/go-sev-guest/abi"
-	tdxtestdata "github.com/google/go-tdx-guest/testing/testdata"
 
 	"github.com/ultravioletrs/cube-hal/agent/evidence"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
@@ -84,56 +81,6 @@ func TestConcurrentReportsUseSeparateEntries(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-}
-
-// emulated returns a fake configfs whose provider and outblob the test picks.
-func emulated(provider string, outblob []byte, floor uint) configfsi.Client {
-	sub := faketsm.Report611(floor)
-	fallback := sub.ReadAttr
-	sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
-		switch attr {
-		case "provider":
-			return []byte(provider), nil
-		case "outblob":
-			return outblob, nil
-		}
-		return fallback(e, attr)
-	}
-	return &faketsm.Client{Subsystems: map[string]configfsi.Client{"report": sub}}
-}
-
-func TestTDXProviderReturnsRawQuote(t *testing.T) {
-	c, err := Open(emulated("tdx_guest\n", tdxtestdata.RawQuote, 0), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Platform() != evidence.TDX || c.Fake() {
-		t.Fatalf("platform %s fake %v", c.Platform(), c.Fake())
-	}
-	ev, err := c.Attest(make([]byte, 64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(ev.Report, tdxtestdata.RawQuote) || ev.CertTable != nil {
-		t.Fatal("TDX evidence is not the raw quote")
-	}
-}
-
-func TestUnknownProviderRefused(t *testing.T) {
-	_, err := Open(emulated("fake\n", nil, 0), 0)
-	if err == nil || !strings.Contains(err.Error(), `"fake"`) {
-		t.Fatalf("got %v, want an unknown-provider error", err)
-	}
-}
-
-func TestVMPLBelowFloorRefused(t *testing.T) {
-	_, err := Open(emulated("sev_guest\n", make([]byte, sevabi.ReportSize), 2), 1)
-	if err == nil || !strings.Contains(err.Error(), "VMPL 1") {
-		t.Fatalf("got %v, want a refusal naming VMPL 1", err)
-	}
-	if _, err := Open(emulated("sev_guest\n", make([]byte, sevabi.ReportSize), 2), 2); err != nil {
-		t.Fatalf("VMPL at the floor refused: %v", err)
 	}
 }
 

@@ -12,12 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-configfs-tsm/configfs/configfsi"
-	"github.com/google/go-configfs-tsm/configfs/faketsm"
 	sevabi "github.com/google/go-sev-guest/abi"
 	"github.com/google/go-sev-guest/kds"
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
@@ -29,6 +28,7 @@ import (
 	"github.com/ultravioletrs/cube-hal/agent/evidence"
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
 	"github.com/ultravioletrs/cube-hal/agent/tsm"
+	"github.com/ultravioletrs/cube-hal/agent/tsm/tsmtest"
 )
 
 var fakeEnv = map[string]string{"UV_CUBE_AGENT_TSM": "fake", "UV_CUBE_AGENT_VMPL": "2"}
@@ -328,21 +328,7 @@ func TestRecordedTDXQuoteVerifies(t *testing.T) {
 // An agent whose TSM is a (recorded) TDX quote: the endpoint path carries
 // the raw quote and the platform header; the nonce cannot match.
 func TestTDXAgentEndpoint(t *testing.T) {
-	open := func(uint) (tsm.Source, error) {
-		sub := faketsm.Report611(0)
-		fb := sub.ReadAttr
-		sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
-			switch attr {
-			case "provider":
-				return []byte("tdx_guest\n"), nil
-			case "outblob":
-				return tdxtestdata.RawQuote, nil
-			}
-			return fb(e, attr)
-		}
-		return tsm.Open(&faketsm.Client{Subsystems: map[string]configfsi.Client{"report": sub}}, 0)
-	}
-	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, tsmtest.RecordedTDX)
 	r := mustAttest(t, Options{Agent: a.URL, Mode: evidence.TDX, Roots: Roots{Now: time.Date(2023, 7, 1, 1, 0, 0, 0, time.UTC)}})
 	if r.Platform != evidence.TDX || check(t, r, CheckSignature).Status != Pass || check(t, r, CheckPlatform).Status != Pass {
 		t.Fatalf("TDX over the endpoint: %+v", r.Checks)
@@ -358,9 +344,10 @@ func TestTDXAgentEndpoint(t *testing.T) {
 }
 
 func TestIntelRootPinMatchesGoTDXGuest(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/google/go-tdx-guest").Output()
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(goBin, "list", "-m", "-f", "{{.Dir}}", "github.com/google/go-tdx-guest").Output()
 	if err != nil {
-		t.Skipf("go list: %v", err)
+		t.Fatalf("go list -m github.com/google/go-tdx-guest: %v", err)
 	}
 	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "verify", "trusted_root.pem"))
 	if err != nil {

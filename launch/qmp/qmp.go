@@ -315,37 +315,41 @@ func (c *Conn) QueryStatus(ctx context.Context) (Status, error) {
 func (c *Conn) WaitEvent(ctx context.Context, names ...string) (Event, error) {
 	for {
 		c.mu.Lock()
-		for i, ev := range c.events {
-			for _, n := range names {
-				if ev.Name == n {
-					c.events = append(c.events[:i:i], c.events[i+1:]...)
-					c.mu.Unlock()
-					return ev, nil
-				}
-			}
-		}
+		ev, ok := c.takeEvent(names)
 		sig := c.evSig
 		c.mu.Unlock()
+		if ok {
+			return ev, nil
+		}
 		select {
 		case <-sig:
 		case <-c.done:
 			// Drain whatever arrived just before the end.
 			c.mu.Lock()
-			for i, ev := range c.events {
-				for _, n := range names {
-					if ev.Name == n {
-						c.events = append(c.events[:i:i], c.events[i+1:]...)
-						c.mu.Unlock()
-						return ev, nil
-					}
-				}
-			}
+			ev, ok := c.takeEvent(names)
 			c.mu.Unlock()
+			if ok {
+				return ev, nil
+			}
 			return Event{}, ErrClosed
 		case <-ctx.Done():
 			return Event{}, ctx.Err()
 		}
 	}
+}
+
+// takeEvent removes and returns the oldest queued event named one of
+// names. The caller holds c.mu.
+func (c *Conn) takeEvent(names []string) (Event, bool) {
+	for i, ev := range c.events {
+		for _, n := range names {
+			if ev.Name == n {
+				c.events = append(c.events[:i:i], c.events[i+1:]...)
+				return ev, true
+			}
+		}
+	}
+	return Event{}, false
 }
 
 // Events returns the events received so far, oldest first, and clears the

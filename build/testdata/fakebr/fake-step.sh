@@ -6,8 +6,10 @@ set -u
 step=$1
 pkg=${2:-}
 version=${3:-}
-SO=$(tput smso 2>/dev/null)
-SE=$(tput rmso 2>/dev/null)
+# The standout escapes come from the Makefile (worked out once per make, as
+# Buildroot does); run by hand, the script asks tput.
+SO=${FAKE_TERM_BOLD-$(tput smso 2>/dev/null)}
+SE=${FAKE_TERM_RESET-$(tput rmso 2>/dev/null)}
 ESC=$'\e'
 
 # emit prints its argument verbatim and, with FAKE_RECORD set, appends the
@@ -22,6 +24,11 @@ pause() { sleep "${FAKE_DELAY:-0.01}"; }
 
 if [ "$step" = show-info ]; then
 	shift
+	if [ "${FAKE_HANG:-}" = show-info ]; then
+		# A slow package list (a real tree takes seconds to minutes).
+		echo $$ >>"${FAKE_PIDS:-/dev/null}"
+		exec sleep 600
+	fi
 	out='{'
 	sep=' '
 	for e in "$@"; do
@@ -81,7 +88,8 @@ download)
 		emit "Connecting to sources.buildroot.net (sources.buildroot.net)|203.0.113.7|:443... connected."$'\n'
 		emit "HTTP request sent, awaiting response... 200 OK"$'\n'
 		for pct in 0 25 50 75 100; do
-			bar=$(printf '%*s' $((pct / 10)) '' | tr ' ' '=')
+			printf -v bar '%*s' $((pct / 10)) ''
+			bar=${bar// /=}
 			emit "$tarball ${pct}%[${bar}>]  $((pct * 12))K  1.2MB/s"$'\r'
 			pause
 		done
@@ -154,20 +162,23 @@ esac
 case $hang_kind in
 polite)
 	# A slow step that stops on SIGINT, leaving behind a daemon-like
-	# child that ignores SIGINT and SIGHUP (but not SIGTERM).
+	# child that ignores SIGINT and SIGHUP (but not SIGTERM). The child
+	# writes its PID itself, once its trap is set, so a test that has read
+	# it knows the signal will be ignored.
 	emit "waiting for a very slow step"$'\n'
 	(
 		trap '' INT HUP
+		echo "$BASHPID" >>"${FAKE_PIDS:-/dev/null}"
 		exec sleep 600
 	) &
-	echo $! >>"${FAKE_PIDS:-/dev/null}"
 	sleep 600 &
 	echo $! >>"${FAKE_PIDS:-/dev/null}"
 	wait
 	;;
 stubborn)
 	# make's own child ignores SIGINT, SIGTERM and SIGHUP, so make waits
-	# for it: only SIGKILL ends this build.
+	# for it: only SIGKILL ends this build. Both PIDs are written after
+	# the trap is set.
 	emit "waiting for a step that ignores SIGINT and SIGTERM"$'\n'
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	exec bash -c 'trap "" INT TERM HUP; sleep 600 & echo $! >>"${FAKE_PIDS:-/dev/null}"; echo $$ >>"${FAKE_PIDS:-/dev/null}"; wait'
