@@ -71,6 +71,15 @@ type Options struct {
 	// Quiet suppresses the "#\n# configuration written to ...\n#" style
 	// messages (conf -s).
 	Quiet bool
+	// LateEnv names environment variables LookupEnv may take a while to
+	// produce (it may block for them, for example on a helper process
+	// computing a version string): the "option env" symbols reading them
+	// get their values once the whole tree is parsed, unless a $SYMBOL
+	// reference needs one sooner, so the variables can be computed while
+	// the tree is read. The result is the same, except that a warning
+	// about such a variable being undefined comes after the other parse
+	// warnings instead of at its line.
+	LateEnv []string
 	// Release is what UNAME_RELEASE defaults to (default: the running
 	// kernel's release, as conf uses uname).
 	Release string
@@ -125,6 +134,7 @@ type Kconfig struct {
 	virtual  map[string][]byte // in-memory Kconfig files (standalone base)
 	standIns map[*Symbol]bool  // standalone stand-ins for Buildroot symbols
 	secrets  map[*Symbol]bool  // values shown masked (MarkSecret)
+	late     []lateEnv         // "option env" defaults waiting for LateEnv variables
 
 	externalDir string // the external tree of a standalone load
 

@@ -70,10 +70,13 @@ func Open(w *workspace.Workspace, o OpenOptions) (*Session, error) {
 	if w.ExternalDir != "" {
 		exts = []string{w.ExternalDir}
 	}
-	env, err := Prepare(w.BuildrootDir, w.OutputDir, exts, o.Prepare)
+	// Buildroot's version string (git over the whole tree) is computed
+	// while the Kconfig tree is read.
+	env, err := PrepareLate(w.BuildrootDir, w.OutputDir, exts, o.Prepare)
 	if err != nil {
 		return nil, err
 	}
+	defer env.Wait()
 	s := &Session{Env: env, ConfigPath: env.ConfigFile(), Owned: func(*kconfig.Symbol) bool { return true },
 		SecretsPath: SecretsFile(w)}
 	if w.ExternalDir != "" {
@@ -94,7 +97,7 @@ func Open(w *workspace.Workspace, o OpenOptions) (*Session, error) {
 		}
 		return env.LookupEnv(n)
 	}
-	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: o.Stderr})
+	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: o.Stderr, LateEnv: LateVars})
 	if err != nil {
 		return nil, fmt.Errorf("loading %s/Config.in: %w", env.Topdir, err)
 	}
