@@ -807,6 +807,7 @@ func (k *Kconfig) parse(name string) error {
 	if k.modulesSym == nil {
 		k.modulesSym = k.find("n")
 	}
+	k.resolveLate()
 	k.root.prompt.text = k.expandRefs(k.root.prompt.text)
 	k.finalize(&k.root)
 	k.interned = nil // only needed while finalising

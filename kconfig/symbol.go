@@ -357,6 +357,7 @@ func (k *Kconfig) expandRefs(in string) string {
 		}
 		name := in[i+1 : j]
 		if s := k.find(name); s != nil {
+			k.resolveLateFor(s)
 			k.evaluate(s)
 			b.WriteString(k.valueText(s))
 		}
@@ -419,6 +420,10 @@ func (k *Kconfig) addEnv(env string) {
 	p := k.propAlloc(pEnv, s)
 	p.expr = newSymExpr(k.lookup(env, true, symConst))
 	k.envSyms = append(k.envSyms, s)
+	if k.isLateEnv(env) {
+		k.deferEnv(s, env)
+		return
+	}
 	if v, ok := k.lookupEnv(env); ok {
 		k.addDefault(s, v)
 	} else {

@@ -107,6 +107,8 @@ type FileWrite struct {
 	Path   string
 	Data   []byte
 	Backup bool // keep the previous file as Path+".old", as conf does
+	// Private: a secrets file, written with mode 0600 in a 0700 directory.
+	Private bool
 }
 
 // Engine is the configuration the configurator edits. One Engine is used
