@@ -89,7 +89,7 @@ func TestBuildScreenProgress(t *testing.T) {
 	l.shows("paused, 2 lines up", "gcc -c file37.c")
 	l.lacks("gcc -c file39.c")
 	r.update(func(s *build.Snapshot, lines *[]string) { *lines = append(*lines, "NEW LINE") })
-	l.deliver(100 * time.Millisecond)
+	l.until("the frame with the new line", func() bool { return slices.Contains(l.buildScreen().live, "NEW LINE") })
 	l.lacks("NEW LINE")
 	l.keys("f")
 	l.shows("following", "NEW LINE")

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -61,8 +64,9 @@ type launchScreen struct {
 
 	serial  *vtPane
 	ssh     *vtPane
-	showSSH bool // the pane shows the SSH console (else the serial console)
-	focused bool // the SSH console has the keys
+	closers sync.WaitGroup // panes being closed off the UI goroutine
+	showSSH bool           // the pane shows the SSH console (else the serial console)
+	focused bool           // the SSH console has the keys
 	sshNote string
 
 	info    *pagerState // host details
@@ -128,6 +132,21 @@ type (
 	}
 	// stopThenQuitMsg is the quit dialog's "stop the VM, then quit".
 	stopThenQuitMsg struct{}
+	// consoleStartedMsg: the ssh client of console pane id started (in a
+	// pty) or could not.
+	consoleStartedMsg struct {
+		id   int64
+		cmd  *exec.Cmd
+		ptmx *os.File
+		err  error
+	}
+	// serialMsg: the serial console of VM seq to show in pane id.
+	serialMsg struct {
+		seq int
+		id  int64
+		rc  io.ReadCloser
+		err error
+	}
 )
 
 func newLaunchScreen(c *Common, ses *session) *launchScreen {
@@ -241,9 +260,24 @@ func (s *launchScreen) Close() {
 			p.Close()
 		}
 	}
+	s.closers.Wait()
 	if s.vmCancel != nil {
 		s.vmCancel()
 	}
+}
+
+// closeLater closes a pane off the UI goroutine: Close signals its child
+// and waits for it. Close (the app's exit) waits for these.
+func (s *launchScreen) closeLater(p *vtPane) {
+	if p == nil || p.closing {
+		return
+	}
+	p.closing = true
+	s.closers.Add(1)
+	go func() {
+		defer s.closers.Done()
+		p.Close()
+	}()
 }
 
 func (s *launchScreen) setStatus(k statusKind, text string) { s.status = status{text: text, kind: k} }
@@ -350,6 +384,22 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 	case stopThenQuitMsg:
 		s.quitAfterStop = true
 		return s.stop()
+	case consoleStartedMsg:
+		return s.consoleStarted(msg)
+	case serialMsg:
+		p := s.serial
+		if msg.seq != s.vmSeq || p == nil || p.id != msg.id || p.closing {
+			if msg.rc != nil {
+				msg.rc.Close()
+			}
+			return nil
+		}
+		if msg.err != nil {
+			s.setStatus(statusError, "Serial console: "+msg.err.Error())
+			return nil
+		}
+		p.Follow(msg.rc)
+		return p.wait()
 	case vtFrameMsg:
 		if p := s.pane(msg.id); p != nil {
 			p.Apply(msg)
@@ -358,6 +408,12 @@ func (s *launchScreen) Update(msg tea.Msg) tea.Cmd {
 	case vtEndMsg:
 		if s.ssh != nil && msg.id == s.ssh.id {
 			s.focused = false
+			if s.stopping || !s.vmRunning() {
+				// The VM went (as asked, or not): its status says so,
+				// and ssh's own words (status 255) add nothing.
+				s.sshNote = "ssh ended with the VM"
+				return nil
+			}
 			s.sshNote = "ssh " + s.ssh.ExitStatus()
 			if s.ses.vm != nil {
 				if h := s.ses.vm.SSHHint(s.ssh.Text()); h != "" {
@@ -414,11 +470,8 @@ func (s *launchScreen) watch(vm VM) tea.Cmd {
 	if s.vmCancel != nil {
 		s.vmCancel()
 	}
-	for _, p := range []*vtPane{s.serial, s.ssh} {
-		if p != nil {
-			p.Close()
-		}
-	}
+	s.closeLater(s.serial)
+	s.closeLater(s.ssh)
 	s.vmSeq++
 	s.vmCtx, s.vmCancel = context.WithCancel(context.Background())
 	s.ses.vm = vm
@@ -429,23 +482,18 @@ func (s *launchScreen) watch(vm VM) tea.Cmd {
 	s.ssh = nil
 	cols, rows := s.paneSize()
 	s.serial = newVTPane(cols, rows)
-	var cmds []tea.Cmd
-	if rc, err := vm.FollowSerial(s.vmCtx); err != nil {
-		s.setStatus(statusError, "Serial console: "+err.Error())
-	} else {
-		s.serial.Follow(rc)
-		cmds = append(cmds, s.serial.wait())
+	seq, id, ctx := s.vmSeq, s.serial.id, s.vmCtx
+	follow := func() tea.Msg {
+		rc, err := vm.FollowSerial(ctx)
+		return serialMsg{seq: seq, id: id, rc: rc, err: err}
 	}
-	cmds = append(cmds, s.statusCmd(), s.probeCmd(0), func() tea.Msg { return vmChangedMsg{} })
-	return tea.Batch(cmds...)
+	return tea.Batch(follow, s.statusCmd(), s.probeCmd(0), func() tea.Msg { return vmChangedMsg{} })
 }
 
 // endVM stops watching a VM that is gone; its panes keep their last text.
 func (s *launchScreen) endVM() {
 	s.focused, s.sshReady, s.pendingConsole = false, false, false
-	if s.ssh != nil {
-		s.ssh.Close()
-	}
+	s.closeLater(s.ssh)
 	if s.vmCancel != nil {
 		s.vmCancel()
 	}
@@ -655,6 +703,9 @@ func (s *launchScreen) console() tea.Cmd {
 	case s.ses.vm == nil || !s.vmRunning():
 		s.setStatus(statusError, "No VM is running: launch one first (p for plain)")
 		return nil
+	case s.stopping:
+		s.setStatus(statusInfo, "VM "+s.ses.vm.Record().Name+" is stopping")
+		return nil
 	case s.ssh != nil && !s.ssh.Ended():
 		s.showSSH, s.focused = true, true
 		return nil
@@ -666,23 +717,46 @@ func (s *launchScreen) console() tea.Cmd {
 	return s.openConsole()
 }
 
+// openConsole shows a new SSH console with the focus at once (keys typed
+// meanwhile wait for ssh) and starts ssh in a command: preparing its files
+// and forking are I/O.
 func (s *launchScreen) openConsole() tea.Cmd {
-	cmd, err := s.ses.vm.SSHCommand()
-	if err != nil {
-		s.setStatus(statusError, "SSH console: "+err.Error())
-		return nil
-	}
-	if s.ssh != nil {
-		s.ssh.Close()
-	}
+	s.closeLater(s.ssh)
 	cols, rows := s.paneSize()
 	p := newVTPane(cols, rows)
-	if err := p.StartCommand(cmd); err != nil {
-		s.setStatus(statusError, "SSH console: "+err.Error())
-		return nil
-	}
+	p.TakeInput()
 	s.ssh, s.showSSH, s.focused, s.sshNote = p, true, true, ""
 	s.setStatus(statusInfo, fmt.Sprintf("SSH console to %s: every key goes to the guest; %s leaves", s.ses.vm.Record().Name, s.c.Keys.Term.Leave.Help().Key))
+	vm, id := s.ses.vm, p.id
+	return func() tea.Msg {
+		cmd, err := vm.SSHCommand()
+		if err != nil {
+			return consoleStartedMsg{id: id, err: err}
+		}
+		ptmx, err := startPTY(cmd, cols, rows)
+		return consoleStartedMsg{id: id, cmd: cmd, ptmx: ptmx, err: err}
+	}
+}
+
+// consoleStarted attaches the console pane to its ssh client, or says why
+// there is none. A client whose pane was closed meanwhile is ended.
+func (s *launchScreen) consoleStarted(msg consoleStartedMsg) tea.Cmd {
+	p := s.ssh
+	if p == nil || p.id != msg.id || p.closing {
+		if msg.err == nil {
+			orphan := newVTPane(1, 1)
+			orphan.Attach(msg.cmd, msg.ptmx)
+			s.closeLater(orphan)
+		}
+		return nil
+	}
+	if msg.err != nil {
+		s.ssh, s.showSSH, s.focused = nil, false, false
+		s.closeLater(p)
+		s.setStatus(statusError, "SSH console: "+msg.err.Error())
+		return nil
+	}
+	p.Attach(msg.cmd, msg.ptmx)
 	return p.wait()
 }
 
@@ -849,7 +923,7 @@ func (s *launchScreen) ShortHelp() []key.Binding {
 		return []key.Binding{s.c.Keys.Pager.Close, s.c.Keys.Pager.Down, s.c.Keys.Pager.PageDown}
 	}
 	var out []key.Binding
-	if s.vmRunning() {
+	if s.vmRunning() && !s.stopping {
 		console := k.Console
 		if s.ssh != nil && !s.ssh.Ended() {
 			console = withHelp(console, "back to console")

@@ -59,7 +59,9 @@ func TestLaunchScreenVMLifecycle(t *testing.T) {
 		t.Fatalf("launched with %+v", cfg)
 	}
 
-	// The serial console streams into the pane.
+	// The serial console streams into the pane (once the command that
+	// opens it has delivered it: the fake's pipe blocks until read).
+	l.until("the serial console to be followed", func() bool { return l.launchScreen().serial.started })
 	io.WriteString(vm.serialW, "Booting the guest\r\ntestimage: up\r\n")
 	l.shows("Booting the guest", "testimage: up")
 
@@ -295,4 +297,51 @@ func TestLaunchScreenSNPMeasurement(t *testing.T) {
 	l3 := newLoop(t, fb3.options(), 160, 40)
 	l3.tab("Launch")
 	l3.shows("Measure   ✗ no SEV-SNP digest: kernel " + vmlinux + " is not a bzImage")
+}
+
+// The SSH console takes the keys at once: what is typed while ssh starts
+// reaches it. A console that cannot start says why and gives the keys
+// back. While the VM stops, its console ends with it (the status says
+// the VM stopped, not ssh's 255), and neither c nor x is offered.
+func TestLaunchScreenConsoleStartAndStop(t *testing.T) {
+	fb := newFakeBackends(t)
+	vm := newFakeVM(launch.DefaultName)
+	vm.sshErr = errors.New("SSH key /st/ssh/id_ed25519: no such file")
+	vm.setSSHReady()
+	fb.launch.vm = vm
+	l := newLoop(t, fb.options(), 100, 30)
+	l.tab("Launch")
+	l.shows("p plain    ✓ ready")
+	l.keys("p")
+	l.shows("The guest's SSH server answers")
+	l.keys("c")
+	l.shows("SSH console: SSH key /st/ssh/id_ed25519: no such file")
+	if ls := l.launchScreen(); ls.focused || ls.ssh != nil {
+		t.Fatal("a console that did not start kept the keys")
+	}
+
+	vm.mu.Lock()
+	vm.sshErr = nil
+	vm.mu.Unlock()
+	l.keys("c")
+	// Typed before ssh runs: Update has not seen it start yet.
+	if !l.launchScreen().focused {
+		t.Fatal("the console does not take the keys at once")
+	}
+	l.typeText("echo early")
+	l.keys("enter")
+	l.shows("ran: echo early")
+
+	vm.stopGate = make(chan struct{})
+	l.keys("ctrl+]", "x", "y")
+	l.shows("Stopping VM cube-ai-vm")
+	if h := l.screen(); strings.Contains(h, "x stop VM") || strings.Contains(h, "c back to console") {
+		t.Fatalf("stop and console offered while the VM stops:\n%s", h)
+	}
+	l.keys("c")
+	l.shows("VM cube-ai-vm is stopping")
+	close(vm.stopGate)
+	l.shows("VM stopped: the guest powered off", "ssh ended with the VM")
+	l.deliver(100 * time.Millisecond)
+	l.shows("VM stopped: the guest powered off")
 }

@@ -70,6 +70,7 @@ type vtPane struct {
 	closeOnce sync.Once
 
 	// UI side only.
+	closing   bool     // the UI has asked for Close (it may still run)
 	live      vtFrame  // the latest rendered live screen
 	scroll    int      // lines scrolled back from the live screen; 0 follows it
 	scrolled  []string // the scrolled view, rendered when scrolling
@@ -165,25 +166,52 @@ func (p *vtPane) do(f func()) {
 	}
 }
 
-// StartCommand runs cmd in a new pty the size of the pane, as the leader of
-// its own session (so Close can end it and everything it started), and
-// attaches the pane to it: its output is shown, keys go to it.
+// StartCommand runs cmd in a new pty the size of the pane and attaches
+// the pane to it (TakeInput, startPTY and Attach in one go, for callers
+// that may block).
 func (p *vtPane) StartCommand(cmd *exec.Cmd) error {
 	if p.started {
 		return errors.New("the pane already shows something")
 	}
-	ws := &pty.Winsize{Cols: uint16(p.size.cols), Rows: uint16(p.size.rows)}
-	ptmx, err := pty.StartWithSize(cmd, ws)
+	p.TakeInput()
+	ptmx, err := startPTY(cmd, p.size.cols, p.size.rows)
 	if err != nil {
 		return err
 	}
+	p.Attach(cmd, ptmx)
+	return nil
+}
+
+// TakeInput makes the pane take keys before its child runs: they wait in
+// its queue, and reach the child once Attach gives it one. (The UI opens
+// a console at once and starts its child in a command: keys typed
+// meanwhile are the child's, not the screen's.)
+func (p *vtPane) TakeInput() {
+	if p.input != nil {
+		return
+	}
+	p.input = newByteQueue()
+	go p.replies()
+}
+
+// startPTY runs cmd in a new pty of cols x rows, as the leader of its own
+// session (so Close can end it and everything it started). It forks: call
+// it in a command, then hand the result to Attach on the UI goroutine.
+func startPTY(cmd *exec.Cmd, cols, rows int) (*os.File, error) {
+	return pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(max(cols, 1)), Rows: uint16(max(rows, 1))})
+}
+
+// Attach shows what cmd (started by startPTY on ptmx) writes, and sends it
+// the keys queued since TakeInput and those to come. The pty gets the
+// pane's size, which may have changed since the start.
+func (p *vtPane) Attach(cmd *exec.Cmd, ptmx *os.File) {
+	p.TakeInput()
 	p.started = true
 	p.proc, p.ptmx = cmd, ptmx
-	p.input = newByteQueue()
+	cols, rows := p.size.cols, p.size.rows
+	p.do(func() { pty.Setsize(ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)}) })
 	go p.pump(ptmx, false)
-	go p.replies()
 	go p.writer(ptmx)
-	return nil
 }
 
 // Follow attaches the pane to a stream it only shows (a serial console
@@ -197,7 +225,9 @@ func (p *vtPane) Follow(r io.ReadCloser) {
 	p.started = true
 	p.src = r
 	go p.pump(r, true)
-	go p.replies()
+	if p.input == nil {
+		go p.replies() // drained, the replies are dropped
+	}
 }
 
 // pump feeds the source's output to the emulator until it ends.
@@ -302,7 +332,15 @@ func (p *vtPane) wait() tea.Cmd {
 		case <-p.done:
 			return vtEndMsg{id: p.id, err: p.exitErr}
 		case <-p.stop:
-			return nil
+			// Closed: Close ends the source before stop, so a pane
+			// whose source ended still says so (select picks at random
+			// among ready channels).
+			select {
+			case <-p.done:
+				return vtEndMsg{id: p.id, err: p.exitErr}
+			default:
+				return nil
+			}
 		}
 		if d := frameInterval - time.Since(time.Unix(0, p.lastFrame.Load())); d > 0 {
 			time.Sleep(d) // output meanwhile is in the slot: the next frame
@@ -352,22 +390,25 @@ func (p *vtPane) Ended() bool {
 	}
 }
 
-// Interactive reports whether keys can reach a child.
+// Interactive reports whether keys can reach a child (or wait for one
+// about to start).
 func (p *vtPane) Interactive() bool { return p.input != nil && !p.Ended() }
 
 // Resize gives the pane a new screen size, and the child a SIGWINCH. The
-// emulator follows on the ops goroutine, then a frame is drawn.
+// pty and the emulator follow on the ops goroutine (the UI does no I/O),
+// then a frame is drawn.
 func (p *vtPane) Resize(cols, rows int) {
 	cols, rows = max(cols, 1), max(rows, 1)
 	if cols == p.size.cols && rows == p.size.rows {
 		return
 	}
 	p.size.cols, p.size.rows = cols, rows
-	if p.ptmx != nil {
-		pty.Setsize(p.ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
-	}
+	ptmx := p.ptmx
 	p.scrolled = nil
 	p.do(func() {
+		if ptmx != nil {
+			pty.Setsize(ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+		}
 		p.cols, p.rows = cols, rows
 		p.emu.Resize(cols, rows)
 		p.signal()

@@ -254,6 +254,7 @@ const (
 // of the package; then a hanging build cancelled with ctrl+c. No make
 // process is left.
 func TestTmuxBuildFake(t *testing.T) {
+	t.Parallel() // its own tmux server, directories and processes
 	bin := cubeHal(t)
 	out, state := workDirs(t, badConfig)
 	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
@@ -285,9 +286,23 @@ func TestTmuxBuildFake(t *testing.T) {
 	p.key("Escape")
 	p.see("Last lines of busybox")
 
+	// r rebuilds busybox: make ran with busybox-rebuild (its log says
+	// so) and failed again. (The screen shows the first failure until the
+	// rebuild starts: it alone proves nothing.)
 	p.key("r")
-	p.waitLong(30*time.Second, "busybox-rebuild")
-	p.waitLong(60*time.Second, "✗ Build failed in busybox 1.38.0, step build")
+	logFile := filepath.Join(out, "cube-hal-build.log")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(logFile)
+		log := string(b)
+		if regexp.MustCompile(`(?m)^=== command: .* busybox-rebuild$`).MatchString(log) &&
+			strings.Contains(log, "=== cube-hal: build failed") && strings.Contains(p.screen(), "Build failed: l opens the full log") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed rebuild of busybox; log:\n%s\nscreen:\n%s", log, p.screen())
+		}
+	}
+	p.see("✗ Build failed in busybox 1.38.0, step build")
 	requireNoProcs(t, out, p.appPIDs())
 
 	p.key("C-c")
@@ -299,6 +314,7 @@ func TestTmuxBuildFake(t *testing.T) {
 // ctrl+c during a build asks, then cancels it: make and everything it
 // started are gone, even a child that ignores SIGINT and SIGTERM.
 func TestTmuxBuildCancel(t *testing.T) {
+	t.Parallel() // its own tmux server, directories and processes
 	bin := cubeHal(t)
 	out, state := workDirs(t, goodConfig)
 	br := fakeBuildrootWithMenu(t, filepath.Dir(out))
@@ -326,6 +342,7 @@ func TestTmuxBuildCancel(t *testing.T) {
 // in the console pane and run uname -a there, attest it (the agent's fake
 // TSM, test roots), stop it; no QEMU or ssh is left.
 func TestTmuxAcceptance(t *testing.T) {
+	t.Parallel() // its own tmux server, directories and processes
 	testenv.Tool(t, "qemu-system-x86_64", "ssh")
 	im := testimage.Build(t, testimage.Options{Agent: testimage.BuildAgent(t), AgentEnv: []string{"UV_CUBE_AGENT_TSM=fake"}})
 	bin := cubeHal(t)

@@ -385,6 +385,8 @@ type fakeVM struct {
 	serialR  *io.PipeReader
 	serialW  *io.PipeWriter
 	shell    string
+	sshErr   error         // SSHCommand fails with it
+	stopGate chan struct{} // Stop waits for it to close (nil: no wait)
 }
 
 // fakeShell answers each line typed with "ran: <line>", like a guest
@@ -432,6 +434,9 @@ func (v *fakeVM) setSSHReady() {
 }
 
 func (v *fakeVM) SSHCommand() (*exec.Cmd, error) {
+	if v.sshErr != nil {
+		return nil, v.sshErr
+	}
 	cmd := exec.Command("/bin/sh", "-c", v.shell)
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
 	return cmd, nil
@@ -445,6 +450,9 @@ func (v *fakeVM) SSHHint(out string) string {
 }
 
 func (v *fakeVM) Stop(context.Context, launch.StopOptions) (launch.StopResult, error) {
+	if v.stopGate != nil {
+		<-v.stopGate
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.stops++
