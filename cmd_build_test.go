@@ -351,9 +351,24 @@ func testBuildSignal(t *testing.T, sig syscall.Signal) {
 	case <-time.After(3 * time.Minute):
 		t.Fatalf("cube-hal did not end after %s:\n%s", sig, stderr.String())
 	}
+	// cube-hal exits with make's status, as the log's trailer gives it:
+	// 130, make killed by the SIGINT cube-hal sent, or 2 when GNU make 4.3
+	// trips over its own SIGINT handling ("wait: No child processes.
+	// Stop.", about 1 run in 20 with make alone in a session, no cube-hal).
+	log := readFile(filepath.Join(out, build.LogName))
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Errorf("exit: %v, want status 130 (make killed by SIGINT)", err)
+	if !errors.As(err, &ee) {
+		t.Fatalf("exit: %v, want make's status", err)
+	}
+	code := strconv.Itoa(ee.ExitCode())
+	switch m := regexp.MustCompile(`=== cube-hal: build cancelled after .*; make exited with status (\d+)\n`).FindStringSubmatch(log); {
+	case m == nil || m[1] != code:
+		t.Errorf("exit status %s; the log's trailer does not say make exited with it:\n%s", code, tail(log, 1500))
+	case code == "130":
+	case code == "2" && strings.Contains(log, "\nmake: *** wait: No child processes.  Stop.\n"):
+		t.Logf("make 4.3's SIGINT race: make exited with status 2")
+	default:
+		t.Errorf("exit status %s, want 130 (make killed by SIGINT)\nstderr:\n%s\nlog:\n%s", code, stderr.String(), tail(log, 1500))
 	}
 	for _, want := range []string{"cube-hal: cancelling the build (Ctrl-C again to kill it at once)", "cube-hal: build cancelled after "} {
 		if !strings.Contains(stderr.String(), want) {
@@ -362,10 +377,6 @@ func testBuildSignal(t *testing.T, sig syscall.Signal) {
 	}
 	if left := procsIn(session); len(left) > 0 {
 		t.Errorf("processes of the build's session %d survived: %v", session, left)
-	}
-	log, _ := os.ReadFile(filepath.Join(out, build.LogName))
-	if !strings.Contains(string(log), "=== cube-hal: build cancelled after ") {
-		t.Errorf("the log does not say the build was cancelled")
 	}
 }
 
@@ -415,6 +426,8 @@ func statFields(pid string) []string {
 	}
 	return strings.Fields(b[i+1:])
 }
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
 
 func readFile(p string) string {
 	b, _ := os.ReadFile(p)

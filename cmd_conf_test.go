@@ -198,3 +198,98 @@ func firstLineDiff(a, b string) string {
 	}
 	return "(same)"
 }
+
+// TestSecretsStayOutOfDefconfigs: the certs token, set in standalone mode
+// and in Buildroot mode, is masked in every output, never written to a
+// defconfig (git may track those), kept in .config and the private
+// secrets file, and restored by a later `cube-hal defconfig`.
+func TestSecretsStayOutOfDefconfigs(t *testing.T) {
+	const token, secret = "BR2_PACKAGE_CUBE_AGENT_CERTS_TOKEN", "s3cr3t-T0ken"
+	noSecret := func(what, s string) {
+		t.Helper()
+		if strings.Contains(s, secret) {
+			t.Errorf("%s shows the secret: %q", what, s)
+		}
+	}
+	treeClean := func(dir string) {
+		t.Helper()
+		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() {
+				if data, _ := os.ReadFile(p); strings.Contains(string(data), secret) {
+					t.Errorf("%s (tracked) contains the secret", p)
+				}
+			}
+			return nil
+		})
+	}
+	secretsFile := func(state string) {
+		t.Helper()
+		p := filepath.Join(state, "secrets.config")
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("secrets file %s: %v", p, err)
+		}
+		if data, _ := os.ReadFile(p); !strings.Contains(string(data), token+"=\""+secret+"\"") {
+			t.Errorf("secrets file:\n%s", data)
+		}
+	}
+
+	t.Run("standalone", func(t *testing.T) {
+		t.Setenv("BUILDROOT_DIR", "")
+		ext, state := copyCubeTree(t), t.TempDir()
+		g := []string{"--external", ext, "--state-dir", state}
+		code, out, errOut := runCLI(t, append(g, "set", token+"="+secret)...)
+		if code != exitOK || !strings.Contains(out, "secret, kept in") {
+			t.Fatalf("set: %d %q %q", code, out, errOut)
+		}
+		noSecret("set", out+errOut)
+		treeClean(ext)
+		secretsFile(state)
+		if code, out, _ = runCLI(t, append(g, "get", token)...); code != exitOK || out != "********\n" {
+			t.Errorf("get: %d %q", code, out)
+		}
+		if code, out, _ = runCLI(t, append(g, "get", "--reveal", token)...); code != exitOK || out != secret+"\n" {
+			t.Errorf("get --reveal: %d %q", code, out)
+		}
+		code, out, _ = runCLI(t, append(g, "get", "--explain", token)...)
+		noSecret("get --explain", out)
+	})
+
+	t.Run("buildroot", func(t *testing.T) {
+		br := testenv.BuildrootDir(t)
+		testenv.Tool(t, "gcc", "git")
+		ext, state, outDir := copyCubeTree(t), t.TempDir(), filepath.Join(t.TempDir(), "out")
+		g := []string{"--buildroot", br, "--output", outDir, "--external", ext, "--state-dir", state}
+		if code, _, errOut := runCLI(t, append(g, "defconfig")...); code != exitOK {
+			t.Fatalf("defconfig: %s", errOut)
+		}
+		code, out, errOut := runCLI(t, append(g, "set", token+"="+secret)...)
+		if code != exitOK {
+			t.Fatalf("set: %d %q", code, errOut)
+		}
+		noSecret("set", out+errOut)
+		cfg := filepath.Join(outDir, ".config")
+		if data, _ := os.ReadFile(cfg); !strings.Contains(string(data), token+"=\""+secret+"\"") {
+			t.Error(".config lacks the token")
+		}
+		secretsFile(state)
+		code, out, errOut = runCLI(t, append(g, "savedefconfig")...)
+		if code != exitOK || !strings.Contains(out, "not in "+filepath.Join(ext, "configs", "cube_defconfig")) {
+			t.Fatalf("savedefconfig: %d %q %q", code, out, errOut)
+		}
+		noSecret("savedefconfig", out+errOut)
+		treeClean(ext)
+		// A fresh defconfig load restores the token from the secrets file.
+		code, out, errOut = runCLI(t, append(g, "defconfig")...)
+		if code != exitOK || !strings.Contains(out, "restored from") {
+			t.Fatalf("defconfig again: %d %q %q", code, out, errOut)
+		}
+		noSecret("defconfig", out+errOut)
+		if data, _ := os.ReadFile(cfg); !strings.Contains(string(data), token+"=\""+secret+"\"") {
+			t.Error("defconfig did not restore the token")
+		}
+		if code, out, _ = runCLI(t, append(g, "get", token)...); out != "********\n" {
+			t.Errorf("get: %d %q", code, out)
+		}
+	})
+}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ultravioletrs/cube-hal/kconfig"
 )
 
 func newGetCmd(g *globalFlags) *cobra.Command {
-	var explain bool
+	var explain, reveal bool
 	c := &cobra.Command{
 		Use:   "get SYMBOL...",
 		Short: "Print the value of configuration symbols",
@@ -16,6 +18,7 @@ without quotes; n for disabled options; with no .config yet, the values
 cube_defconfig gives). With several symbols it prints
 NAME=VALUE lines. The BR2_ prefix may be left out. --explain says why the
 value is what it is: dependencies and their values, selects, defaults.
+Secret values (the certs token) print as ******** unless --reveal is given.
 
 Without a Buildroot checkout (standalone mode) it reads the Cube external
 tree's configs/cube_defconfig.`,
@@ -37,18 +40,23 @@ tree's configs/cube_defconfig.`,
 				if s == nil {
 					return unknownSymbol(k, name)
 				}
+				v := s.Value()
+				if s.Secret() && !reveal {
+					v = kconfig.MaskSecret(v)
+				}
 				switch {
 				case explain:
 					fmt.Fprint(out, k.Explain(s).Text())
 				case len(args) == 1:
-					fmt.Fprintln(out, s.Value())
+					fmt.Fprintln(out, v)
 				default:
-					fmt.Fprintf(out, "%s=%s\n", s.Name(), s.Value())
+					fmt.Fprintf(out, "%s=%s\n", s.Name(), v)
 				}
 			}
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&explain, "explain", false, "explain why each symbol has its value")
+	c.Flags().BoolVar(&reveal, "reveal", false, "print secret values (the certs token) instead of ********")
 	return c
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -68,6 +69,14 @@ symbols and keeping every other line and comment.`,
 				return failf("saving the configuration: %s", err)
 			}
 			printChanges(cmd.OutOrStdout(), all)
+			for _, c := range all {
+				if c.Symbol.Secret() {
+					if note := sess.SecretNote(); note != "" {
+						fmt.Fprintln(cmd.OutOrStdout(), note)
+					}
+					break
+				}
+			}
 			return nil
 		},
 	}

@@ -403,6 +403,7 @@ func TestFakeBuildCancel(t *testing.T) {
 		stages []string
 		after  []time.Duration
 		swept  bool // processes left behind were ended after make exited
+		kill   bool // Kill right after Cancel (a second Ctrl-C)
 	}{
 		// make stops on SIGINT, as with Ctrl-C in a terminal; the
 		// daemon-like child a step left (ignoring SIGINT and SIGHUP) is
@@ -414,9 +415,18 @@ func TestFakeBuildCancel(t *testing.T) {
 		{hang: "busybox:build:stubborn", grace: 300 * time.Millisecond,
 			stages: []string{"SIGINT to make's process group", "SIGTERM after", "SIGKILL after"},
 			after:  []time.Duration{300 * time.Millisecond, 600 * time.Millisecond}},
+		// The same step and a second Ctrl-C: SIGKILL at once, without
+		// waiting out the (hour-long) grace period.
+		{hang: "busybox:build:stubborn", grace: time.Hour, kill: true,
+			stages: []string{"SIGINT to make's process group", "SIGKILL after"},
+			after:  []time.Duration{0}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.hang, func(t *testing.T) {
+		name := tc.hang
+		if tc.kill {
+			name += "+kill"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ws := fakeWorkspace(t)
 			pidFile := filepath.Join(t.TempDir(), "pids")
@@ -435,6 +445,9 @@ func TestFakeBuildCancel(t *testing.T) {
 			b.Cancel()
 			if s := b.Snapshot(); len(tc.after) > 0 && (!s.Cancelling || s.Phase != Running) {
 				t.Errorf("during the grace period: phase %s, cancelling %v; want running, cancelling", s.Phase, s.Cancelling)
+			}
+			if tc.kill {
+				b.Kill()
 			}
 			s = waitDone(t, b, "a cancelled build")
 			took := time.Since(t0)
@@ -502,6 +515,9 @@ func TestCancelWhilePreparing(t *testing.T) {
 	body, trailer := logBody(t, s.LogPath)
 	if body != "" || !strings.Contains(trailer, "build cancelled after ") || !strings.Contains(trailer, "(before make started)") {
 		t.Errorf("log body %q, trailer %q", body, trailer)
+	}
+	if log, _ := os.ReadFile(s.LogPath); !strings.Contains(string(log), "\n=== command:   none, make was not started\n") {
+		t.Errorf("the log's header names a command:\n%s", log)
 	}
 }
 

@@ -613,7 +613,11 @@ func (b *Build) writeHeader(lw *logWriter, env []string) {
 	var h strings.Builder
 	fmt.Fprintf(&h, "=== cube-hal build, started %s ===\n", started.Format(time.RFC3339))
 	fmt.Fprintf(&h, "=== buildroot: %s\n=== output:    %s\n", w.BuildrootDir, w.OutputDir)
-	fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellQuote(w.BuildrootDir), cmdline)
+	if cmdline != "" {
+		fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellQuote(w.BuildrootDir), cmdline)
+	} else {
+		h.WriteString("=== command:   none, make was not started\n")
+	}
 	for _, n := range notes {
 		fmt.Fprintf(&h, "=== note: %s\n", n)
 	}

@@ -483,59 +483,11 @@ func (c Change) String() string {
 		}
 		return v
 	}
-	return fmt.Sprintf("%s: %s -> %s", c.Name, show(c.Old, c.OldWritten), show(c.New, c.NewWritten))
-}
-
-type valSnap struct {
-	v string
-	w bool
-}
-
-// snapshotValues records every defined symbol's value and whether it is
-// written, by definition index.
-func (k *Kconfig) snapshotValues(into []valSnap) []valSnap {
-	syms := k.defined()
-	if k.writeStale {
-		k.invalidateAll()
+	old, new := c.Old, c.New
+	if c.Symbol != nil && c.Symbol.Secret() {
+		old, new = MaskSecret(old), MaskSecret(new)
 	}
-	into = into[:0]
-	for _, s := range syms {
-		k.evaluate(s)
-		into = append(into, valSnap{k.valueText(s), s.flags&symWrite != 0})
-	}
-	return into
-}
-
-// valuesBefore returns the values before a change: those recorded after
-// the previous change when nothing happened since, else fresh ones.
-func (k *Kconfig) valuesBefore() []valSnap {
-	if !k.valsCurrent {
-		k.vals = k.snapshotValues(k.vals)
-	}
-	k.valsCurrent = false
-	return k.vals
-}
-
-// changesSince compares with the values before a change, first listing
-// the symbol that was set.
-func (k *Kconfig) changesSince(before []valSnap, first *Symbol) []Change {
-	after := k.snapshotValues(k.spare)
-	var out []Change
-	for i, s := range k.defined() {
-		b, a := before[i], after[i]
-		if b == a {
-			continue
-		}
-		c := Change{Symbol: s, Name: s.name, Prompt: s.Prompt(), Old: b.v, New: a.v, OldWritten: b.w, NewWritten: a.w}
-		if s == first {
-			out = append([]Change{c}, out...)
-		} else {
-			out = append(out, c)
-		}
-	}
-	k.vals, k.spare = after, before
-	k.valsCurrent = true
-	return out
+	return fmt.Sprintf("%s: %s -> %s", c.Name, show(old, c.OldWritten), show(new, c.NewWritten))
 }
 
 // SetError explains why Set refused a value.
@@ -547,6 +499,15 @@ type SetError struct {
 
 func (e *SetError) Error() string {
 	return fmt.Sprintf("cannot set %s=%s: %s", e.Name, e.Value, e.Reason)
+}
+
+// setError is Set's refusal, a secret value masked.
+func (k *Kconfig) setError(s *Symbol, value string) *SetError {
+	e := &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
+	if s.Secret() {
+		e.Value, e.Reason = MaskSecret(value), maskIn(e.Reason, value)
+	}
+	return e
 }
 
 // ErrUnknownSymbol is returned (wrapped) for names no Kconfig file defines.
@@ -566,13 +527,14 @@ func (k *Kconfig) Set(name, value string) ([]Change, error) {
 	if err := s.Check(value); err != nil {
 		return nil, err
 	}
-	before := k.valuesBefore()
+	before := k.beginTracked()
 	if !k.assignText(s, value) {
+		k.track = false
 		k.valsCurrent = false
-		return nil, &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
+		return nil, k.setError(s, value)
 	}
 	k.dirty = true
-	return k.changesSince(before, s), nil
+	return k.endTracked(before, s), nil
 }
 
 // Unset drops the user value of a symbol so it follows its default again.
@@ -581,17 +543,18 @@ func (k *Kconfig) Unset(name string) ([]Change, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w %s", ErrUnknownSymbol, name)
 	}
-	before := k.valuesBefore()
+	before := k.beginTracked()
 	s.flags &^= symDefUser
+	s.def[defUser] = value{} // so that setting the old value again is a change
 	if s.isChoiceVal() {
 		cs := s.choiceOf()
 		if cs.def[defUser].choice == s {
 			cs.def[defUser].choice = nil
 		}
 	}
-	k.invalidateAll()
+	k.invalidateAfter(s)
 	k.dirty = true
-	return k.changesSince(before, s), nil
+	return k.endTracked(before, s), nil
 }
 
 // Check reports whether Set would accept value for s now (type, range,
@@ -622,7 +585,7 @@ func (s *Symbol) Check(value string) error {
 	if ok {
 		return nil
 	}
-	return &SetError{Name: s.name, Value: value, Reason: k.refusal(s, value)}
+	return k.setError(s, value)
 }
 
 // DefaultSelection is the member a choice selects when the user picked
@@ -714,6 +677,21 @@ type DiffEntry struct {
 	New    string
 	InOld  bool
 	InNew  bool
+	Secret bool // the symbol is marked secret: String masks the values
+}
+
+// String is "NAME: old -> new", "(absent)" for a side without the symbol.
+func (d DiffEntry) String() string {
+	show := func(v string, in bool) string {
+		if !in {
+			return "(absent)"
+		}
+		if d.Secret {
+			return MaskSecret(v)
+		}
+		return v
+	}
+	return fmt.Sprintf("%s: %s -> %s", d.Name, show(d.Old, d.InOld), show(d.New, d.InNew))
 }
 
 // ParseConfig reads the assignments of a .config or defconfig text the
@@ -771,7 +749,11 @@ func (k *Kconfig) Diff(old, new map[string]string) []DiffEntry {
 		if inO == inN && o == n {
 			return
 		}
-		out = append(out, DiffEntry{Name: name, Prompt: prompt, Old: o, New: n, InOld: inO, InNew: inN})
+		sec := false
+		if s := k.find(name); s != nil {
+			sec = k.secrets[s]
+		}
+		out = append(out, DiffEntry{Name: name, Prompt: prompt, Old: o, New: n, InOld: inO, InNew: inN, Secret: sec})
 	}
 	for _, s := range k.defined() {
 		add(s.name, s.Prompt())

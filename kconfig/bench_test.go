@@ -218,3 +218,28 @@ func BenchmarkExplain(b *testing.B) {
 		_ = k.Explain(s).Text()
 	}
 }
+
+// BenchmarkSet: one toggle with its change report (what a configurator
+// does on each key press).
+func BenchmarkSet(b *testing.B) {
+	k := benchTree(b)
+	name := "BR2_PACKAGE_OPENSSH"
+	if k.Lookup(name) == nil {
+		syms := k.Symbols()
+		for i := len(syms) - 1; i >= 0; i-- {
+			s := syms[i]
+			if s.Type() == TypeBool && s.Check("y") == nil && s.Check("n") == nil && s.Choice() == nil {
+				name = s.Name()
+				break
+			}
+		}
+	}
+	k.Set(name, "y")
+	vals := []string{"n", "y"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := k.Set(name, vals[i%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -40,6 +40,14 @@ var brVersion = regexp.MustCompile(`(?m)^export BR2_VERSION := (.*)$`)
 // tree with it (skipLegacy: SKIP_LEGACY=y as for all*config/randconfig).
 func setupBuildroot(t *testing.T, externals []string, skipLegacy bool) *brTree {
 	t.Helper()
+	return setupBuildrootDefconfig(t, externals, skipLegacy, "")
+}
+
+// setupBuildrootDefconfig is setupBuildroot with BR2_DEFCONFIG naming
+// defconfig (read once at load time, as conf reads option env), Buildroot's
+// qemu_x86_64_defconfig if empty.
+func setupBuildrootDefconfig(t *testing.T, externals []string, skipLegacy bool, defconfig string) *brTree {
+	t.Helper()
 	br := testenv.BuildrootDir(t)
 	ref := buildrootConf(t)
 	testenv.Tool(t, "bash", "git", "sed")
@@ -64,6 +72,9 @@ func setupBuildroot(t *testing.T, externals []string, skipLegacy bool) *brTree {
 		"BR2_HIDE_SECONDARY_TARGET_OPTIONS": "n", "BASE_DIR": out, "SKIP_LEGACY": "",
 		"BR2_DEFCONFIG":      filepath.Join(br, "configs", "qemu_x86_64_defconfig"),
 		"BR2_EXTERNAL_NAMES": "",
+	}
+	if defconfig != "" {
+		env["BR2_DEFCONFIG"] = defconfig
 	}
 	if skipLegacy {
 		env["SKIP_LEGACY"] = "y"
@@ -319,4 +330,70 @@ func TestBuildrootAllAndRand(t *testing.T) {
 		followUp(fmt.Sprintf("randconfig seed %d", s*7777), ref.files[".config"])
 	}
 	t.Logf("Buildroot all*config and randconfig: %d passed, %d failed", pass, fail)
+}
+
+// TestBuildrootCubeExternal: the Cube external trees (upstream, from the
+// shared test vectors, and the repository's own) loaded as a BR2_EXTERNAL
+// with Buildroot's tree: cube_defconfig and a sample of Buildroot's
+// defconfigs through defconfig, savedefconfig and perturbed olddefconfig,
+// then all*config and randconfig followed by olddefconfig and
+// savedefconfig.
+func TestBuildrootCubeExternal(t *testing.T) {
+	testenv.BuildrootDir(t)
+	for name, dir := range cubeTrees(t) {
+		t.Run(name, func(t *testing.T) { diffBuildrootCube(t, dir) })
+	}
+}
+
+func diffBuildrootCube(t *testing.T, ext string) {
+	ext, _ = filepath.Abs(ext)
+	cube := filepath.Join(ext, "configs", "cube_defconfig")
+	// BR2_DEFCONFIG names cube_defconfig throughout, as after make
+	// cube_defconfig; the Buildroot defconfigs are loaded under that name.
+	b := setupBuildrootDefconfig(t, []string{ext}, false, cube)
+	skip := setupBuildrootDefconfig(t, []string{ext}, true, cube)
+	pass, fail := 0, 0
+	defconfigs := []string{cube}
+	all := selectedDefconfigs(t, b.br)
+	for i := 0; i < len(all); i += 4 {
+		defconfigs = append(defconfigs, all[i])
+	}
+	for i, f := range defconfigs {
+		name := filepath.Base(f)
+		ref, ok := b.compare(t, name+" defconfig", brRun{args: []string{"--defconfig=" + f, "Config.in"}})
+		count(ok, &pass, &fail)
+		cfg := ref.files[".config"]
+		_, ok = b.compare(t, name+" savedefconfig", brRun{args: []string{"--savedefconfig=$RUN/defconfig", "Config.in"},
+			setup: map[string]string{".config": cfg}})
+		count(ok, &pass, &fail)
+		seeds := 1
+		if f == cube {
+			seeds = 10
+		}
+		for s := 0; s < seeds; s++ {
+			_, ok = b.compare(t, fmt.Sprintf("%s perturbed olddefconfig %d", name, s), brRun{args: []string{"--olddefconfig", "Config.in"},
+				setup: map[string]string{".config": perturb(cfg, int64(1000*i+s))}})
+			count(ok, &pass, &fail)
+		}
+	}
+	followUp := func(name, cfg string) {
+		ref, ok := b.compare(t, name+" then olddefconfig", brRun{args: []string{"--olddefconfig", "Config.in"},
+			setup: map[string]string{".config": cfg}})
+		count(ok, &pass, &fail)
+		_, ok = b.compare(t, name+" then savedefconfig", brRun{args: []string{"--savedefconfig=$RUN/defconfig", "Config.in"},
+			setup: map[string]string{".config": ref.files[".config"]}})
+		count(ok, &pass, &fail)
+	}
+	for _, mode := range []string{"allyesconfig", "allnoconfig", "alldefconfig"} {
+		ref, ok := skip.compare(t, mode, brRun{args: []string{"--" + mode, "Config.in"}})
+		count(ok, &pass, &fail)
+		followUp(mode, ref.files[".config"])
+	}
+	for s := 1; s <= 8; s++ {
+		env := map[string]string{"KCONFIG_SEED": strconv.Itoa(s * 4242)}
+		ref, ok := skip.compare(t, fmt.Sprintf("randconfig seed %d", s*4242), brRun{args: []string{"--randconfig", "Config.in"}, env: env})
+		count(ok, &pass, &fail)
+		followUp(fmt.Sprintf("randconfig seed %d", s*4242), ref.files[".config"])
+	}
+	t.Logf("Buildroot + Cube external: %d passed, %d failed", pass, fail)
 }

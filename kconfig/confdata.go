@@ -363,8 +363,12 @@ func (k *Kconfig) writeDep(name string) {
 		b.WriteString("endif\n")
 	}
 	b.WriteString("\n$(deps_config): ;\n")
+	// conf writes ..config.tmp next to .config and renames it to the
+	// doubled name, so with an absolute name the rename fails and
+	// ..config.tmp stays: the same files are left here. ..config.tmp
+	// itself is written atomically.
 	tmp := dir + "..config.tmp"
-	if err := os.WriteFile(k.path(tmp), b.Bytes(), 0o666); err != nil {
+	if err := atomicfile.WriteFile(k.path(tmp), b.Bytes(), 0o644); err != nil {
 		return
 	}
 	os.Rename(k.path(tmp), k.path(dir+name))

@@ -198,6 +198,9 @@ func (k *Kconfig) pickChoiceMember(c *Symbol) *Symbol {
 		}
 	}
 	if !allSet {
+		if c.flags&symDefUser != 0 {
+			k.dropped = append(k.dropped, c)
+		}
 		c.flags &^= symDefUser
 	}
 	if m := c.def[defUser].choice; m != nil && m.visible != No {
@@ -369,6 +372,7 @@ func (k *Kconfig) textOf(s *Symbol) value {
 func (k *Kconfig) invalidateAll() {
 	k.forAllSymbols(func(s *Symbol) { s.flags &^= symValid })
 	k.writeStale = false
+	k.canonical = false
 	k.addChangeCount(1)
 	k.evaluate(k.modulesSym)
 }
@@ -414,7 +418,7 @@ func (k *Kconfig) assignTristate(s *Symbol, v Tristate) bool {
 	}
 	s.def[defUser].tri = v
 	if v != old {
-		k.invalidateAll()
+		k.invalidateAfter(s)
 	}
 	return true
 }
@@ -524,7 +528,7 @@ func (k *Kconfig) assignText(s *Symbol, str string) bool {
 		return true // the same value: nothing to recompute
 	}
 	s.def[defUser].str, s.def[defUser].set = str, true
-	k.invalidateAll()
+	k.invalidateAfter(s)
 	return true
 }
 

@@ -110,11 +110,14 @@ func propLocation(p *Property) Location {
 func (k *Kconfig) Explain(s *Symbol) *Explanation {
 	k.evaluate(s)
 	e := &Explanation{
-		Name: s.name, Prompt: s.Prompt(), Type: s.typ, Value: k.valueText(s),
+		Name: s.name, Prompt: s.Prompt(), Type: s.typ, Value: k.shownValue(s),
 		Visibility: s.visible, Written: s.flags&symWrite != 0, Env: s.EnvVariable(),
 		Definitions: s.Definitions(),
 	}
 	e.UserValue, e.HasUserValue = s.UserValue()
+	if s.Secret() {
+		e.UserValue = MaskSecret(e.UserValue)
+	}
 	seen := map[string]bool{}
 	for _, t := range andTerms(s.dirDep.expr) {
 		tt := k.term(t)

@@ -122,7 +122,7 @@ func (k *Kconfig) gstrPrint(b *strings.Builder, e *Expr) {
 		b.WriteString(s)
 		if sym != nil && sym.typ != TypeUnknown {
 			b.WriteString(" [=")
-			b.WriteString(k.valueText(sym))
+			b.WriteString(k.shownValue(sym))
 			b.WriteString("]")
 		}
 	}, eNone)

@@ -71,6 +71,15 @@ type Options struct {
 	// Quiet suppresses the "#\n# configuration written to ...\n#" style
 	// messages (conf -s).
 	Quiet bool
+	// LateEnv names environment variables LookupEnv may take a while to
+	// produce (it may block for them, for example on a helper process
+	// computing a version string): the "option env" symbols reading them
+	// get their values once the whole tree is parsed, unless a $SYMBOL
+	// reference needs one sooner, so the variables can be computed while
+	// the tree is read. The result is the same, except that a warning
+	// about such a variable being undefined comes after the other parse
+	// warnings instead of at its line.
+	LateEnv []string
 	// Release is what UNAME_RELEASE defaults to (default: the running
 	// kernel's release, as conf uses uname).
 	Release string
@@ -124,6 +133,8 @@ type Kconfig struct {
 	search   *searchIndex
 	virtual  map[string][]byte // in-memory Kconfig files (standalone base)
 	standIns map[*Symbol]bool  // standalone stand-ins for Buildroot symbols
+	secrets  map[*Symbol]bool  // values shown masked (MarkSecret)
+	late     []lateEnv         // "option env" defaults waiting for LateEnv variables
 
 	externalDir string // the external tree of a standalone load
 
@@ -131,7 +142,50 @@ type Kconfig struct {
 	vals, spare []valSnap // value snapshots for Set's change reports
 	valsCurrent bool      // vals are the values now
 	writeStale  bool      // a render cleared write flags without recomputing
-	interned    map[exprKey]*Expr
+
+	readers       map[*Symbol][]*Symbol // who reads each symbol (incremental.go)
+	loopy         map[*Symbol]bool      // symbols on dependency loops
+	track         bool                  // the next assignment invalidates incrementally
+	canonical     bool                  // the state a full pass in definition order leaves
+	touched       []*Symbol             // what it invalidated
+	dropped       []*Symbol             // choices that lost their user flag while evaluated
+	noIncremental bool                  // tests: always re-evaluate everything
+	interned      map[exprKey]*Expr
+
+	// Long-lived nodes are allocated in blocks: fewer, larger objects for
+	// the allocator and the garbage collector.
+	propBlock []Property
+	menuBlock []Menu
+	symBlock  []Symbol
+}
+
+const blockSize = 512
+
+func (k *Kconfig) newProperty() *Property {
+	if len(k.propBlock) == 0 {
+		k.propBlock = make([]Property, blockSize)
+	}
+	p := &k.propBlock[0]
+	k.propBlock = k.propBlock[1:]
+	return p
+}
+
+func (k *Kconfig) newMenu() *Menu {
+	if len(k.menuBlock) == 0 {
+		k.menuBlock = make([]Menu, blockSize/2)
+	}
+	m := &k.menuBlock[0]
+	k.menuBlock = k.menuBlock[1:]
+	return m
+}
+
+func (k *Kconfig) newSymbol() *Symbol {
+	if len(k.symBlock) == 0 {
+		k.symBlock = make([]Symbol, blockSize/2)
+	}
+	s := &k.symBlock[0]
+	k.symBlock = k.symBlock[1:]
+	return s
 }
 
 func newKconfig(o Options) *Kconfig {

@@ -2,7 +2,6 @@ package kconfig
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -81,7 +80,23 @@ type keyword struct {
 	opt   int // option id for tfOption words
 }
 
-var keywords = map[string]*keyword{}
+var (
+	keywords      = map[string]*keyword{}
+	keywordsByLen [16][]*keyword
+)
+
+// keywordFor finds a keyword without allocating (it runs for every word).
+func keywordFor(b []byte) *keyword {
+	if len(b) >= len(keywordsByLen) {
+		return nil
+	}
+	for _, kw := range keywordsByLen[len(b)] {
+		if kw.name == string(b) {
+			return kw
+		}
+	}
+	return nil
+}
 
 func init() {
 	for _, kw := range []keyword{
@@ -122,6 +137,7 @@ func init() {
 	} {
 		kw := kw
 		keywords[kw.name] = &kw
+		keywordsByLen[len(kw.name)] = append(keywordsByLen[len(kw.name)], &kw)
 	}
 }
 
@@ -129,9 +145,18 @@ type token struct {
 	typ  tokType
 	kw   *keyword
 	text string
+	raw  []byte // a word's bytes in the file (text is then empty)
 	file *File
 	line int
 	col  int
+}
+
+// str is the token's text.
+func (t token) str() string {
+	if t.raw != nil {
+		return string(t.raw)
+	}
+	return t.text
 }
 
 // lexer states, as in zconf.l.
@@ -168,10 +193,9 @@ type lexer struct {
 	posLine int
 
 	pf       *prefetcher
-	words    map[string]string
 	quote    byte
 	strStart token
-	text     strings.Builder
+	text     textBuf
 	firstTS  int
 	lastTS   int
 	done     bool
@@ -210,10 +234,10 @@ func (l *lexer) open(name string) ([]byte, error) {
 // readKconfigFile reads name relative to the working directory, else
 // under $srctree (conf's zconf_fopen).
 func (k *Kconfig) readKconfigFile(name string) ([]byte, error) {
-	data, err := os.ReadFile(k.path(name))
+	data, err := readWhole(k.path(name))
 	if err != nil && !filepath.IsAbs(name) {
 		if st, ok := k.lookupEnv("srctree"); ok {
-			if d, err2 := os.ReadFile(k.path(st + "/" + name)); err2 == nil {
+			if d, err2 := readWhole(k.path(st + "/" + name)); err2 == nil {
 				return d, nil
 			}
 		}
@@ -244,7 +268,7 @@ func (l *lexer) initScan(name string) error {
 	}
 	l.file = l.k.fileLookup(name)
 	l.buf = &buffer{data: data, inc: &inclusion{file: l.file}}
-	if l.k.virtual == nil || len(data) > 0 {
+	if l.k.virtual == nil {
 		l.pf = newPrefetcher(l.k, data)
 	}
 	l.line = 1
@@ -323,9 +347,19 @@ func (l *lexer) warnChar(c byte) {
 	l.k.diagnostics = append(l.k.diagnostics, Diagnostic{Severity: SeverityWarning, File: l.curName(), Line: l.line, Msg: msg})
 }
 
-func isNameChar(c byte) bool {
-	return isAlnum(c) || c == '_' || c == '-'
+// Character classes of the scanner: names ([A-Za-z0-9_-]) and, after the
+// first word of a line, words (names, '/' and '.').
+var nameChars, wordChars [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		nameChars[c] = isAlnum(b) || b == '_' || b == '-'
+		wordChars[c] = nameChars[c] || b == '/' || b == '.'
+	}
 }
+
+func isNameChar(c byte) bool { return nameChars[c] }
 
 func (l *lexer) tok(t tokType, start int) token {
 	b := l.buf
@@ -420,12 +454,12 @@ func (l *lexer) step() (token, bool) {
 			l.state = stParam
 			l.posFile = l.file
 			l.posLine = l.line
-			if kw := keywords[string(d[p:e])]; kw != nil && kw.flags&tfCommand != 0 {
+			if kw := keywordFor(d[p:e]); kw != nil && kw.flags&tfCommand != 0 {
 				t.typ = kw.tok
 				t.kw = kw
 				t.text = kw.name
 			} else {
-				t.text = l.word(d[p:e])
+				t.raw = d[p:e:e]
 			}
 			return t, true
 		}
@@ -446,27 +480,27 @@ func (l *lexer) step() (token, bool) {
 			return l.eofToken()
 		}
 		c := d[p]
-		two := ""
+		var c2 byte
 		if p+1 < len(d) {
-			two = string(d[p : p+2])
+			c2 = d[p+1]
 		}
 		op := func(t tokType, n int) (token, bool) {
 			tk := l.tok(t, p)
 			b.pos = p + n
 			return tk, true
 		}
-		switch two {
-		case "&&":
+		switch {
+		case c == '&' && c2 == '&':
 			return op(tAnd, 2)
-		case "||":
+		case c == '|' && c2 == '|':
 			return op(tOr, 2)
-		case "!=":
+		case c == '!' && c2 == '=':
 			return op(tUnequal, 2)
-		case "<=":
+		case c == '<' && c2 == '=':
 			return op(tLessEqual, 2)
-		case ">=":
+		case c == '>' && c2 == '=':
 			return op(tGreaterEqual, 2)
-		case "\\\n":
+		case c == '\\' && c2 == '\n':
 			b.pos = p + 2
 			l.newline()
 			return token{}, false
@@ -485,6 +519,18 @@ func (l *lexer) step() (token, bool) {
 		case '>':
 			return op(tGreater, 1)
 		case '"', '\'':
+			// The common case, a plain string closed on the same line, is
+			// taken in one go; anything else goes through the string state.
+			e := p + 1
+			for e < len(d) && d[e] != '\'' && d[e] != '"' && d[e] != '\\' && d[e] != '\n' {
+				e++
+			}
+			if e < len(d) && d[e] == c {
+				t := l.tok(tWordQuote, p)
+				t.text = string(d[p+1 : e])
+				b.pos = e + 1
+				return t, true
+			}
 			l.quote = c
 			l.text.Reset()
 			l.state = stString
@@ -512,19 +558,20 @@ func (l *lexer) step() (token, bool) {
 			b.pos = e
 			return token{}, false
 		}
-		if isNameChar(c) || c == '/' || c == '.' {
+		if wordChars[c] {
 			e := p
-			for e < len(d) && (isNameChar(d[e]) || d[e] == '/' || d[e] == '.') {
+			for e < len(d) && wordChars[d[e]] {
 				e++
 			}
 			t := l.tok(tWord, p)
 			b.pos = e
-			if kw := keywords[string(d[p:e])]; kw != nil && kw.flags&tfParam != 0 {
+			if e-p == 2 && ((d[p] == 'i' && d[p+1] == 'f') || (d[p] == 'o' && d[p+1] == 'n')) {
+				kw := keywordFor(d[p:e])
 				t.typ = kw.tok
 				t.kw = kw
 				t.text = kw.name
 			} else {
-				t.text = l.word(d[p:e])
+				t.raw = d[p:e:e]
 			}
 			return t, true
 		}
@@ -565,7 +612,7 @@ func (l *lexer) step() (token, bool) {
 				l.state = stParam
 				return l.stringToken(), true
 			}
-			l.text.WriteByte(c)
+			l.text.AddByte(c)
 			return token{}, false
 		}
 		e := p
@@ -595,7 +642,7 @@ func (l *lexer) step() (token, bool) {
 				l.state = stInitial
 				return l.helpToken(p), true
 			}
-			l.text.WriteByte('\n')
+			l.text.AddByte('\n')
 			return token{}, false
 		}
 		if ws > p {
@@ -640,20 +687,6 @@ func (l *lexer) step() (token, bool) {
 	return token{}, false
 }
 
-// word returns the string for a name, one shared string per distinct
-// name: a symbol is named many times and each copy would be garbage.
-func (l *lexer) word(b []byte) string {
-	if w, ok := l.words[string(b)]; ok {
-		return w
-	}
-	w := string(b)
-	if l.words == nil {
-		l.words = make(map[string]string, 4096)
-	}
-	l.words[w] = w
-	return w
-}
-
 func (l *lexer) stringToken() token {
 	t := l.strStart
 	t.text = l.text.String()
@@ -665,3 +698,13 @@ func (l *lexer) helpToken(p int) token {
 	t.text = l.text.String()
 	return t
 }
+
+// textBuf collects a string or help text in a buffer kept across tokens;
+// String copies out exactly the bytes used.
+type textBuf struct{ b []byte }
+
+func (t *textBuf) Reset()               { t.b = t.b[:0] }
+func (t *textBuf) Write(p []byte)       { t.b = append(t.b, p...) }
+func (t *textBuf) AddByte(c byte)       { t.b = append(t.b, c) }
+func (t *textBuf) WriteString(s string) { t.b = append(t.b, s...) }
+func (t *textBuf) String() string       { return string(t.b) }

@@ -39,7 +39,8 @@ func (k *Kconfig) menuInit() {
 }
 
 func (k *Kconfig) menuAddEntry(sym *Symbol) {
-	m := &Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: k.curLine(), k: k}
+	m := k.newMenu()
+	*m = Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: k.curLine(), k: k}
 	if k.lex != nil {
 		m.inc = k.lex.curInc()
 	}
@@ -297,7 +298,7 @@ func (k *Kconfig) promptStr(b *strings.Builder, p *Property) {
 			t, _ := m.promptText()
 			fmt.Fprintf(b, "%*c-> %s", j, ' ', t)
 			if m.sym != nil {
-				fmt.Fprintf(b, " (%s [=%s])", m.sym.displayName(), k.valueText(m.sym))
+				fmt.Fprintf(b, " (%s [=%s])", m.sym.displayName(), k.shownValue(m.sym))
 			}
 			b.WriteString("\n")
 			j += 2
@@ -326,7 +327,7 @@ func (k *Kconfig) symbolPropsStr(b *strings.Builder, s *Symbol, t propType, pref
 
 func (k *Kconfig) symbolStr(b *strings.Builder, s *Symbol) {
 	if s.hasName {
-		fmt.Fprintf(b, "Symbol: %s [=%s]\n", s.name, k.valueText(s))
+		fmt.Fprintf(b, "Symbol: %s [=%s]\n", s.name, k.shownValue(s))
 		fmt.Fprintf(b, "Type  : %s\n", s.typ)
 		if s.typ == TypeInt || s.typ == TypeHex {
 			if p := k.activeRange(s); p != nil {

@@ -86,9 +86,9 @@ func (p *parser) syntaxError(t token, format string, args ...any) {
 func (p *parser) unexpected(t token, expected string) {
 	what := t.typ.String()
 	if t.typ == tWord || t.typ == tWordQuote {
-		what = fmt.Sprintf("%q", t.text)
+		what = fmt.Sprintf("%q", t.str())
 	} else if t.kw != nil {
-		what = fmt.Sprintf("%q", t.text)
+		what = fmt.Sprintf("%q", t.str())
 	}
 	p.syntaxError(t, "unexpected %s, expected %s", what, expected)
 }
@@ -144,7 +144,7 @@ func (p *parser) prompt() (string, bool) {
 	t := p.peek()
 	if t.typ == tWord || t.typ == tWordQuote {
 		p.next()
-		return t.text, true
+		return t.str(), true
 	}
 	p.unexpected(t, "a prompt string")
 	return "", false
@@ -157,7 +157,7 @@ func (p *parser) nonconstSymbol() (*Symbol, bool) {
 		return nil, false
 	}
 	p.next()
-	return p.k.lookup(t.text, true, 0), true
+	return p.k.lookupBytes(t.raw, 0), true
 }
 
 func (p *parser) symbol() (*Symbol, bool) {
@@ -165,10 +165,10 @@ func (p *parser) symbol() (*Symbol, bool) {
 	switch t.typ {
 	case tWord:
 		p.next()
-		return p.k.lookup(t.text, true, 0), true
+		return p.k.lookupBytes(t.raw, 0), true
 	case tWordQuote:
 		p.next()
-		return p.k.lookup(t.text, true, symConst), true
+		return p.k.lookup(t.str(), true, symConst), true
 	}
 	p.unexpected(t, "a symbol or a quoted value")
 	return nil, false
@@ -343,7 +343,7 @@ func (p *parser) stmtList(kind blockKind, opener token) {
 		case tEndmenu, tEndchoice, tEndif:
 			if kind == blockTop {
 				p.next()
-				p.syntaxError(t, "unexpected end statement %q", t.text)
+				p.syntaxError(t, "unexpected end statement %q", t.str())
 				continue
 			}
 			return
@@ -355,11 +355,11 @@ func (p *parser) stmtList(kind blockKind, opener token) {
 			return
 		case tWord:
 			p.next()
-			p.syntaxError(t, "unknown statement %q", t.text)
+			p.syntaxError(t, "unknown statement %q", t.str())
 		default:
 			p.next()
 			if isOptionName(t.typ) {
-				p.syntaxError(t, "unexpected option %q", t.text)
+				p.syntaxError(t, "unexpected option %q", t.str())
 			} else {
 				p.syntaxError(t, "invalid statement: unexpected %s", t.typ)
 			}
@@ -377,11 +377,11 @@ func (p *parser) endBlock(kind blockKind, entry *Menu) {
 		return
 	}
 	if t.typ != kind.endTok() {
-		p.zconfError(t, "unexpected '%s' within %s block", t.text, kind.name())
+		p.zconfError(t, "unexpected '%s' within %s block", t.str(), kind.name())
 		return
 	}
 	if entry.file != p.k.curFile() {
-		p.zconfError(t, "'%s' in different file than '%s'", t.text, kind.name())
+		p.zconfError(t, "'%s' in different file than '%s'", t.str(), kind.name())
 		fmt.Fprintf(p.k.stderr, "%s:%d: location of the '%s'\n", fileName(entry.file), entry.line, kind.name())
 		return
 	}
@@ -425,7 +425,7 @@ func (p *parser) typeOption(choice bool) {
 		return
 	}
 	if choice && t.kw.stype != TypeBool && t.kw.stype != TypeTristate {
-		p.zconfError(t, "invalid option: a choice can only be bool or tristate, not %s", t.text)
+		p.zconfError(t, "invalid option: a choice can only be bool or tristate, not %s", t.str())
 		return
 	}
 	k.menuSetType(t.kw.stype)
@@ -476,13 +476,13 @@ func (p *parser) helpOption() {
 	if e.flags&menuHelpSeen != 0 {
 		p.zconfPrint("warning: '%s' defined with more than one help text -- only the last one will be used", name)
 	}
-	if strings.TrimLeft(ht.text, " \f\n\r\t\v") == "" {
+	if strings.TrimLeft(ht.str(), " \f\n\r\t\v") == "" {
 		p.zconfPrint("warning: '%s' defined with blank help text", name)
 	}
 	_ = t
 	e.flags |= menuHelpSeen
 	if !p.k.opts.discardHelp {
-		e.help = ht.text
+		e.help = ht.str()
 		e.hasHelp = true
 	}
 }
@@ -551,7 +551,7 @@ func (p *parser) configOptions() {
 			p.next()
 		case tWord:
 			p.next()
-			p.syntaxError(t, "unknown option %q", t.text)
+			p.syntaxError(t, "unknown option %q", t.str())
 		default:
 			return
 		}
@@ -571,7 +571,7 @@ func (p *parser) symbolOptions() {
 			}
 			arg, hasArg = a, true
 		}
-		kw := keywords[w.text]
+		kw := keywords[w.str()]
 		if kw != nil && kw.flags&tfOption != 0 {
 			if kw.opt == optEnv && !hasArg {
 				p.syntaxError(w, "option env needs a variable name: option env=\"NAME\"")
@@ -579,7 +579,7 @@ func (p *parser) symbolOptions() {
 			}
 			k.menuAddOption(kw.opt, arg)
 		} else {
-			p.zconfPrint("warning: ignoring unknown option %s", w.text)
+			p.zconfPrint("warning: ignoring unknown option %s", w.str())
 		}
 	}
 	p.expectEOL()
@@ -590,7 +590,7 @@ func (p *parser) choiceStmt() {
 	opener := p.next()
 	name, hasName := "", false
 	if p.peek().typ == tWord {
-		name, hasName = p.next().text, true
+		name, hasName = p.next().str(), true
 	}
 	if !p.expectEOL() {
 		return
@@ -618,7 +618,7 @@ func (p *parser) choiceStmt() {
 		case tDefault:
 			p.next()
 			if t.kw.stype != TypeUnknown {
-				p.syntaxError(t, "invalid option: %s is not allowed in a choice", t.text)
+				p.syntaxError(t, "invalid option: %s is not allowed in a choice", t.str())
 				continue
 			}
 			s, ok := p.nonconstSymbol()
@@ -642,7 +642,7 @@ func (p *parser) choiceStmt() {
 			continue
 		case tWord:
 			p.next()
-			p.syntaxError(t, "unknown option %q", t.text)
+			p.syntaxError(t, "unknown option %q", t.str())
 			continue
 		}
 		break
@@ -712,7 +712,7 @@ func (p *parser) dependsList() {
 			p.next()
 		case tWord:
 			p.next()
-			p.syntaxError(t, "unknown option %q", t.text)
+			p.syntaxError(t, "unknown option %q", t.str())
 		default:
 			return
 		}
@@ -794,7 +794,6 @@ func (k *Kconfig) parse(name string) error {
 	k.menuInit()
 	p := &parser{k: k, l: l}
 	err := p.parse()
-	l.words = nil
 	if l.pf != nil {
 		l.pf.stop()
 		l.pf = nil
@@ -808,6 +807,7 @@ func (k *Kconfig) parse(name string) error {
 	if k.modulesSym == nil {
 		k.modulesSym = k.find("n")
 	}
+	k.resolveLate()
 	k.root.prompt.text = k.expandRefs(k.root.prompt.text)
 	k.finalize(&k.root)
 	k.interned = nil // only needed while finalising

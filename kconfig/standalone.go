@@ -185,8 +185,9 @@ func assignment(line, prefix string) (name, val string, ok bool) {
 // owned symbol is replaced only when its value changed and the symbol is
 // visible (conf ignores the lines of hidden symbols); an owned symbol
 // that a minimal defconfig needs and that has no line yet gets one, after
-// the nearest owned symbol before it in menu order. It reports whether the
-// file changed; the write is atomic.
+// the nearest owned symbol before it in menu order. Symbols marked
+// secret (MarkSecret) are never written. It reports whether the file
+// changed; the write is atomic.
 func (k *Kconfig) UpdateDefconfigFile(path string, owned func(*Symbol) bool) (bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -231,8 +232,8 @@ func (k *Kconfig) UpdateDefconfigText(data []byte, owned func(*Symbol) bool) ([]
 	inserts := map[int][]string{} // after line index (-1: at the end)
 	lastOwnedLine := -1
 	for _, s := range k.defined() {
-		if !owned(s) {
-			continue
+		if !owned(s) || k.secrets[s] {
+			continue // secrets never go into a defconfig
 		}
 		k.evaluate(s)
 		idx := has[s.name]

@@ -217,26 +217,61 @@ func (k *Kconfig) constFor(name string) *Symbol {
 // lookup finds or creates a symbol. flags selects const or choice symbols;
 // 0 finds ordinary symbols only.
 func (k *Kconfig) lookup(name string, hasName bool, flags uint32) *Symbol {
-	var h uint32
-	if hasName {
-		if c := k.constFor(name); c != nil {
+	if !hasName {
+		return k.addSymbol("", false, flags, 0)
+	}
+	if c := k.constFor(name); c != nil {
+		return c
+	}
+	h := strhash(name) % symbolHashSize
+	if s := k.inBucket(h, name, flags); s != nil {
+		return s
+	}
+	return k.addSymbol(name, true, flags, h)
+}
+
+// lookupBytes is lookup for a name still in the file's bytes: no string
+// is made unless the symbol is new.
+func (k *Kconfig) lookupBytes(b []byte, flags uint32) *Symbol {
+	if len(b) == 1 {
+		if c := k.constFor(string(b)); c != nil {
 			return c
 		}
-		h = strhash(name) % symbolHashSize
-		for s := k.hash[h]; s != nil; s = s.next {
-			if !s.hasName || s.name != name {
-				continue
-			}
-			if flags != 0 {
-				if s.flags&flags != 0 {
-					return s
-				}
-			} else if s.flags&(symConst|symChoice) == 0 {
-				return s
-			}
+	}
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(int32(int8(c)))) * 0x01000193
+	}
+	h %= symbolHashSize
+	for s := k.hash[h]; s != nil; s = s.next {
+		if s.hasName && s.name == string(b) && flagsMatch(s, flags) {
+			return s
 		}
 	}
-	s := &Symbol{name: name, hasName: hasName, typ: TypeUnknown, flags: flags, k: k}
+	return k.addSymbol(string(b), true, flags, h)
+}
+
+func flagsMatch(s *Symbol, flags uint32) bool {
+	if flags != 0 {
+		return s.flags&flags != 0
+	}
+	return s.flags&(symConst|symChoice) == 0
+}
+
+func (k *Kconfig) inBucket(h uint32, name string, flags uint32) *Symbol {
+	for s := k.hash[h]; s != nil; s = s.next {
+		if s.hasName && s.name == name && flagsMatch(s, flags) {
+			return s
+		}
+	}
+	return nil
+}
+
+// addSymbol creates a symbol at the head of bucket h (the hash order
+// decides the order of auto.conf and of randconfig's draws).
+func (k *Kconfig) addSymbol(name string, hasName bool, flags, h uint32) *Symbol {
+	s := k.newSymbol()
+	*s = Symbol{name: name, hasName: hasName, typ: TypeUnknown, flags: flags, k: k}
 	s.next = k.hash[h]
 	k.hash[h] = s
 	k.nsyms++
@@ -322,6 +357,7 @@ func (k *Kconfig) expandRefs(in string) string {
 		}
 		name := in[i+1 : j]
 		if s := k.find(name); s != nil {
+			k.resolveLateFor(s)
 			k.evaluate(s)
 			b.WriteString(k.valueText(s))
 		}
@@ -357,7 +393,8 @@ func fileName(f *File) string {
 // propAlloc creates a property at the parser's current position and
 // appends it to sym's list.
 func (k *Kconfig) propAlloc(t propType, sym *Symbol) *Property {
-	p := &Property{typ: t, sym: sym, file: k.curFile(), line: int32(k.curLine())}
+	p := k.newProperty()
+	*p = Property{typ: t, sym: sym, file: k.curFile(), line: int32(k.curLine())}
 	if sym != nil {
 		sym.props = append(sym.props, p)
 	}
@@ -383,6 +420,10 @@ func (k *Kconfig) addEnv(env string) {
 	p := k.propAlloc(pEnv, s)
 	p.expr = newSymExpr(k.lookup(env, true, symConst))
 	k.envSyms = append(k.envSyms, s)
+	if k.isLateEnv(env) {
+		k.deferEnv(s, env)
+		return
+	}
 	if v, ok := k.lookupEnv(env); ok {
 		k.addDefault(s, v)
 	} else {

@@ -390,10 +390,14 @@ func (s *configScreen) diffLines(changes []Change) []string {
 			old, nw = maskNonEmpty(old), maskNonEmpty(nw)
 		}
 		name := c.Symbol
-		if c.Prompt != "" {
+		if c.Prompt != "" && c.Prompt != c.Symbol {
 			name = c.Prompt + " (" + c.Symbol + ")"
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s -> %s", name, diffValue(old), diffValue(nw)))
+		line := fmt.Sprintf("%s: %s -> %s", name, diffValue(old), diffValue(nw))
+		if !s.eng.Kept(c.Symbol) {
+			line += " (not saved: standalone mode writes only the Cube lines)"
+		}
+		lines = append(lines, line)
 	}
 	return lines
 }

@@ -108,13 +108,28 @@ var writeFile = func(path string, data []byte, backup bool) error {
 	return atomicfile.WriteFileKeepOld(path, old, data, 0o644)
 }
 
+// writePrivate writes a secrets file: mode 0600 in a 0700 directory.
+var writePrivate = func(path string, data []byte, _ bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
+}
+
 // writeFilesCmd writes the planned files, each atomically, in order, and
 // stops at the first failure (which leaves that file as it was).
 func writeFilesCmd(seq int, plan []FileWrite) tea.Cmd {
 	return func() tea.Msg {
 		var written []string
 		for _, f := range plan {
-			if err := writeFile(f.Path, f.Data, f.Backup); err != nil {
+			write := writeFile
+			if f.Private {
+				write = writePrivate
+			}
+			if err := write(f.Path, f.Data, f.Backup); err != nil {
 				return savedMsg{seq: seq, written: written, err: fmt.Errorf("%s: %w", f.What, err)}
 			}
 			written = append(written, f.What)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -472,6 +473,23 @@ func TestStandaloneSavesDefconfigOnly(t *testing.T) {
 	if want := string(before) + "BR2_PACKAGE_CUBE_AGENT_VMPL=1\n"; string(after) != want {
 		t.Fatalf("defconfig after the second save:\n%s", after)
 	}
+
+	// A Buildroot stand-in can be changed (to see what depends on it),
+	// but the diff and the save say it is not written.
+	h.keys("tab")
+	h.focus("Buildroot options")
+	h.keys("enter")
+	h.focus("BR2_PACKAGE_CA_CERTIFICATES")
+	h.keys("n")
+	h.keys("d")
+	h.mustShow("BR2_PACKAGE_CA_CERTIFICATES: y -> n (not saved: standalone mode writes only the Cube")
+	h.keys("esc", "s")
+	h.mustShow("BR2_PACKAGE_CA_CERTIFICATES: y -> n (not saved: standalone mode writes only")
+	h.keys("enter")
+	h.mustShow("Saved defconfig")
+	if again, _ := os.ReadFile(path); !bytes.Equal(again, after) {
+		t.Fatalf("a stand-in's change was written:\n%s", again)
+	}
 }
 
 func TestQuitAsksWithUnsavedChanges(t *testing.T) {
@@ -720,5 +738,32 @@ func TestDetailIsHelpsFirstParagraph(t *testing.T) {
 		if got := helpSummary(in); got != want {
 			t.Errorf("helpSummary(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The custom backend's URL appears with the custom backend and is
+// required by it; a URL is checked as it is typed.
+func TestCustomBackendURL(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.mustNotShow("Custom backend URL")
+	h.focus("LLM Backend")
+	h.keys("enter", "down", "enter")
+	h.focus("Custom backend URL")
+	if l := h.cursorLine(); !strings.Contains(l, "(empty)") || !strings.HasSuffix(l, "!") {
+		t.Fatalf("an empty URL with the custom backend is not marked: %q", l)
+	}
+	h.mustShow("! required with the custom backend")
+	h.keys("enter")
+	h.typeText("ftp://llm.example")
+	h.mustShow(`! "ftp://llm.example": the URL must start with http:// or https://`)
+	h.keys("ctrl+u")
+	h.typeText("http://10.0.0.5:8000")
+	h.mustShow("ok · enter sets")
+	h.keys("enter")
+	if got := eng.Value(cubecfg.SymTargetURL); got != "http://10.0.0.5:8000" {
+		t.Fatalf("URL = %q", got)
+	}
+	if l := h.cursorLine(); strings.HasSuffix(l, "!") {
+		t.Fatalf("a set URL is still marked: %q", l)
 	}
 }

@@ -71,7 +71,9 @@ func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 			os.Remove(socket) // tmux 3.3 leaves it behind
 		}
 	})
-	base := map[string]string{"TERM": "xterm-256color", "LANG": "C.UTF-8", "NO_COLOR": "1", "COLORTERM": ""}
+	// CI is emptied: the tmux server inherits the test's environment, and
+	// termenv takes a non-empty CI (set by .ci/run) to mean "no terminal".
+	base := map[string]string{"TERM": "xterm-256color", "LANG": "C.UTF-8", "NO_COLOR": "1", "COLORTERM": "", "CI": ""}
 	for _, e := range env {
 		k, v, _ := strings.Cut(e, "=")
 		base[k] = v

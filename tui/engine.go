@@ -107,6 +107,8 @@ type FileWrite struct {
 	Path   string
 	Data   []byte
 	Backup bool // keep the previous file as Path+".old", as conf does
+	// Private: a secrets file, written with mode 0600 in a 0700 directory.
+	Private bool
 }
 
 // Engine is the configuration the configurator edits. One Engine is used
@@ -160,6 +162,10 @@ type Engine interface {
 	// MarkSaved records that the current values are on disk: Changes
 	// becomes empty.
 	MarkSaved()
+	// Kept reports whether a save writes the symbol's value: in
+	// standalone mode only the Cube tree's symbols are (the Buildroot
+	// stand-ins are there for dependencies only); otherwise all are.
+	Kept(symbol string) bool
 	// Source names where the values were read from (a .config or a
 	// defconfig), for the header.
 	Source() string

@@ -51,6 +51,10 @@ type KconfigFiles struct {
 	// as 'make savedefconfig' leaves it (brenv.Session.DefconfigData);
 	// nil means the engine's DefconfigText as it is.
 	MinimalDefconfig func() []byte
+	// Secrets computes the private file a save also writes, the secret
+	// values kept out of defconfigs (brenv.Session.SecretsData); nil or
+	// path "" means none.
+	Secrets func() (path string, data []byte)
 }
 
 // NewKconfigEngine wraps a loaded configuration (values already read) for
@@ -380,6 +384,19 @@ func (e *kconfigEngine) Changes() []Change {
 }
 
 func (e *kconfigEngine) SavePlan(defconfig bool) ([]FileWrite, error) {
+	plan, err := e.savePlan(defconfig)
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.Secrets != nil {
+		if path, data := e.cfg.Secrets(); path != "" {
+			plan = append(plan, FileWrite{What: "secrets", Path: path, Data: data, Private: true})
+		}
+	}
+	return plan, nil
+}
+
+func (e *kconfigEngine) savePlan(defconfig bool) ([]FileWrite, error) {
 	if e.cfg.Standalone {
 		if e.cfg.DefconfigPath == "" {
 			return nil, errors.New("no defconfig to edit in standalone mode")
@@ -408,6 +425,14 @@ func (e *kconfigEngine) MarkSaved() {
 	if e.cfg.Standalone && e.planned != nil {
 		e.defconfig = e.planned
 	}
+}
+
+func (e *kconfigEngine) Kept(sym string) bool {
+	if !e.cfg.Standalone {
+		return true
+	}
+	s := e.k.Lookup(sym)
+	return s != nil && e.owned(s)
 }
 
 func (e *kconfigEngine) Source() string        { return e.cfg.Source }

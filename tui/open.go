@@ -36,5 +36,6 @@ func NewSessionEngine(s *brenv.Session) Engine {
 		// Without its BR2_DEFCONFIG= line, as 'make savedefconfig'
 		// leaves it.
 		MinimalDefconfig: s.DefconfigData,
+		Secrets:          s.SecretsData,
 	})
 }

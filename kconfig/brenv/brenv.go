@@ -11,6 +11,7 @@ package brenv
 import (
 	"bytes"
 	"fmt"
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,10 +38,18 @@ type Env struct {
 	ConfigDir string // where .config lives: TOPDIR for O=TOPDIR/output, else O
 	Externals []External
 	// Vars is the environment make gives conf, on top of the process's.
+	// After PrepareLate, BR2_VERSION_FULL is only in it once Wait returns.
 	Vars map[string]string
 
 	lookup func(string) (string, bool)
+	// full delivers BR2_VERSION_FULL while it is being computed
+	// (PrepareLate); nil once it is in Vars.
+	full chan string
 }
+
+// LateVars are the variables PrepareLate may still be computing (pass
+// them as kconfig.Options.LateEnv).
+var LateVars = []string{"BR2_VERSION_FULL"}
 
 // Options tune Prepare for tests and special setups.
 type Options struct {
@@ -56,6 +65,31 @@ var versionLine = regexp.MustCompile(`(?m)^export BR2_VERSION := *(.*?)\s*$`)
 // Prepare validates the external trees, writes the .br2-external.mk and
 // .br2-external.in.* files into output, and computes the environment.
 func Prepare(topdir, output string, externals []string, o Options) (*Env, error) {
+	e, err := prepare(topdir, output, externals, o, false)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// PrepareLate is Prepare that returns while BR2_VERSION_FULL (Buildroot's
+// setlocalversion, the slowest helper: git over the whole tree) is still
+// being computed: LookupEnv waits for it, so a Kconfig load with
+// LateVars as kconfig.Options.LateEnv runs meanwhile. Call Wait before
+// reading Vars.
+func PrepareLate(topdir, output string, externals []string, o Options) (*Env, error) {
+	return prepare(topdir, output, externals, o, true)
+}
+
+// Wait puts BR2_VERSION_FULL in Vars once it is known (see PrepareLate).
+func (e *Env) Wait() {
+	if e.full != nil {
+		e.Vars["BR2_VERSION_FULL"] = <-e.full
+		e.full = nil
+	}
+}
+
+func prepare(topdir, output string, externals []string, o Options, late bool) (*Env, error) {
 	if o.Run == nil {
 		o.Run = runCmd
 	}
@@ -92,13 +126,16 @@ func Prepare(topdir, output string, externals []string, o Options) (*Env, error)
 
 	// The helpers are slow-ish processes (git, gcc); run them together.
 	var wg sync.WaitGroup
-	var full, hostArch, gccVersion string
-	wg.Add(3)
+	var hostArch, gccVersion string
+	full := make(chan string, 1)
 	go func() {
-		defer wg.Done()
 		v, _ := o.Run(top, filepath.Join(top, "support", "scripts", "setlocalversion"))
-		full = v
+		if v == "" {
+			v = version
+		}
+		full <- v
 	}()
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		v, _ := o.Run(top, "gcc", "-v")
@@ -134,15 +171,12 @@ func Prepare(topdir, output string, externals []string, o Options) (*Env, error)
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
-	if full == "" {
-		full = version
-	}
 	if err := e.writeFragments(); err != nil {
 		return nil, err
 	}
 	build := filepath.Join(out, "build", "buildroot-config")
 	v := map[string]string{
-		"BR2_VERSION": version, "BR2_VERSION_FULL": full, "HOSTARCH": hostArch,
+		"BR2_VERSION": version, "HOSTARCH": hostArch,
 		"HOST_GCC_VERSION": gccVersion, "BASE_DIR": out, "SKIP_LEGACY": "",
 		"BR2_CONFIG":         filepath.Join(e.ConfigDir, ".config"),
 		"KCONFIG_AUTOCONFIG": filepath.Join(build, "auto.conf"),
@@ -165,6 +199,10 @@ func Prepare(topdir, output string, externals []string, o Options) (*Env, error)
 	v["BR2_EXTERNAL_NAMES"] = strings.Join(names, " ")
 	e.Vars = v
 	e.lookup = o.LookupEnv
+	e.full = full
+	if !late {
+		e.Wait()
+	}
 	return e, nil
 }
 
@@ -353,11 +391,7 @@ func (e *Env) writeFragments() error {
 		if old, err := os.ReadFile(p); err == nil && string(old) == data {
 			continue
 		}
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, p); err != nil {
+		if err := atomicfile.WriteFile(p, []byte(data), 0o644); err != nil {
 			return err
 		}
 	}
@@ -365,8 +399,12 @@ func (e *Env) writeFragments() error {
 }
 
 // LookupEnv is the environment conf sees: make's variables over the
-// user's environment.
+// user's environment. After PrepareLate it may wait for BR2_VERSION_FULL
+// and is for one goroutine until Wait has returned.
 func (e *Env) LookupEnv(name string) (string, bool) {
+	if name == "BR2_VERSION_FULL" && e.full != nil {
+		e.Wait()
+	}
 	if v, ok := e.Vars[name]; ok {
 		return v, true
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
@@ -34,8 +35,13 @@ type Session struct {
 	// Defconfig is DefconfigPath's content when it was read (standalone).
 	Defconfig []byte
 	// Owned reports the symbols of the external tree: the only ones a
-	// standalone save changes.
+	// standalone save changes (secrets are marked, and a defconfig never
+	// gets their lines: see SecretSymbols).
 	Owned func(*kconfig.Symbol) bool
+	// SecretsPath is the workspace's secrets file (<StateDir>/secrets.config),
+	// applied on top when the values came from a defconfig and written
+	// by Save; the secret symbols are marked (kconfig.MarkSecret).
+	SecretsPath string
 }
 
 // OpenOptions tune Open.
@@ -64,11 +70,15 @@ func Open(w *workspace.Workspace, o OpenOptions) (*Session, error) {
 	if w.ExternalDir != "" {
 		exts = []string{w.ExternalDir}
 	}
-	env, err := Prepare(w.BuildrootDir, w.OutputDir, exts, o.Prepare)
+	// Buildroot's version string (git over the whole tree) is computed
+	// while the Kconfig tree is read.
+	env, err := PrepareLate(w.BuildrootDir, w.OutputDir, exts, o.Prepare)
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Env: env, ConfigPath: env.ConfigFile(), Owned: func(*kconfig.Symbol) bool { return true }}
+	defer env.Wait()
+	s := &Session{Env: env, ConfigPath: env.ConfigFile(), Owned: func(*kconfig.Symbol) bool { return true },
+		SecretsPath: SecretsFile(w)}
 	if w.ExternalDir != "" {
 		ext := env.Externals[0].Path
 		s.Owned = func(sym *kconfig.Symbol) bool { return sym.InDir(ext) }
@@ -87,14 +97,15 @@ func Open(w *workspace.Workspace, o OpenOptions) (*Session, error) {
 		}
 		return env.LookupEnv(n)
 	}
-	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: o.Stderr})
+	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: o.Stderr, LateEnv: LateVars})
 	if err != nil {
 		return nil, fmt.Errorf("loading %s/Config.in: %w", env.Topdir, err)
 	}
 	s.K = k
+	k.MarkSecret(SecretSymbols()...)
 	if fromDefconfig {
 		s.Source = raw
-		err = k.ReadDefconfig(raw)
+		err = s.loadDefconfig(raw, o.Stderr)
 	} else {
 		s.Source = s.ConfigPath
 		err = k.ReadConfig(s.ConfigPath)
@@ -119,17 +130,33 @@ func openStandalone(w *workspace.Workspace, o OpenOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	k.MarkSecret(SecretSymbols()...)
 	path := filepath.Join(w.ExternalDir, "configs", o.Defconfig)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.ReadDefconfig(path); err != nil {
+	ext := k.ExternalDir()
+	s := &Session{K: k, Standalone: true, Source: path, DefconfigPath: path, Defconfig: data,
+		Owned:       func(s *kconfig.Symbol) bool { return s.InDir(ext) },
+		SecretsPath: SecretsFile(w)}
+	if err := s.loadDefconfig(path, o.Stderr); err != nil {
 		return nil, err
 	}
-	ext := k.ExternalDir()
-	return &Session{K: k, Standalone: true, Source: path, DefconfigPath: path, Defconfig: data,
-		Owned: func(s *kconfig.Symbol) bool { return s.InDir(ext) }}, nil
+	return s, nil
+}
+
+// loadDefconfig reads a defconfig like `make NAME`, warns about secrets
+// written in it and applies the secrets file on top.
+func (s *Session) loadDefconfig(path string, stderr io.Writer) error {
+	if data, err := os.ReadFile(path); err == nil {
+		WarnSecretLines(stderr, path, data)
+	}
+	if err := s.K.ReadDefconfig(path); err != nil {
+		return err
+	}
+	_, err := ApplySecrets(s.K, s.SecretsPath)
+	return err
 }
 
 // SaveData computes what Save writes, without writing: the .config (or,
@@ -145,7 +172,8 @@ func (s *Session) SaveData() (path string, data []byte, err error) {
 }
 
 // Save writes the configuration: $(O)/.config (atomically, keeping
-// .config.old, like conf); standalone, the Cube defconfig edited in place.
+// .config.old, like conf); standalone, the Cube defconfig edited in place
+// (never its secret lines). The secrets go to SecretsPath.
 func (s *Session) Save() error {
 	path, data, err := s.SaveData()
 	if err != nil {
@@ -157,11 +185,55 @@ func (s *Session) Save() error {
 	if s.Standalone {
 		s.Defconfig = data
 	}
-	return nil
+	return s.SaveSecrets()
+}
+
+// SecretsData is what SaveSecrets writes to SecretsPath (path "" when
+// there is nothing to write: no secret set and no file yet). The file is
+// private: write it with mode 0600.
+func (s *Session) SecretsData() (path string, data []byte) {
+	if s.SecretsPath == "" {
+		return "", nil
+	}
+	values := SecretValues(s.K)
+	if _, err := os.Stat(s.SecretsPath); err != nil && !hasValue(values) {
+		return "", nil // nothing to keep and no file to update
+	}
+	return s.SecretsPath, FormatSecrets(values)
+}
+
+// SaveSecrets writes the secret values to SecretsPath (0600; nothing when
+// no secret is set and there is no file yet).
+func (s *Session) SaveSecrets() error {
+	if s.SecretsPath == "" {
+		return nil
+	}
+	return WriteSecrets(s.SecretsPath, SecretValues(s.K))
+}
+
+// SecretNote says in one line where the secrets that have values are
+// kept ("" when none has one).
+func (s *Session) SecretNote() string {
+	var set []string
+	for n, v := range SecretValues(s.K) {
+		if v != "" {
+			set = append(set, n)
+		}
+	}
+	if len(set) == 0 {
+		return ""
+	}
+	sort.Strings(set)
+	where := s.SecretsPath
+	if !s.Standalone {
+		where += " and " + s.ConfigPath
+	}
+	return fmt.Sprintf("%s: secret, kept in %s, never in a defconfig", strings.Join(set, ", "), where)
 }
 
 // DefconfigData is the minimal configuration as `make savedefconfig`
-// leaves it (without the BR2_DEFCONFIG= line).
+// leaves it (without the BR2_DEFCONFIG= line), and without the secrets'
+// lines (SaveSecrets keeps those).
 func (s *Session) DefconfigData() []byte {
 	var b strings.Builder
 	for _, l := range strings.SplitAfter(string(s.K.DefconfigText()), "\n") {
@@ -169,7 +241,8 @@ func (s *Session) DefconfigData() []byte {
 			b.WriteString(l)
 		}
 	}
-	return []byte(b.String())
+	data, _ := DropSecretLines([]byte(b.String()))
+	return data
 }
 
 // WriteConfigFile replaces path with data atomically (the project's

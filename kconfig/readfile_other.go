@@ -1,0 +1,7 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd)
+
+package kconfig
+
+import "os"
+
+func readWhole(path string) ([]byte, error) { return os.ReadFile(path) }
