@@ -247,7 +247,7 @@ func (s *attestScreen) attest() tea.Cmd {
 		source := ""
 		switch {
 		case userM != nil:
-			pol.Measurement, source = userM, "set here (m)"
+			pol.Measurement, source = userM, "the Attest screen (m)"
 		case rec.ExpectedMeasurement != "":
 			if d, err := hex.DecodeString(rec.ExpectedMeasurement); err == nil {
 				pol.Measurement, source = d, "the launch digest of the files and settings this VM booted with"

@@ -85,7 +85,7 @@ func TestAttestScreenRealAgent(t *testing.T) {
 	l.keys("m", "ctrl+u")
 	l.typeText(actual)
 	l.keys("enter", "a")
-	l.shows("✓ pass  measurement", "✓ VERIFIED")
+	l.shows("✓ pass  measurement  matches the value from the Attest screen (m)", "✓ VERIFIED")
 }
 
 // What the screen asks the verifier for, and how a fetch error shows.
