@@ -923,7 +923,10 @@ func (s *launchScreen) ShortHelp() []key.Binding {
 		return []key.Binding{s.c.Keys.Pager.Close, s.c.Keys.Pager.Down, s.c.Keys.Pager.PageDown}
 	}
 	var out []key.Binding
-	if s.vmRunning() && !s.stopping {
+	switch {
+	case s.stopping:
+		// Nothing to reach, stop or launch until the VM has stopped.
+	case s.vmRunning():
 		console := k.Console
 		if s.ssh != nil && !s.ssh.Ended() {
 			console = withHelp(console, "back to console")
@@ -932,7 +935,7 @@ func (s *launchScreen) ShortHelp() []key.Binding {
 		if s.ssh != nil {
 			out = append(out, k.Serial)
 		}
-	} else if s.starting == "" {
+	case s.starting == "":
 		for _, m := range []struct {
 			b    key.Binding
 			mode launch.Mode

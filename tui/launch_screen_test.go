@@ -302,7 +302,7 @@ func TestLaunchScreenSNPMeasurement(t *testing.T) {
 // The SSH console takes the keys at once: what is typed while ssh starts
 // reaches it. A console that cannot start says why and gives the keys
 // back. While the VM stops, its console ends with it (the status says
-// the VM stopped, not ssh's 255), and neither c nor x is offered.
+// the VM stopped, not ssh's 255), and neither c, x nor p is offered.
 func TestLaunchScreenConsoleStartAndStop(t *testing.T) {
 	fb := newFakeBackends(t)
 	vm := newFakeVM(launch.DefaultName)
@@ -335,7 +335,7 @@ func TestLaunchScreenConsoleStartAndStop(t *testing.T) {
 	vm.stopGate = make(chan struct{})
 	l.keys("ctrl+]", "x", "y")
 	l.shows("Stopping VM cube-ai-vm")
-	if h := l.screen(); strings.Contains(h, "x stop VM") || strings.Contains(h, "c back to console") {
+	if h := l.screen(); strings.Contains(h, "x stop VM") || strings.Contains(h, "c back to console") || strings.Contains(h, "p launch plain") {
 		t.Fatalf("stop and console offered while the VM stops:\n%s", h)
 	}
 	l.keys("c")
