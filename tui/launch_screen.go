@@ -894,7 +894,7 @@ func (s *launchScreen) details() []Section {
 	}
 	if s.ses.vm != nil && s.ses.vm.Record().ExpectedMeasurement != "" {
 		secs = append(secs, Section{Title: "Expected SEV-SNP measurement of VM " + s.ses.vm.Record().Name,
-			Lines: []string{s.ses.vm.Record().ExpectedMeasurement, "(the launch digest of the firmware, kernel, initrd, command line and vCPUs it booted with; Attest checks reports against it)"}})
+			Lines: append(digestLines(s.ses.vm.Record().ExpectedMeasurement), "(the launch digest of the firmware, kernel, initrd, command line and vCPUs it booted with; Attest checks reports against it)")})
 	}
 	secs = append(secs, s.snpDetails()...)
 	if len(s.startFail) > 0 {

@@ -107,6 +107,16 @@ func digestText(h string, w int) string {
 	return h[:n] + "…" + h[len(h)-n:]
 }
 
+// digestLines is a 96-digit digest in two halves, one a line: they line
+// up on any screen 52 columns wide or more (a whole one was broken
+// wherever the width fell).
+func digestLines(h string) []string {
+	if len(h) <= 48 {
+		return []string{h}
+	}
+	return []string{h[:len(h)/2], h[len(h)/2:]}
+}
+
 // snpLine is the launch panel's line about the digest an SNP launch
 // would have; "" when there is no firmware to launch SNP with (the host
 // line says so).
@@ -138,7 +148,7 @@ func (s *launchScreen) snpDetails() []Section {
 		return []Section{{Title: title, Lines: []string{"none: " + e.err.Error()}}}
 	}
 	o := e.opts
-	l := []string{e.digest, "", "firmware      " + o.OVMF}
+	l := append(digestLines(e.digest), "", "firmware      "+o.OVMF)
 	if o.Kernel != "" {
 		l = append(l, "kernel        "+o.Kernel, "initrd        "+o.Initrd, fmt.Sprintf("command line  %q", o.Append))
 	}

@@ -259,7 +259,7 @@ func TestLaunchScreenSNPMeasurement(t *testing.T) {
 	d := want(4, launch.DefaultAppend) // SNP's default vCPUs
 	l.shows("s SEV-SNP  ✗ unavailable", "Measure   "+d[:30], d[len(d)-30:]+" if launched with s")
 	l.keys("i")
-	l.shows("Expected SEV-SNP measurement of a launch with s", d, "vCPUs         4 × EPYC-v4, guest features 0x1",
+	l.shows("Expected SEV-SNP measurement of a launch with s", d[:48], d[48:], "vCPUs         4 × EPYC-v4, guest features 0x1",
 		"kernel        "+kernel, `command line  "console=ttyS0"`, "--dry-run' prints the same value")
 	l.keys("esc")
 
