@@ -50,6 +50,9 @@ type buildScreen struct {
 	confirm *confirmState
 	viewer  *logViewer
 	status  status
+	// refused: the status is a check's refusal to build, which a later
+	// check of the workspace replaces (the problem may be fixed since).
+	refused bool
 
 	home string // to shorten paths on screen
 }
@@ -270,15 +273,22 @@ func (s *buildScreen) finished() tea.Cmd {
 func (s *buildScreen) checked(msg buildCheckedMsg) tea.Cmd {
 	c := msg.check
 	s.check = &c
+	if s.refused {
+		// The screen shows what this check found; the old refusal may
+		// name a problem fixed since.
+		s.setStatus(statusInfo, "")
+	}
 	if msg.start == nil {
 		return nil
 	}
 	switch {
 	case c.Blocker != "":
 		s.setStatus(statusError, "Cannot build: "+c.Blocker)
+		s.refused = true
 		return nil
 	case len(c.Problems) > 0:
 		s.setStatus(statusError, fmt.Sprintf("Refusing to build: the configuration has %s (fix them in Configure, 1)", plural(len(c.Problems), "problem", "problems")))
+		s.refused = true
 		return nil
 	}
 	if !msg.force && s.ses.unsaved != nil {
@@ -506,7 +516,10 @@ func (s *buildScreen) logSize() (cols, rows int) {
 	return max(1, s.width-2), max(1, s.height-len(top)-1-2)
 }
 
-func (s *buildScreen) setStatus(k statusKind, text string) { s.status = status{text: text, kind: k} }
+func (s *buildScreen) setStatus(k statusKind, text string) {
+	s.status = status{text: text, kind: k}
+	s.refused = false
+}
 
 func (s *buildScreen) shortPath(p string) string { return shortenPath(p, s.home) }
 

@@ -28,10 +28,18 @@ func TestBuildScreenValidatesFirst(t *testing.T) {
 		t.Fatalf("%d builds started with an invalid configuration", n)
 	}
 
-	// Fixed (the check runs again for each build): the build starts.
+	// Fixed (in Configure, say): back on the screen, the new check says
+	// the configuration is valid and the old refusal is gone with the
+	// problem it named.
 	fb.build.mu.Lock()
 	fb.build.check.Problems = nil
 	fb.build.mu.Unlock()
+	l.tab("Configure")
+	l.tab("Build")
+	l.shows("The configuration is valid")
+	l.lacks("Refusing to build")
+
+	// The check runs again for each build: the build starts.
 	l.keys("b")
 	r := fb.build.next(t, l)
 	if r.targets != nil {
