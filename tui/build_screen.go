@@ -860,10 +860,14 @@ func failureLines(st *Styles, s build.Snapshot, home string, w int) []string {
 		out = append(out, fitLine("  "+st.Work.Bad.Render(truncate(homeText(f.MakeError, home), w-2)), w))
 	}
 	if f.Hint != "" {
-		for i, l := range wrap("hint: "+homeText(f.Hint, home), w-2) {
-			if i == 2 {
-				break
-			}
+		// Two lines of it at most, the cut marked (a cut sentence must
+		// not run on into the next line): the runner writes the whole
+		// hint at the end of the full log, where l opens it.
+		lines := wrap("hint: "+homeText(f.Hint, home), w-2)
+		if len(lines) > 2 {
+			lines = []string{lines[0], truncate(lines[1]+"…", w-2)}
+		}
+		for _, l := range lines {
 			out = append(out, fitLine("  "+st.Work.Warn.Render(l), w))
 		}
 	}
