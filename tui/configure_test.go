@@ -327,6 +327,7 @@ func TestSaveWritesFiles(t *testing.T) {
 	h.focus("Agent Port")
 	h.keys("enter", "ctrl+u")
 	h.typeText("7002")
+	h.mustShow("test · testdata/tree/cube_defconfig") // where the values came from
 	h.keys("enter", "s")
 	h.mustShow("Save the configuration", "1 change:", "Agent Port (BR2_PACKAGE_CUBE_AGENT_PORT): 7001 -> 7002",
 		"[x] .config", eng.ConfigPath(), "[ ] defconfig", eng.DefconfigPath())
@@ -348,6 +349,12 @@ func TestSaveWritesFiles(t *testing.T) {
 	if n := len(eng.Changes()); n != 0 {
 		t.Fatalf("%d changes left after a save", n)
 	}
+	// The values are in the .config now: the header names it, no longer
+	// the defconfig they were first read from.
+	if eng.Source() != eng.ConfigPath() {
+		t.Errorf("source after the save = %q, want the .config %q", eng.Source(), eng.ConfigPath())
+	}
+	h.mustNotShow("testdata/tree/cube_defconfig")
 	h.keys("g")
 	h.mustShow("no unsaved changes")
 

@@ -425,6 +425,11 @@ func (e *kconfigEngine) MarkSaved() {
 	if e.cfg.Standalone && e.planned != nil {
 		e.defconfig = e.planned
 	}
+	if !e.cfg.Standalone && e.cfg.ConfigPath != "" {
+		// Every save writes the .config: the values are there now (the
+		// header said "cube_defconfig (no .config yet)" after the first).
+		e.cfg.Source = e.cfg.ConfigPath
+	}
 }
 
 func (e *kconfigEngine) Kept(sym string) bool {
