@@ -186,10 +186,16 @@ func TestBuildScreenFailure(t *testing.T) {
 	l.shows("Building busybox-rebuild")
 }
 
-// A finished build lists its images; the launch screen is told.
+// A finished build lists its images; the launch screen is told and looks
+// for the images again.
 func TestBuildScreenSuccessListsImages(t *testing.T) {
 	fb := newFakeBackends(t)
+	// No images yet: the launch screen has seen that before the build
+	// (it is never shown here, so only the build's end makes it look
+	// again).
+	fb.launch.imgErr = fmt.Errorf("no kernel")
 	l := newLoop(t, fb.options(), 100, 30)
+	l.until("the launch screen to find no images", func() bool { return l.launchScreen().imagesErr != nil })
 	l.tab("Build")
 	l.keys("b")
 	r := fb.build.next(t, l)
@@ -199,17 +205,16 @@ func TestBuildScreenSuccessListsImages(t *testing.T) {
 		{Name: "rootfs.cpio.gz", Size: 40 << 20, ModTime: time.Date(2026, 5, 4, 12, 4, 0, 0, time.UTC)},
 	}}
 	fb.build.mu.Unlock()
+	// The build made them (set before its end: the launch screen may
+	// look at once).
 	fb.launch.mu.Lock()
-	fb.launch.imgErr = fmt.Errorf("no kernel")
+	fb.launch.imgErr = nil
 	fb.launch.mu.Unlock()
 	r.finish(func(s *build.Snapshot) {
 		s.Phase, s.Done, s.Total, s.Percent, s.Elapsed = build.Succeeded, 7, 7, 100, 25*time.Second
 	})
 	l.shows("✓ Built the image in 0:25", "7 of 7 packages · 100%", "Images in /out/images:",
 		"bzImage", "5.0 MiB", "rootfs.cpio.gz", "40.0 MiB", "3 shows the Launch screen")
-	fb.launch.mu.Lock()
-	fb.launch.imgErr = nil
-	fb.launch.mu.Unlock()
 	l.until("the launch screen to look again", func() bool { return l.launchScreen().imagesErr == nil })
 }
 
