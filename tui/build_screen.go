@@ -759,6 +759,8 @@ func progressLine(st *Styles, s build.Snapshot, w int) string {
 	}
 	if s.Phase == build.Succeeded && frac < 0 {
 		frac = 1
+	} else if s.Phase.Finished() && frac < 0 {
+		frac = 0 // over before the package count was known: nothing moves
 	}
 	// The words, long and short: the short ones when the long do not fit.
 	texts := func(short bool) (string, string) {

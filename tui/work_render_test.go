@@ -247,6 +247,23 @@ func TestRenderProgressBar(t *testing.T) {
 	}
 }
 
+// The bar of a build that ended before its package count was known
+// (cancelled or failed while make listed the packages) stands empty: a
+// bouncing block frozen mid-way looks like a build still at work.
+func TestProgressLineEndedWhilePreparing(t *testing.T) {
+	st := DefaultStyles(nil)
+	for _, ph := range []build.Phase{build.Cancelled, build.Failed} {
+		line := ansi.Strip(progressLine(st, build.Snapshot{Phase: ph, Percent: -1, ETA: -1, Elapsed: 2 * time.Second}, 80))
+		if strings.Contains(line, "█") {
+			t.Errorf("%v before the count: %q", ph, line)
+		}
+	}
+	// Still preparing: the block bounces.
+	if line := ansi.Strip(progressLine(st, build.Snapshot{Phase: build.Preparing, Percent: -1, ETA: -1}, 80)); !strings.Contains(line, "█") {
+		t.Errorf("preparing: %q", line)
+	}
+}
+
 func TestScreenIndex(t *testing.T) {
 	for k, want := range map[string]int{"1": 0, "4": 3, "alt+2": 1, "f3": 2, "f10": -1, "x": -1, "0": -1} {
 		if got := screenIndex(k); got != want {
