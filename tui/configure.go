@@ -429,6 +429,11 @@ func (s *configScreen) ShortHelp() []key.Binding {
 		return []key.Binding{k.Accept, k.Cancel, k.Clear, k.Reveal}
 	case modeChoice:
 		k := s.c.Keys.Choice
+		if ch := s.choice; ch.cursor < len(ch.members) {
+			// A member of a hidden choice cannot be picked: no Enter.
+			e := s.eng.Entry(ch.members[ch.cursor])
+			k.Pick.SetEnabled(e.Visible && e.Changeable)
+		}
 		return []key.Binding{k.Pick, k.Cancel, k.Up, k.Down}
 	case modeSearch:
 		k := s.searchKeys()

@@ -657,6 +657,37 @@ func TestShowAllAndNamesInCubeView(t *testing.T) {
 	h.mustNotShow("vllm", "names", "show-all")
 }
 
+// The entries of a hidden choice (ollama's GPU type while GPU support is
+// off) say what hides the choice, not "<choice>", and Enter is not
+// offered on them.
+func TestHiddenChoiceEntries(t *testing.T) {
+	h, eng := newTestApp(t, false)
+	h.keys("A")
+	h.focus("GPU Type")
+	h.keys("enter")
+	h.mustShow("GPU Type", "choose one", "( ) NVIDIA GPU")
+	const why = "depends on " + cubecfg.SymOllamaGPU + " [=n]"
+	h.mustShow("hidden: " + why)
+	h.mustNotShow("<choice>")
+	if hb := strings.Split(h.screen(), "\n"); strings.Contains(hb[len(hb)-1], "enter") {
+		t.Errorf("help bar offers Enter on a hidden entry: %q", hb[len(hb)-1])
+	}
+	h.keys("enter")
+	h.mustShow("NVIDIA GPU cannot be set here: " + why)
+	if eng.Value(cubecfg.SymOllamaGPUNvidia) == "y" {
+		t.Fatal("a hidden entry was selected")
+	}
+	// GPU support on: the entries can be picked, and Enter says so.
+	h.keys("esc")
+	h.focus("Enable GPU support")
+	h.keys("y")
+	h.focus("GPU Type")
+	h.keys("enter")
+	if hb := strings.Split(h.screen(), "\n"); !strings.Contains(hb[len(hb)-1], "enter select") {
+		t.Errorf("help bar lacks Enter on a visible entry: %q", hb[len(hb)-1])
+	}
+}
+
 // As in menuconfig, the options of a choice's selected entry are listed
 // under the choice in its menu (the choice's own list has only its
 // entries), and a search jumps to them there.

@@ -331,7 +331,19 @@ func (e *kconfigEngine) WhyHidden(n Node) string {
 		if s.Prompt() == "" {
 			return "no prompt: only defaults and selects set it"
 		}
-		terms = e.k.Explain(s).HiddenBy
+		// A member of a hidden choice is hidden by what hides the
+		// choice (its own terms only name the choice: "<choice>").
+		if c := s.Choice(); c != nil {
+			for _, cm := range c.Menus() {
+				if !cm.Visible() {
+					terms = cm.HiddenBy()
+					break
+				}
+			}
+		}
+		if len(terms) == 0 {
+			terms = e.k.Explain(s).HiddenBy
+		}
 	}
 	if len(terms) == 0 {
 		terms = m.HiddenBy()
