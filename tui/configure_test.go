@@ -49,6 +49,13 @@ func TestNavigation(t *testing.T) {
 	h, _ := newTestApp(t, true)
 	h.keys("space") // enable cube-agent: its options appear
 	h.mustShow("[*] cube-agent", "Agent Instance ID", "cube-agent-01", "Agent Port", "7001", "Log Level", "info")
+	// The CVM ID is an Agent option, right after the instance ID.
+	scr := h.screen()
+	agent, id, cvm, llm := strings.Index(scr, "── Agent "), strings.Index(scr, "Agent Instance ID"),
+		strings.Index(scr, "CVM ID"), strings.Index(scr, "── LLM backend")
+	if agent < 0 || !(agent < id && id < cvm && cvm < llm) || strings.Count(scr[id:cvm], "\n") != 1 {
+		t.Fatalf("CVM ID is not under Agent, after the instance ID:\n%s", scr)
+	}
 	h.keys("down")
 	if !strings.Contains(h.cursorLine(), "Agent Instance ID") {
 		t.Fatalf("down did not go to the next option:\n%s", h.screen())
@@ -309,9 +316,9 @@ func TestDiffMasksSecrets(t *testing.T) {
 	h.mustNotShow(token)
 	h.keys("ctrl+r")
 	h.mustShow(token)
-	h.keys("down")
+	h.keys("up") // it is the last row: move off upwards
 	h.mustNotShow(token)
-	h.keys("up") // back on its row: hidden until asked again
+	h.keys("down") // back on its row: hidden until asked again
 	h.mustNotShow(token)
 	h.keys("ctrl+r", "tab", "tab")
 	h.mustNotShow(token)
@@ -708,7 +715,7 @@ func TestMergedKeysActOneByOne(t *testing.T) {
 	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 	h.focus("cube-agent")
 	h.send(runes("jj"))
-	if !strings.Contains(h.cursorLine(), "Agent Host") {
+	if !strings.Contains(h.cursorLine(), "CVM ID") {
 		t.Fatalf("jj did not move two rows:\n%s", h.screen())
 	}
 	h.send(runes("j/agent port"))
