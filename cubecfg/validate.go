@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -119,7 +120,14 @@ func checkInt(v string, lo, hi int) error {
 }
 
 // ValidateHost checks the address the agent listens on: an IPv4 or IPv6
-// address (0.0.0.0 and :: listen everywhere) or a DNS host name.
+// address (0.0.0.0 and :: listen everywhere) or a DNS host name. An IPv6
+// address goes without brackets: the agent adds them to listen, and the
+// value also goes into the server certificate as is.
+//
+// A value of digits and dots only is read as an IPv4 address and must be
+// one: "10.0.0.300" or "1.2.3" are valid host names by the letter of
+// RFC 1123, but no resolver looks them up as names (some read "1.2.3" as
+// 1.2.0.3), so they are typos to report, not names.
 func ValidateHost(v string) error {
 	if v == "" {
 		return errors.New("empty; use 0.0.0.0 to listen on every interface")
@@ -130,10 +138,38 @@ func ValidateHost(v string) error {
 	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") && net.ParseIP(v[1:len(v)-1]) != nil {
 		return fmt.Errorf("%q: give the IPv6 address without brackets", v)
 	}
+	if strings.Trim(v, "0123456789.") == "" {
+		return checkIPv4(v)
+	}
+	if strings.Contains(v, ":") {
+		return fmt.Errorf("%q is not an IPv6 address (nor an IPv4 address or a host name)", v)
+	}
 	if err := checkHostname(v); err != nil {
 		return fmt.Errorf("%q is neither an IP address nor a host name (%v)", v, err)
 	}
 	return nil
+}
+
+// checkIPv4 says what is wrong with v, made of digits and dots only and
+// refused by net.ParseIP, as an IPv4 address.
+func checkIPv4(v string) error {
+	parts := strings.Split(v, ".")
+	if slices.Contains(parts, "") {
+		return fmt.Errorf("%q: an IPv4 address has no empty part (a stray dot)", v)
+	}
+	if len(parts) != 4 {
+		return fmt.Errorf("%q: an IPv4 address has 4 parts (like 10.0.0.1), not %d", v, len(parts))
+	}
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		switch {
+		case err != nil || n > 255:
+			return fmt.Errorf("%q: %s is not an IPv4 octet (0-255)", v, p)
+		case len(p) > 1 && p[0] == '0':
+			return fmt.Errorf("%q: %s has a leading zero, which some tools read as octal; write %d", v, p, n)
+		}
+	}
+	return fmt.Errorf("%q is not an IPv4 address", v)
 }
 
 // checkHostname applies RFC 1123: dot-separated labels of letters, digits

@@ -160,6 +160,12 @@ func TestEditWithValidation(t *testing.T) {
 	h.keys("enter", "ctrl+u")
 	h.typeText("bad host!")
 	h.mustShow(`! "bad host!" is neither an IP address nor a host name`)
+	// What looks like an IPv4 address must be one.
+	h.keys("ctrl+u")
+	h.typeText("10.0.0.300")
+	h.mustShow(`! "10.0.0.300": 300 is not an IPv4 octet (0-255)`)
+	h.keys("enter") // refused
+	h.mustShow(`Not set: "10.0.0.300": 300 is not an IPv4 octet (0-255)`)
 	h.keys("esc")
 	h.mustShow("Not changed")
 	if got := eng.Value(cubecfg.SymHost); got != "0.0.0.0" {
