@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -18,14 +19,45 @@ import (
 	"unicode/utf8"
 )
 
-// Problem is one thing wrong with a configuration: the option at fault and
-// a message that names it and says what to do.
+// Problem is one thing wrong with a configuration: the option at fault, a
+// message that names it and says what is wrong, and what to do about it
+// when the message does not say.
 type Problem struct {
 	Symbol  string // the option's symbol (or Choice* identifier)
 	Message string // e.g. "Agent Port: 70000 is not in 1-65535"
+	// Hint is what to do, shared by the problems of one cause: every
+	// certificate file missing from the overlay has CertsHint. A list of
+	// problems gives each hint once (Hints), after the messages; one
+	// problem shown alone gives its hint after its message (Text).
+	Hint string
 }
 
-func (p Problem) Error() string { return p.Symbol + ": " + p.Message }
+// CertsHint is what to do when files the certificate options name are not
+// in the overlay.
+const CertsHint = "run 'cube-hal certs' for development certificates, or set the Agent CA URL"
+
+func (p Problem) Error() string { return p.Symbol + ": " + p.Text() }
+
+// Text is the message, then the hint if there is one: what to show when
+// the problem is shown alone.
+func (p Problem) Text() string {
+	if p.Hint == "" {
+		return p.Message
+	}
+	return p.Message + "; " + p.Hint
+}
+
+// Hints are the distinct hints of ps, in the order they first appear: say
+// them once under a list of the problems' messages.
+func Hints(ps []Problem) []string {
+	var hs []string
+	for _, p := range ps {
+		if p.Hint != "" && !slices.Contains(hs, p.Hint) {
+			hs = append(hs, p.Hint)
+		}
+	}
+	return hs
+}
 
 // Validate checks the Cube options of a configuration and the files they
 // name in the rootfs overlay. It returns every problem found (nil when
@@ -41,12 +73,17 @@ func (p Problem) Error() string { return p.Symbol + ": " + p.Message }
 //   - with an Agent CA URL: it is https, and the certs token is set;
 //   - without one: the four certificate files exist under overlayDir at the
 //     configured paths, parse as PEM certificates (or a private key), and
-//     the server key belongs to the server certificate.
+//     the server key belongs to the server certificate. A missing file's
+//     problem has CertsHint as its Hint.
 func Validate(get func(symbol string) string, overlayDir string) []Problem {
 	var ps []Problem
 	add := func(sym, label string, err error) {
 		if err != nil {
-			ps = append(ps, Problem{Symbol: sym, Message: label + ": " + err.Error()})
+			p := Problem{Symbol: sym, Message: label + ": " + err.Error()}
+			if errors.Is(err, fs.ErrNotExist) {
+				p.Hint = CertsHint
+			}
+			ps = append(ps, p)
 		}
 	}
 	for _, o := range options {
@@ -297,7 +334,8 @@ func OverlayPath(overlayDir, guestPath string) string {
 }
 
 // ValidateCertFile checks that guestPath exists in the overlay and holds at
-// least one PEM certificate, and nothing else.
+// least one PEM certificate, and nothing else. A missing file's error
+// matches fs.ErrNotExist (CertsHint says what to do).
 func ValidateCertFile(overlayDir, guestPath string) error {
 	file := OverlayPath(overlayDir, guestPath)
 	data, err := os.ReadFile(file)
@@ -326,7 +364,8 @@ func ValidateCertFile(overlayDir, guestPath string) error {
 }
 
 // ValidateKeyFile checks that guestPath exists in the overlay and holds one
-// PEM private key (PKCS#8, SEC 1 EC or PKCS#1 RSA).
+// PEM private key (PKCS#8, SEC 1 EC or PKCS#1 RSA). A missing file's error
+// matches fs.ErrNotExist (CertsHint says what to do).
 func ValidateKeyFile(overlayDir, guestPath string) error {
 	file := OverlayPath(overlayDir, guestPath)
 	data, err := os.ReadFile(file)
@@ -367,12 +406,23 @@ func validatePair(overlayDir, certPath, keyPath string) error {
 	return nil
 }
 
+// missing is a file that could not be read: "FILE is missing" when it does
+// not exist, an error that still matches fs.ErrNotExist so that callers
+// can add CertsHint (once, for all the files missing).
 func missing(file string, err error) error {
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s is missing; run 'cube-hal certs' for development certificates, or set the Agent CA URL", file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return missingFile{file, err}
 	}
 	return err
 }
+
+type missingFile struct {
+	file string
+	err  error
+}
+
+func (m missingFile) Error() string { return m.file + " is missing" }
+func (m missingFile) Unwrap() error { return m.err }
 
 // ValidateOllamaModels checks the custom model list: names separated by
 // commas or white space, each name[:tag] of letters, digits and . _ - /,

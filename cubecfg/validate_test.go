@@ -1,6 +1,8 @@
 package cubecfg
 
 import (
+	"errors"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -183,7 +185,7 @@ func TestValidate(t *testing.T) {
 		message string // part of the first message
 	}{
 		{"no certificates in the overlay", nil, empty,
-			SymServerCA + " " + SymServerCert + " " + SymClientCA + " " + SymServerKey, "run 'cube-hal certs'"},
+			SymServerCA + " " + SymServerCert + " " + SymClientCA + " " + SymServerKey, "/etc/cube/certs/ca.pem is missing"},
 		{"bad port and host", map[string]string{SymPort: "70000", SymHost: "bad host"}, overlay,
 			SymHost + " " + SymPort, "Agent Host"},
 		{"host with an IPv4 octet out of range", map[string]string{SymHost: "10.0.0.300"}, overlay,
@@ -242,6 +244,43 @@ func TestValidate(t *testing.T) {
 			t.Errorf("got %v", ps)
 		}
 	})
+}
+
+// Missing certificate files share one hint, given once by Hints and not in
+// the messages; a problem shown alone gives it with Text.
+func TestMissingCertificatesHintOnce(t *testing.T) {
+	ps := Validate(config(map[string]string{SymPort: "70000"}), t.TempDir())
+	if got, want := symbols(ps), SymPort+" "+SymServerCA+" "+SymServerCert+" "+SymClientCA+" "+SymServerKey; got != want {
+		t.Fatalf("problems with %q, want %q", got, want)
+	}
+	if ps[0].Hint != "" {
+		t.Errorf("the port's problem has a hint: %q", ps[0].Hint)
+	}
+	for _, p := range ps[1:] {
+		if p.Hint != CertsHint || strings.Contains(p.Message, "cube-hal certs") || !strings.HasSuffix(p.Message, " is missing") {
+			t.Errorf("%s: message %q, hint %q; want the message without the hint, and CertsHint", p.Symbol, p.Message, p.Hint)
+		}
+		if want := p.Message + "; " + CertsHint; p.Text() != want {
+			t.Errorf("Text() = %q, want %q", p.Text(), want)
+		}
+	}
+	if hs := Hints(ps); len(hs) != 1 || hs[0] != CertsHint {
+		t.Errorf("Hints = %q, want CertsHint once", hs)
+	}
+	var all []string
+	for _, p := range ps {
+		all = append(all, p.Message)
+	}
+	all = append(all, Hints(ps)...)
+	if n := strings.Count(strings.Join(all, "\n"), "cube-hal certs"); n != 1 {
+		t.Errorf("the messages and hints name 'cube-hal certs' %d times, want 1", n)
+	}
+	if err := ValidateCertFile(t.TempDir(), "/etc/ca.pem"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing certificate file: %v, want an error matching fs.ErrNotExist", err)
+	}
+	if err := ValidateKeyFile(t.TempDir(), "/etc/k.pem"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing key file: %v, want an error matching fs.ErrNotExist", err)
+	}
 }
 
 func TestOverlayPath(t *testing.T) {

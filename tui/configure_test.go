@@ -554,6 +554,14 @@ func TestValidationMarksRows(t *testing.T) {
 	h.keys("i")
 	h.mustShow("Problem", "Server Certificate File: "+h.app.config.opts.OverlayDir+"/etc/cube/certs/server.crt is", "missing; run")
 	h.keys("esc")
+	// The save dialog lists the four files and says what to do once.
+	h.focus("Agent Port")
+	h.keys("s")
+	h.mustShow("4 problems (saved anyway", "! Server CA Certificates File: ", "! Server Key File: ", "run 'cube-hal certs'")
+	if n := strings.Count(h.screen(), "cube-hal certs"); n != 1 {
+		t.Errorf("the save dialog says 'cube-hal certs' %d times, want once:\n%s", n, h.screen())
+	}
+	h.keys("esc")
 
 	// With a CA URL the files are not needed, but the token is.
 	h.focus("Agent CA URL")
