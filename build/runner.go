@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
+	"github.com/ultravioletrs/cube-hal/internal/shellquote"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
@@ -627,7 +628,7 @@ func (b *Build) writeHeader(lw *logWriter, env []string) {
 	w := b.opts.Workspace
 	m := b.m
 	m.mu.Lock()
-	cmdline := shellJoin(m.command)
+	cmdline := shellquote.Join(m.command)
 	notes := append([]string(nil), m.notes...)
 	started := m.started
 	m.mu.Unlock()
@@ -635,7 +636,7 @@ func (b *Build) writeHeader(lw *logWriter, env []string) {
 	fmt.Fprintf(&h, "=== cube-hal build, started %s ===\n", started.Format(time.RFC3339))
 	fmt.Fprintf(&h, "=== buildroot: %s\n=== output:    %s\n", w.BuildrootDir, w.OutputDir)
 	if cmdline != "" {
-		fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellQuote(w.BuildrootDir), cmdline)
+		fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellquote.Quote(w.BuildrootDir), cmdline)
 	} else {
 		h.WriteString("=== command:   none, make was not started\n")
 	}
@@ -901,19 +902,4 @@ func (e *eventReader) close() {
 	e.keep.Close()
 	e.r.Close()
 	<-e.done
-}
-
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
-}
-
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>()*?[]#~!{}") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
