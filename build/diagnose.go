@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Cause is a recognised common reason for a failed build.
@@ -22,20 +23,32 @@ const (
 	CauseHostSetup   Cause = "host-setup"   // Buildroot's host checks refused the machine
 )
 
-var (
-	networkRe = regexp.MustCompile(`(?i)unable to resolve host|name or service not known|temporary failure in name resolution|could not resolve host|could not resolve hostname|network is unreachable|no route to host|connection timed out|connection refused|failed to connect to|unable to establish ssl|unable to access '`)
-	toolRes   = []*regexp.Regexp{
-		regexp.MustCompile(`You must install '([^']+)' on your build machine`),
-		regexp.MustCompile(`(?:^|[\s:])([A-Za-z0-9_.+-]+): (?:command )?not found$`),
-		regexp.MustCompile(`^/bin/(?:ba|da)?sh: (?:line )?\d+: ([A-Za-z0-9_.+-]+): (?:command )?not found`),
-		regexp.MustCompile(`^make(?:\[\d+\])?: ([A-Za-z0-9_.+/-]+): No such file or directory`),
+// failurePatterns are the regular expressions diagnose matches against the
+// lines of a failed build.
+type failurePatterns struct {
+	network, diskFull, hash, memory, compile, host *regexp.Regexp
+	tools                                          []*regexp.Regexp
+}
+
+// patterns compiles them on the first failure: a build that succeeds, and
+// every other cube-hal command, never needs them (compiled at init they cost
+// every start 170 KB and 0.3 ms).
+var patterns = sync.OnceValue(func() *failurePatterns {
+	return &failurePatterns{
+		network: regexp.MustCompile(`(?i)unable to resolve host|name or service not known|temporary failure in name resolution|could not resolve host|could not resolve hostname|network is unreachable|no route to host|connection timed out|connection refused|failed to connect to|unable to establish ssl|unable to access '`),
+		tools: []*regexp.Regexp{
+			regexp.MustCompile(`You must install '([^']+)' on your build machine`),
+			regexp.MustCompile(`(?:^|[\s:])([A-Za-z0-9_.+-]+): (?:command )?not found$`),
+			regexp.MustCompile(`^/bin/(?:ba|da)?sh: (?:line )?\d+: ([A-Za-z0-9_.+-]+): (?:command )?not found`),
+			regexp.MustCompile(`^make(?:\[\d+\])?: ([A-Za-z0-9_.+/-]+): No such file or directory`),
+		},
+		diskFull: regexp.MustCompile(`(?i)no space left on device|disk quota exceeded`),
+		hash:     regexp.MustCompile(`ERROR: while checking hashes|ERROR: .*: hash mismatch|Hash (?:mismatch|verification failed)`),
+		memory:   regexp.MustCompile(`Killed signal terminated program|virtual memory exhausted|Cannot allocate memory|out of memory`),
+		compile:  regexp.MustCompile(`: (?:fatal )?error: |undefined reference to|collect2: error|ld returned \d+ exit status|^error(?:\[E\d+\])?: `),
+		host:     regexp.MustCompile(`You seem to have the current working directory|Your PATH contains spaces|Your Perl installation is not complete|You have (?:make|gcc|g\+\+) '.*' installed|Please configure Buildroot first`),
 	}
-	diskFullRe = regexp.MustCompile(`(?i)no space left on device|disk quota exceeded`)
-	hashRe     = regexp.MustCompile(`ERROR: while checking hashes|ERROR: .*: hash mismatch|Hash (?:mismatch|verification failed)`)
-	memoryRe   = regexp.MustCompile(`Killed signal terminated program|virtual memory exhausted|Cannot allocate memory|out of memory`)
-	compileRe  = regexp.MustCompile(`: (?:fatal )?error: |undefined reference to|collect2: error|ld returned \d+ exit status|^error(?:\[E\d+\])?: `)
-	hostRe     = regexp.MustCompile(`You seem to have the current working directory|Your PATH contains spaces|Your Perl installation is not complete|You have (?:make|gcc|g\+\+) '.*' installed|Please configure Buildroot first`)
-)
+})
 
 // debianPackage names the Debian package that provides a host program, for
 // the ones whose package name differs.
@@ -52,6 +65,7 @@ var debianPackage = map[string]string{
 // the end of the whole output) and says what to do about it.
 func diagnose(f *Failure, tail []string, makeStop, outputDir, dlDir string) {
 	lines := append(append([]string(nil), f.Lines...), tail...)
+	re := patterns()
 	match := func(re *regexp.Regexp) string {
 		for i := len(lines) - 1; i >= 0; i-- {
 			if re.MatchString(lines[i]) {
@@ -69,12 +83,12 @@ func diagnose(f *Failure, tail []string, makeStop, outputDir, dlDir string) {
 		f.Hint = fmt.Sprintf("make says: %s; 'make help' in the Buildroot tree lists the goals", makeStop)
 		return
 	}
-	if l := match(diskFullRe); l != "" {
+	if l := match(re.diskFull); l != "" {
 		f.Cause = CauseDiskFull
 		f.Hint = fmt.Sprintf("the disk is full (%q): free space where %s lives (df -h %s); a full image build needs tens of GB, and 'cube-hal build clean' removes the build tree", l, outputDir, outputDir)
 		return
 	}
-	for _, re := range toolRes {
+	for _, re := range re.tools {
 		for i := len(lines) - 1; i >= 0; i-- {
 			m := re.FindStringSubmatch(lines[i])
 			if m == nil {
@@ -94,18 +108,18 @@ func diagnose(f *Failure, tail []string, makeStop, outputDir, dlDir string) {
 			return
 		}
 	}
-	if l := match(hostRe); l != "" {
+	if l := match(re.host); l != "" {
 		f.Cause = CauseHostSetup
 		f.Hint = fmt.Sprintf("Buildroot's host check refused this machine (%q); fix that and run the build again", l)
 		return
 	}
-	if l := match(hashRe); l != "" {
+	if l := match(re.hash); l != "" {
 		f.Cause = CauseHash
 		f.Hint = fmt.Sprintf("a downloaded file for %s does not match Buildroot's hash: delete it from %s and build again; if it fails again the upstream file changed", pkg, dlDirHint(dlDir))
 		return
 	}
 	if f.Step == "download" || f.Step == "actual-download" {
-		if l := match(networkRe); l != "" {
+		if l := match(re.network); l != "" {
 			f.Cause = CauseNetwork
 			f.Hint = fmt.Sprintf("the download of %s failed and there seems to be no network (%q): copy its source into %s from a machine that has one ('make %s-source' there, or 'make source' for every package), or point BR2_PRIMARY_SITE at a mirror you can reach",
 				pkg, l, dlDirHint(dlDir), f.Package)
@@ -115,12 +129,12 @@ func diagnose(f *Failure, tail []string, makeStop, outputDir, dlDir string) {
 		f.Hint = fmt.Sprintf("the download of %s failed (see the lines above); check the URL in its .mk file, or put the file into %s by hand", pkg, dlDirHint(dlDir))
 		return
 	}
-	if l := match(memoryRe); l != "" {
+	if l := match(re.memory); l != "" {
 		f.Cause = CauseMemory
 		f.Hint = fmt.Sprintf("the compiler was killed (%q), most likely out of memory: build again with fewer jobs (--jobs 1 or 2)", l)
 		return
 	}
-	if f.Package != "" && match(compileRe) != "" {
+	if f.Package != "" && match(re.compile) != "" {
 		f.Cause = CauseCompile
 		f.Hint = fmt.Sprintf("%s failed to build (the error is in the lines above; the full output is in the log); after a fix, 'cube-hal build %s-rebuild' retries only that package", f.Package, f.Package)
 		return

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ultravioletrs/cube-hal/cubecfg"
+	"github.com/ultravioletrs/cube-hal/internal/shellquote"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
@@ -265,7 +266,7 @@ func lockOutput(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := flockWait(f, lockPatience); err != nil {
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			return f, nil // a file system without locks (some NFS): build unguarded
 		}
@@ -276,6 +277,27 @@ func lockOutput(dir string) (*os.File, error) {
 	f.Truncate(0)
 	fmt.Fprintf(f, "%d\n", os.Getpid())
 	return f, nil
+}
+
+// lockPatience is how long Start waits for a held lock before it reports
+// ErrBusy. A lock its build has already released can still be held for a
+// moment: any process this one forks (another build, a VM, ssh) gets a copy
+// of the lock's descriptor that lives until its exec closes it, and a
+// second build started at once from the same process lands in that window.
+const lockPatience = time.Second
+
+// flockWait takes an exclusive flock on f, trying again every 20 ms for up
+// to patience while another holds it; it returns EWOULDBLOCK if the lock is
+// still held then.
+func flockWait(f *os.File, patience time.Duration) error {
+	deadline := time.Now().Add(patience)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // run is the build's supervisor goroutine.
@@ -606,7 +628,7 @@ func (b *Build) writeHeader(lw *logWriter, env []string) {
 	w := b.opts.Workspace
 	m := b.m
 	m.mu.Lock()
-	cmdline := shellJoin(m.command)
+	cmdline := shellquote.Join(m.command)
 	notes := append([]string(nil), m.notes...)
 	started := m.started
 	m.mu.Unlock()
@@ -614,7 +636,7 @@ func (b *Build) writeHeader(lw *logWriter, env []string) {
 	fmt.Fprintf(&h, "=== cube-hal build, started %s ===\n", started.Format(time.RFC3339))
 	fmt.Fprintf(&h, "=== buildroot: %s\n=== output:    %s\n", w.BuildrootDir, w.OutputDir)
 	if cmdline != "" {
-		fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellQuote(w.BuildrootDir), cmdline)
+		fmt.Fprintf(&h, "=== command:   cd %s && %s\n", shellquote.Quote(w.BuildrootDir), cmdline)
 	} else {
 		h.WriteString("=== command:   none, make was not started\n")
 	}
@@ -880,19 +902,4 @@ func (e *eventReader) close() {
 	e.keep.Close()
 	e.r.Close()
 	<-e.done
-}
-
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
-}
-
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>()*?[]#~!{}") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

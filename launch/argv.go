@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ultravioletrs/cube-hal/internal/shellquote"
 )
 
 // Args builds QEMU's argument vector (without the program name) for c, with
@@ -104,30 +106,7 @@ func (c Config) Args(p RunPaths) ([]string, error) {
 
 // CommandLine renders argv for humans (error messages, `--dry-run`), quoted
 // the way a POSIX shell would read it back.
-func CommandLine(argv []string) string {
-	parts := make([]string, len(argv))
-	for i, s := range argv {
-		parts[i] = shellQuote(s)
-	}
-	return strings.Join(parts, " ")
-}
-
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@%", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func CommandLine(argv []string) string { return shellquote.Join(argv) }
 
 func onOff(b bool) string {
 	if b {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ultravioletrs/cube-hal/internal/shellquote"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
@@ -85,7 +86,7 @@ func startPane(t *testing.T, w, h int, env []string, argv ...string) *tmuxPane {
 		}
 		args = append(args, "-e", k+"="+v)
 	}
-	p.run(append(args, shellJoin(argv)+"; echo $? >"+shellQuote(p.status)+"; sleep 3600")...)
+	p.run(append(args, shellquote.Join(argv)+"; echo $? >"+shellquote.Quote(p.status)+"; sleep 3600")...)
 	socket = strings.TrimSpace(p.run("display-message", "-p", "-t", "t", "#{socket_path}"))
 	return p
 }
@@ -167,16 +168,6 @@ func (p *tmuxPane) waitExit() int {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-func shellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
 }
 
 // copyTree copies a directory (the external tree, so the test can edit its

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ultravioletrs/cube-hal/internal/shellquote"
 	"github.com/ultravioletrs/cube-hal/internal/testenv"
 )
 
@@ -162,7 +163,7 @@ func Build(tb testing.TB, o Options) *Image {
 	}, o.AgentEnv...)
 	var env strings.Builder
 	for _, e := range agentEnv {
-		fmt.Fprintf(&env, "export %s\n", shq(e))
+		fmt.Fprintf(&env, "export %s\n", shellquote.Quote(e))
 	}
 	a.file("etc/agent.env", []byte(env.String()), 0o600)
 
@@ -439,8 +440,6 @@ func run(tb testing.TB, name string, args ...string) string {
 	}
 	return string(out)
 }
-
-func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func copyFile(src, dst string) error {
 	b, err := os.ReadFile(src)
