@@ -191,12 +191,12 @@ func TestDeploy(t *testing.T) {
 
 func TestSSHArgs(t *testing.T) {
 	got := SSHArgs("vm1", 6190, SSHOptions{KeyFile: "/k", KnownHostsFile: "/kh"}, "uname", "-a")
-	want := "ssh -p 6190 -o HostKeyAlias=cube-hal-vm1 -o StrictHostKeyChecking=accept-new -o CheckHostIP=no -o ConnectTimeout=10 -o ServerAliveInterval=15 -o UserKnownHostsFile=/kh -o GlobalKnownHostsFile=/dev/null -o HashKnownHosts=no -i /k root@127.0.0.1 -- uname -a"
+	want := "ssh -p 6190 -o HostKeyAlias=cube-hal-vm1 -o StrictHostKeyChecking=accept-new -o CheckHostIP=no -o ConnectTimeout=30 -o ServerAliveInterval=15 -o UserKnownHostsFile=/kh -o GlobalKnownHostsFile=/dev/null -o HashKnownHosts=no -i /k root@127.0.0.1 -- uname -a"
 	if strings.Join(got, " ") != want {
 		t.Errorf("SSHArgs =\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}
 	if got := SSHArgs("vm1", 1, SSHOptions{User: "admin", SSH: "/usr/bin/ssh", Extra: []string{"-t"}}); strings.Join(got, " ") !=
-		"/usr/bin/ssh -p 1 -o HostKeyAlias=cube-hal-vm1 -o StrictHostKeyChecking=accept-new -o CheckHostIP=no -o ConnectTimeout=10 -o ServerAliveInterval=15 -t admin@127.0.0.1" {
+		"/usr/bin/ssh -p 1 -o HostKeyAlias=cube-hal-vm1 -o StrictHostKeyChecking=accept-new -o CheckHostIP=no -o ConnectTimeout=30 -o ServerAliveInterval=15 -t admin@127.0.0.1" {
 		t.Errorf("interactive SSHArgs = %q", got)
 	}
 }

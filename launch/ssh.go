@@ -89,7 +89,7 @@ func SSHArgs(name string, port int, o SSHOptions, command ...string) []string {
 		"-o", "HostKeyAlias=" + HostKeyAlias(name),
 		"-o", "StrictHostKeyChecking=accept-new",
 		"-o", "CheckHostIP=no",
-		"-o", "ConnectTimeout=10",
+		"-o", "ConnectTimeout=30", // a TCG guest on a busy host can take over 10 s to send its banner
 		"-o", "ServerAliveInterval=15",
 	}
 	if o.KnownHostsFile != "" {

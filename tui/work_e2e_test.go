@@ -427,7 +427,7 @@ func TestTmuxAcceptance(t *testing.T) {
 
 	// SSH in the pane: uname -a answered by the guest's kernel. Under TCG
 	// on a loaded machine the guest's sshd can take longer than ssh's
-	// ConnectTimeout (10 s) to send its banner to a new connection, after
+	// ConnectTimeout (30 s) to send its banner to a new connection, after
 	// the launch screen's probe saw it up: ssh exits with 255 ("Connection
 	// timed out during banner exchange") and the console says so. Open it
 	// again then, as a user would.
