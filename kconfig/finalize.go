@@ -68,9 +68,16 @@ func (k *Kconfig) inherited(node *Menu) *Expr {
 }
 
 // withInherited combines an entry's own (simplified) dependency with what
-// it inherits, and removes the duplicates that creates.
+// it inherits, and removes the duplicates that creates. The inherited
+// expression is finished and shared, so it is copied only when merging
+// will rewrite it (most often nothing merges, and the copy was garbage).
+// The result may share nodes with inherited: callers never rewrite it in
+// place.
 func (k *Kconfig) withInherited(inherited, own *Expr) *Expr {
 	own = k.simplify(k.guardMod(own))
+	if e := exprAnd(inherited, own); !k.mergesDuplicates(e) {
+		return e
+	}
 	return k.mergeDuplicates(exprAnd(inherited.copy(), own))
 }
 

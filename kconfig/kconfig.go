@@ -114,6 +114,7 @@ type Kconfig struct {
 	lex          *lexer
 
 	rewrites    int
+	dryMerge    bool // mergePairs only counts what it would merge
 	changeCount int
 	walk        []*pathStep
 

@@ -693,8 +693,18 @@ func (l *lexer) stringToken() token {
 	return t
 }
 
+// helpToken returns the help text collected; when help is not kept (conf
+// modes that never show it) the token only borrows the buffer, which the
+// parser reads before the next token.
 func (l *lexer) helpToken(p int) token {
 	t := l.tok(tHelptext, p)
+	if l.k.opts.discardHelp {
+		t.raw = l.text.b[:len(l.text.b):len(l.text.b)]
+		if t.raw == nil {
+			t.raw = []byte{}
+		}
+		return t
+	}
 	t.text = l.text.String()
 	return t
 }

@@ -1,6 +1,7 @@
 package kconfig
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -476,7 +477,7 @@ func (p *parser) helpOption() {
 	if e.flags&menuHelpSeen != 0 {
 		p.zconfPrint("warning: '%s' defined with more than one help text -- only the last one will be used", name)
 	}
-	if strings.TrimLeft(ht.str(), " \f\n\r\t\v") == "" {
+	if isBlankHelp(ht) {
 		p.zconfPrint("warning: '%s' defined with blank help text", name)
 	}
 	_ = t
@@ -485,6 +486,15 @@ func (p *parser) helpOption() {
 		e.help = ht.str()
 		e.hasHelp = true
 	}
+}
+
+// isBlankHelp reports whether a help text is only white space (without
+// copying a borrowed one).
+func isBlankHelp(t token) bool {
+	if t.raw != nil {
+		return len(bytes.TrimLeft(t.raw, " \f\n\r\t\v")) == 0
+	}
+	return strings.TrimLeft(t.text, " \f\n\r\t\v") == ""
 }
 
 func (p *parser) configOptions() {
