@@ -484,7 +484,7 @@ func (p *parser) helpOption() {
 	e.flags |= menuHelpSeen
 	if !p.k.opts.discardHelp {
 		e.help = ht.str()
-		e.hasHelp = true
+		e.flags |= menuHasHelp
 	}
 }
 
@@ -820,7 +820,6 @@ func (k *Kconfig) parse(name string) error {
 	k.resolveLate()
 	k.root.prompt.text = k.expandRefs(k.root.prompt.text)
 	k.finalize(&k.root)
-	k.interned = nil // only needed while finalising
 	k.forAllSymbols(func(s *Symbol) {
 		if k.findCycle(s) != nil {
 			k.nerrs++
