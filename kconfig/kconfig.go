@@ -116,6 +116,7 @@ type Kconfig struct {
 	rewrites    int
 	dryMerge    bool               // mergePairs only counts what it would merge
 	autoVals    map[*Symbol]*value // values read from auto.conf (see Symbol.slot)
+	bufs        fileBufs           // for reading Kconfig files
 	changeCount int
 	walk        []*pathStep
 
