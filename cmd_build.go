@@ -32,15 +32,35 @@ func validateCubeConfig(w *workspace.Workspace) error {
 	if err != nil {
 		return err
 	}
-	ps := cubecfg.Validate(vals.Get, w.OverlayDir)
-	if len(ps) == 0 {
-		return nil
+	if ps := cubecfg.Validate(vals.Get, w.OverlayDir); len(ps) > 0 {
+		return configProblems(ps)
 	}
+	return nil
+}
+
+// configProblems is why a configuration is not fit to build: its error is
+// the problems' messages, and its hint says what to do about them, each
+// thing once (four missing certificate files name 'cube-hal certs' once).
+type configProblems []cubecfg.Problem
+
+func (ps configProblems) Error() string {
 	msgs := make([]string, len(ps))
 	for i, p := range ps {
 		msgs[i] = p.Message
 	}
-	return errors.New(strings.Join(msgs, "; "))
+	return strings.Join(msgs, "; ")
+}
+
+// hint is the problems' own hints, after a word for those without one.
+func (ps configProblems) hint() string {
+	var todo []string
+	for _, p := range ps {
+		if p.Hint == "" {
+			todo = append(todo, "fix the configuration ('cube-hal conf')")
+			break
+		}
+	}
+	return strings.Join(append(todo, cubecfg.Hints(ps)...), "; ") + ", then build again"
 }
 
 // redrawEvery is how often the live progress line may be redrawn.
@@ -95,7 +115,12 @@ func runBuild(cmd *cobra.Command, g *globalFlags, jobs int, targets []string) er
 	if configValidator != nil && needsConfigCheck(targets) {
 		if _, err := os.Stat(w.ConfigFile()); err == nil {
 			if err := configValidator(w); err != nil {
-				return failf("refusing to build: %s", err).withHint("fix the configuration ('cube-hal conf') or the files it names ('cube-hal certs'), then build again")
+				hint := "fix the configuration ('cube-hal conf') or the files it names ('cube-hal certs'), then build again"
+				var ps configProblems
+				if errors.As(err, &ps) {
+					hint = ps.hint()
+				}
+				return failf("refusing to build: %s", err).withHint("%s", hint)
 			}
 		}
 	}

@@ -142,12 +142,30 @@ func TestBuildRefusals(t *testing.T) {
 		}
 		overlay := t.TempDir()
 		code, _, stderr := runCLI(t, "--buildroot", br, "-O", cfgOut, "--overlay", overlay, "build")
-		want := "refusing to build: Server CA Certificates File: " + filepath.Join(overlay, "etc/cube/certs/ca.pem") + " is missing"
-		if code != exitFailed || !strings.Contains(stderr, want) || !strings.Contains(stderr, "hint: ") {
-			t.Errorf("exit %d, stderr:\n%s\nwant %q", code, stderr, want)
+		want := "refusing to build: Server CA Certificates File: " + filepath.Join(overlay, "etc/cube/certs/ca.pem") + " is missing; " +
+			"Server Certificate File: " + filepath.Join(overlay, "etc/cube/certs/server.crt") + " is missing; "
+		hint := "\nhint: run 'cube-hal certs' for development certificates, or set the Agent CA URL, then build again\n"
+		if code != exitFailed || !strings.Contains(stderr, want) || !strings.HasSuffix(stderr, hint) {
+			t.Errorf("exit %d, stderr:\n%s\nwant %q and the hint %q", code, stderr, want, hint)
+		}
+		// Four files are missing; what to do about it is said once.
+		if n := strings.Count(stderr, "cube-hal certs"); n != 1 {
+			t.Errorf("'cube-hal certs' said %d times, want once:\n%s", n, stderr)
 		}
 		if _, err := os.Stat(filepath.Join(cfgOut, build.LogName)); err == nil {
 			t.Errorf("a build started (there is a log)")
+		}
+
+		// With a bad value as well, the hint names both fixes, each once.
+		if err := os.WriteFile(filepath.Join(cfgOut, ".config"), []byte("BR2_HAVE_DOT_CONFIG=y\nBR2_PACKAGE_CUBE_AGENT=y\nBR2_PACKAGE_OLLAMA=y\n"+
+			"BR2_PACKAGE_CUBE_AGENT_HOST=\"10.0.0.300\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr = runCLI(t, "--buildroot", br, "-O", cfgOut, "--overlay", overlay, "build")
+		want = `refusing to build: Agent Host: "10.0.0.300": 300 is not an IPv4 octet (0-255); Server CA Certificates File: `
+		hint = "\nhint: fix the configuration ('cube-hal conf'); run 'cube-hal certs' for development certificates, or set the Agent CA URL, then build again\n"
+		if code != exitFailed || !strings.Contains(stderr, want) || !strings.HasSuffix(stderr, hint) || strings.Count(stderr, "cube-hal certs") != 1 {
+			t.Errorf("exit %d, stderr:\n%s\nwant %q and the hint %q, 'cube-hal certs' once", code, stderr, want, hint)
 		}
 	})
 	// The validator is not consulted for goals that build nothing.

@@ -265,7 +265,7 @@ func lockOutput(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := flockWait(f, lockPatience); err != nil {
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			return f, nil // a file system without locks (some NFS): build unguarded
 		}
@@ -276,6 +276,27 @@ func lockOutput(dir string) (*os.File, error) {
 	f.Truncate(0)
 	fmt.Fprintf(f, "%d\n", os.Getpid())
 	return f, nil
+}
+
+// lockPatience is how long Start waits for a held lock before it reports
+// ErrBusy. A lock its build has already released can still be held for a
+// moment: any process this one forks (another build, a VM, ssh) gets a copy
+// of the lock's descriptor that lives until its exec closes it, and a
+// second build started at once from the same process lands in that window.
+const lockPatience = time.Second
+
+// flockWait takes an exclusive flock on f, trying again every 20 ms for up
+// to patience while another holds it; it returns EWOULDBLOCK if the lock is
+// still held then.
+func flockWait(f *os.File, patience time.Duration) error {
+	deadline := time.Now().Add(patience)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // run is the build's supervisor goroutine.

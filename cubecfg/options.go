@@ -217,6 +217,8 @@ var options = []Option{
 	{Symbol: SymAgent, Group: GroupAgent, Label: "cube-agent", Kind: Bool, Default: ""},
 	agent(Option{Symbol: SymInstanceID, Group: GroupAgent, Label: "Agent Instance ID", Kind: String,
 		Default: "cube-agent-01", Check: ValidateText}),
+	agent(Option{Symbol: SymCVMID, Group: GroupAgent, Label: "CVM ID", Kind: String,
+		Default: "", Check: ValidateText}),
 	agent(Option{Symbol: SymHost, Group: GroupAgent, Label: "Agent Host", Kind: String,
 		Default: "0.0.0.0", Check: ValidateHost}),
 	agent(Option{Symbol: SymPort, Group: GroupAgent, Label: "Agent Port", Kind: Int,
@@ -278,6 +280,4 @@ var options = []Option{
 		Default: "/etc/cube/certs/client_ca.pem", Check: ValidateGuestPath}),
 	agent(Option{Symbol: SymCertsToken, Group: GroupTLS, Label: "Certs Token", Kind: String,
 		Default: "", Secret: true, Check: ValidateText}),
-	agent(Option{Symbol: SymCVMID, Group: GroupTLS, Label: "CVM ID", Kind: String,
-		Default: "", Check: ValidateText}),
 }

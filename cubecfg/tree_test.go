@@ -340,3 +340,58 @@ func TestUpstreamDefconfigLoads(t *testing.T) {
 		}
 	}
 }
+
+// The table follows the tree: the options of each package's Config.in
+// come in the file's order, and each cube-agent option is in the group
+// whose comment ("Agent", "LLM backend", "Certificates and TLS") heads it
+// in the menu, so the Cube view and the full menu show the same grouping.
+func TestTableOrderAndGroupsFollowTree(t *testing.T) {
+	commentRE := regexp.MustCompile(`^comment "(.*)"$`)
+	groups := map[string]bool{string(GroupAgent): true, string(GroupLLM): true, string(GroupTLS): true}
+	type place struct {
+		pkg   string
+		index int
+		group string // the group comment above it ("" before the first)
+	}
+	at := map[string]place{}
+	for _, pkg := range []string{"cube-agent", "ollama", "vllm"} {
+		data, err := os.ReadFile(filepath.Join(externalDir(t), "package", pkg, "Config.in"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		group := ""
+		for i, line := range strings.Split(string(data), "\n") {
+			if m := commentRE.FindStringSubmatch(line); m != nil && groups[m[1]] {
+				group = m[1]
+			}
+			if m := configRE.FindStringSubmatch(line); m != nil {
+				at[m[1]] = place{pkg, i, group}
+			}
+		}
+	}
+	last := map[string]place{}
+	var lastSym = map[string]string{}
+	for _, o := range options {
+		sym := o.Symbol
+		if o.Kind == Choice {
+			sym = o.Members[0].Symbol
+		}
+		p, ok := at[sym]
+		if !ok {
+			t.Errorf("%s is not declared in the tree", sym)
+			continue
+		}
+		if prev, ok := last[p.pkg]; ok && prev.index > p.index {
+			t.Errorf("%s comes after %s in the table but before it in package/%s/Config.in", o.Symbol, lastSym[p.pkg], p.pkg)
+		}
+		last[p.pkg], lastSym[p.pkg] = p, o.Symbol
+		if p.pkg == "cube-agent" && p.group != "" && p.group != string(o.Group) {
+			t.Errorf("%s (%s) is in group %q in the table, under the comment %q in the tree", o.Symbol, o.Label, o.Group, p.group)
+		}
+	}
+	// The CVM ID names the VM, as the instance ID names the agent: both are
+	// in the Agent group.
+	if o, _ := Lookup(SymCVMID); o.Group != GroupAgent {
+		t.Errorf("CVM ID is in group %q, want %q", o.Group, GroupAgent)
+	}
+}

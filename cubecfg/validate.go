@@ -6,25 +6,58 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Problem is one thing wrong with a configuration: the option at fault and
-// a message that names it and says what to do.
+// Problem is one thing wrong with a configuration: the option at fault, a
+// message that names it and says what is wrong, and what to do about it
+// when the message does not say.
 type Problem struct {
 	Symbol  string // the option's symbol (or Choice* identifier)
 	Message string // e.g. "Agent Port: 70000 is not in 1-65535"
+	// Hint is what to do, shared by the problems of one cause: every
+	// certificate file missing from the overlay has CertsHint. A list of
+	// problems gives each hint once (Hints), after the messages; one
+	// problem shown alone gives its hint after its message (Text).
+	Hint string
 }
 
-func (p Problem) Error() string { return p.Symbol + ": " + p.Message }
+// CertsHint is what to do when files the certificate options name are not
+// in the overlay.
+const CertsHint = "run 'cube-hal certs' for development certificates, or set the Agent CA URL"
+
+func (p Problem) Error() string { return p.Symbol + ": " + p.Text() }
+
+// Text is the message, then the hint if there is one: what to show when
+// the problem is shown alone.
+func (p Problem) Text() string {
+	if p.Hint == "" {
+		return p.Message
+	}
+	return p.Message + "; " + p.Hint
+}
+
+// Hints are the distinct hints of ps, in the order they first appear: say
+// them once under a list of the problems' messages.
+func Hints(ps []Problem) []string {
+	var hs []string
+	for _, p := range ps {
+		if p.Hint != "" && !slices.Contains(hs, p.Hint) {
+			hs = append(hs, p.Hint)
+		}
+	}
+	return hs
+}
 
 // Validate checks the Cube options of a configuration and the files they
 // name in the rootfs overlay. It returns every problem found (nil when
@@ -40,12 +73,17 @@ func (p Problem) Error() string { return p.Symbol + ": " + p.Message }
 //   - with an Agent CA URL: it is https, and the certs token is set;
 //   - without one: the four certificate files exist under overlayDir at the
 //     configured paths, parse as PEM certificates (or a private key), and
-//     the server key belongs to the server certificate.
+//     the server key belongs to the server certificate. A missing file's
+//     problem has CertsHint as its Hint.
 func Validate(get func(symbol string) string, overlayDir string) []Problem {
 	var ps []Problem
 	add := func(sym, label string, err error) {
 		if err != nil {
-			ps = append(ps, Problem{Symbol: sym, Message: label + ": " + err.Error()})
+			p := Problem{Symbol: sym, Message: label + ": " + err.Error()}
+			if errors.Is(err, fs.ErrNotExist) {
+				p.Hint = CertsHint
+			}
+			ps = append(ps, p)
 		}
 	}
 	for _, o := range options {
@@ -119,7 +157,14 @@ func checkInt(v string, lo, hi int) error {
 }
 
 // ValidateHost checks the address the agent listens on: an IPv4 or IPv6
-// address (0.0.0.0 and :: listen everywhere) or a DNS host name.
+// address (0.0.0.0 and :: listen everywhere) or a DNS host name. An IPv6
+// address goes without brackets: the agent adds them to listen, and the
+// value also goes into the server certificate as is.
+//
+// A value of digits and dots only is read as an IPv4 address and must be
+// one: "10.0.0.300" or "1.2.3" are valid host names by the letter of
+// RFC 1123, but no resolver looks them up as names (some read "1.2.3" as
+// 1.2.0.3), so they are typos to report, not names.
 func ValidateHost(v string) error {
 	if v == "" {
 		return errors.New("empty; use 0.0.0.0 to listen on every interface")
@@ -130,10 +175,38 @@ func ValidateHost(v string) error {
 	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") && net.ParseIP(v[1:len(v)-1]) != nil {
 		return fmt.Errorf("%q: give the IPv6 address without brackets", v)
 	}
+	if strings.Trim(v, "0123456789.") == "" {
+		return checkIPv4(v)
+	}
+	if strings.Contains(v, ":") {
+		return fmt.Errorf("%q is not an IPv6 address (nor an IPv4 address or a host name)", v)
+	}
 	if err := checkHostname(v); err != nil {
 		return fmt.Errorf("%q is neither an IP address nor a host name (%v)", v, err)
 	}
 	return nil
+}
+
+// checkIPv4 says what is wrong with v, made of digits and dots only and
+// refused by net.ParseIP, as an IPv4 address.
+func checkIPv4(v string) error {
+	parts := strings.Split(v, ".")
+	if slices.Contains(parts, "") {
+		return fmt.Errorf("%q: an IPv4 address has no empty part (a stray dot)", v)
+	}
+	if len(parts) != 4 {
+		return fmt.Errorf("%q: an IPv4 address has 4 parts (like 10.0.0.1), not %d", v, len(parts))
+	}
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		switch {
+		case err != nil || n > 255:
+			return fmt.Errorf("%q: %s is not an IPv4 octet (0-255)", v, p)
+		case len(p) > 1 && p[0] == '0':
+			return fmt.Errorf("%q: %s has a leading zero, which some tools read as octal; write %d", v, p, n)
+		}
+	}
+	return fmt.Errorf("%q is not an IPv4 address", v)
 }
 
 // checkHostname applies RFC 1123: dot-separated labels of letters, digits
@@ -261,7 +334,8 @@ func OverlayPath(overlayDir, guestPath string) string {
 }
 
 // ValidateCertFile checks that guestPath exists in the overlay and holds at
-// least one PEM certificate, and nothing else.
+// least one PEM certificate, and nothing else. A missing file's error
+// matches fs.ErrNotExist (CertsHint says what to do).
 func ValidateCertFile(overlayDir, guestPath string) error {
 	file := OverlayPath(overlayDir, guestPath)
 	data, err := os.ReadFile(file)
@@ -290,7 +364,8 @@ func ValidateCertFile(overlayDir, guestPath string) error {
 }
 
 // ValidateKeyFile checks that guestPath exists in the overlay and holds one
-// PEM private key (PKCS#8, SEC 1 EC or PKCS#1 RSA).
+// PEM private key (PKCS#8, SEC 1 EC or PKCS#1 RSA). A missing file's error
+// matches fs.ErrNotExist (CertsHint says what to do).
 func ValidateKeyFile(overlayDir, guestPath string) error {
 	file := OverlayPath(overlayDir, guestPath)
 	data, err := os.ReadFile(file)
@@ -331,12 +406,23 @@ func validatePair(overlayDir, certPath, keyPath string) error {
 	return nil
 }
 
+// missing is a file that could not be read: "FILE is missing" when it does
+// not exist, an error that still matches fs.ErrNotExist so that callers
+// can add CertsHint (once, for all the files missing).
 func missing(file string, err error) error {
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s is missing; run 'cube-hal certs' for development certificates, or set the Agent CA URL", file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return missingFile{file, err}
 	}
 	return err
 }
+
+type missingFile struct {
+	file string
+	err  error
+}
+
+func (m missingFile) Error() string { return m.file + " is missing" }
+func (m missingFile) Unwrap() error { return m.err }
 
 // ValidateOllamaModels checks the custom model list: names separated by
 // commas or white space, each name[:tag] of letters, digits and . _ - /,

@@ -1,6 +1,9 @@
 package cubecfg
 
 import (
+	"errors"
+	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +21,6 @@ func TestFieldValidators(t *testing.T) {
 	}{
 		{"port", ValidatePort, []string{"1", "7001", "65535"}, []string{"", "0", "65536", "-1", "+80", "80a", "0x50", " 80", "99999999999999999999"}},
 		{"vmpl", ValidateVMPL, []string{"0", "2", "3"}, []string{"", "4", "-1", "two"}},
-		{"host", ValidateHost, []string{"0.0.0.0", "::", "127.0.0.1", "fd00::1", "localhost", "agent.internal", "a-b.c", "host."},
-			[]string{"", "[::1]", "bad host", "under_score", "-lead", "trail-.x", "a..b", "é.example", strings.Repeat("a", 64) + ".x"}},
 		{"backend url", ValidateBackendURL, []string{"", "http://10.0.2.2:11434", "https://llm.example.com/v1"},
 			[]string{"ftp://x", "10.0.2.2:8000", "http://", "http://:80", "http://h:99999", "http://h/\x01"}},
 		{"CA url", ValidateCAURL, []string{"", "https://ca.example.com", "HTTPS://ca.example.com/path"},
@@ -50,6 +51,88 @@ func TestFieldValidators(t *testing.T) {
 	if err := ValidateToken("", ""); err != nil {
 		t.Errorf("no CA, no token: %v", err)
 	}
+}
+
+// The agent host: IP addresses and host names pass; what only looks like
+// an IPv4 address is refused with what is wrong with it.
+func TestValidateHost(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // part of the error; "" when the value is valid
+	}{
+		{"0.0.0.0", ""},
+		{"127.0.0.1", ""},
+		{"10.0.0.255", ""},
+		{"255.255.255.255", ""},
+		{"::", ""},
+		{"::1", ""},
+		{"fd00::1", ""},
+		{"2001:db8::10.0.0.1", ""},
+		{"::ffff:10.0.0.1", ""},
+		{"localhost", ""},
+		{"cube.local", ""},
+		{"my-host", ""},
+		{"agent.internal", ""},
+		{"a-b.c", ""},
+		{"host.", ""},
+		{"1.2.3.x", ""}, // a letter makes it a name
+		{"10.0.0.1a", ""},
+		{"3com.example", ""},
+		{"123abc", ""},
+
+		{"10.0.0.300", `"10.0.0.300": 300 is not an IPv4 octet (0-255)`},
+		{"256.1.1.1", `"256.1.1.1": 256 is not an IPv4 octet (0-255)`},
+		{"1.2.3.99999999999999999999", `99999999999999999999 is not an IPv4 octet (0-255)`},
+		{"1.2.3", `"1.2.3": an IPv4 address has 4 parts (like 10.0.0.1), not 3`},
+		{"1.2.3.4.5", `"1.2.3.4.5": an IPv4 address has 4 parts (like 10.0.0.1), not 5`},
+		{"1234", `"1234": an IPv4 address has 4 parts (like 10.0.0.1), not 1`},
+		{"1.2.3.4.", `"1.2.3.4.": an IPv4 address has no empty part (a stray dot)`},
+		{"1..2.3", `no empty part`},
+		{".1.2.3", `no empty part`},
+		{"...", `no empty part`},
+		{"010.0.0.1", `"010.0.0.1": 010 has a leading zero, which some tools read as octal; write 10`},
+		{"10.0.0.01", `01 has a leading zero`},
+		{"", "empty; use 0.0.0.0"},
+		{"[::1]", `"[::1]": give the IPv6 address without brackets`},
+		{"fd00::1::2", `"fd00::1::2" is not an IPv6 address`},
+		{"::ffff:10.0.0.300", `is not an IPv6 address`},
+		{"bad host", "neither an IP address nor a host name"},
+		{"under_score", "character '_' not allowed"},
+		{"-lead", "starts or ends with '-'"},
+		{"trail-.x", "starts or ends with '-'"},
+		{"a..b", "empty label"},
+		{"é.example", "not allowed"},
+		{strings.Repeat("a", 64) + ".x", "longer than 63"},
+	} {
+		err := ValidateHost(tc.in)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: unexpected error %v", tc.in, err)
+		case tc.want != "" && err == nil:
+			t.Errorf("%q: accepted, want an error with %q", tc.in, tc.want)
+		case tc.want != "" && !strings.Contains(err.Error(), tc.want):
+			t.Errorf("%q: error %q, want it to contain %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+// Whatever ValidateHost accepts is an IP address, or a host name with a
+// character other than a digit or a dot.
+func FuzzValidateHost(f *testing.F) {
+	for _, s := range []string{"0.0.0.0", "10.0.0.300", "1.2.3", "::1", "[::1]", "cube.local", "1.2.3.4.", "010.1.1.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if ValidateHost(v) != nil || net.ParseIP(v) != nil {
+			return
+		}
+		if strings.Trim(v, "0123456789.") == "" {
+			t.Fatalf("%q accepted as a host name: it is all digits and dots, and no IPv4 address", v)
+		}
+		if checkHostname(v) != nil {
+			t.Fatalf("%q accepted: neither an IP address nor a host name", v)
+		}
+	})
 }
 
 // Every option's Check accepts its own default.
@@ -102,9 +185,11 @@ func TestValidate(t *testing.T) {
 		message string // part of the first message
 	}{
 		{"no certificates in the overlay", nil, empty,
-			SymServerCA + " " + SymServerCert + " " + SymClientCA + " " + SymServerKey, "run 'cube-hal certs'"},
+			SymServerCA + " " + SymServerCert + " " + SymClientCA + " " + SymServerKey, "/etc/cube/certs/ca.pem is missing"},
 		{"bad port and host", map[string]string{SymPort: "70000", SymHost: "bad host"}, overlay,
 			SymHost + " " + SymPort, "Agent Host"},
+		{"host with an IPv4 octet out of range", map[string]string{SymHost: "10.0.0.300"}, overlay,
+			SymHost, `Agent Host: "10.0.0.300": 300 is not an IPv4 octet (0-255)`},
 		{"custom backend needs a URL", map[string]string{SymBackendOllama: "", SymBackendCustom: "y"}, overlay,
 			SymTargetURL, "required with the custom backend"},
 		{"custom backend URL must be http(s)", map[string]string{SymBackendCustom: "y", SymBackendOllama: "", SymTargetURL: "ftp://x"}, overlay,
@@ -159,6 +244,43 @@ func TestValidate(t *testing.T) {
 			t.Errorf("got %v", ps)
 		}
 	})
+}
+
+// Missing certificate files share one hint, given once by Hints and not in
+// the messages; a problem shown alone gives it with Text.
+func TestMissingCertificatesHintOnce(t *testing.T) {
+	ps := Validate(config(map[string]string{SymPort: "70000"}), t.TempDir())
+	if got, want := symbols(ps), SymPort+" "+SymServerCA+" "+SymServerCert+" "+SymClientCA+" "+SymServerKey; got != want {
+		t.Fatalf("problems with %q, want %q", got, want)
+	}
+	if ps[0].Hint != "" {
+		t.Errorf("the port's problem has a hint: %q", ps[0].Hint)
+	}
+	for _, p := range ps[1:] {
+		if p.Hint != CertsHint || strings.Contains(p.Message, "cube-hal certs") || !strings.HasSuffix(p.Message, " is missing") {
+			t.Errorf("%s: message %q, hint %q; want the message without the hint, and CertsHint", p.Symbol, p.Message, p.Hint)
+		}
+		if want := p.Message + "; " + CertsHint; p.Text() != want {
+			t.Errorf("Text() = %q, want %q", p.Text(), want)
+		}
+	}
+	if hs := Hints(ps); len(hs) != 1 || hs[0] != CertsHint {
+		t.Errorf("Hints = %q, want CertsHint once", hs)
+	}
+	var all []string
+	for _, p := range ps {
+		all = append(all, p.Message)
+	}
+	all = append(all, Hints(ps)...)
+	if n := strings.Count(strings.Join(all, "\n"), "cube-hal certs"); n != 1 {
+		t.Errorf("the messages and hints name 'cube-hal certs' %d times, want 1", n)
+	}
+	if err := ValidateCertFile(t.TempDir(), "/etc/ca.pem"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing certificate file: %v, want an error matching fs.ErrNotExist", err)
+	}
+	if err := ValidateKeyFile(t.TempDir(), "/etc/k.pem"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing key file: %v, want an error matching fs.ErrNotExist", err)
+	}
 }
 
 func TestOverlayPath(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/ultravioletrs/cube-hal/build"
+	"github.com/ultravioletrs/cube-hal/cubecfg"
 	"github.com/ultravioletrs/cube-hal/workspace"
 )
 
@@ -931,6 +932,13 @@ func (v buildView) idle(st *Styles, w int) []string {
 				break
 			}
 			out = append(out, fitLine("    "+st.Work.Bad.Render("• ")+st.Work.Value.Render(truncate(homeText(p.Message, v.home), w-6)), w))
+		}
+		// What to do, once for the problems it is about (four missing
+		// certificate files: one 'cube-hal certs').
+		for _, h := range cubecfg.Hints(c.Problems) {
+			for _, l := range wrap(h, max(10, w-4)) {
+				out = append(out, fitLine("    "+st.Work.Muted.Render(l), w))
+			}
 		}
 	default:
 		out = append(out, fitLine("  "+st.Work.OK.Render("✓ ")+st.Work.Value.Render("The configuration is valid: b builds the image"), w))

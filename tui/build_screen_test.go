@@ -42,6 +42,32 @@ func TestBuildScreenValidatesFirst(t *testing.T) {
 	}
 }
 
+// A build refused for missing certificates: the four files are listed,
+// and what to do about them ('cube-hal certs') is said once.
+func TestBuildScreenCertsHintOnce(t *testing.T) {
+	fb := newFakeBackends(t)
+	vals := cubecfg.Values{cubecfg.SymAgent: "y", cubecfg.SymOllama: "y"}
+	fb.build.check.Problems = cubecfg.Validate(vals.Get, t.TempDir())
+	if len(fb.build.check.Problems) != 4 {
+		t.Fatalf("want the 4 certificate files missing, got %v", fb.build.check.Problems)
+	}
+	for _, w := range []int{60, 80, 120} {
+		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) {
+			l := newLoop(t, fb.options(), w, 30)
+			l.tab("Build")
+			l.keys("b")
+			s := l.shows("Refusing to build: the configuration has 4 problems", "The configuration has 4 problems",
+				"Server CA Certificates File: ", "Server Key File: ", "run 'cube-hal certs' for development")
+			if n := strings.Count(s, "cube-hal certs"); n != 1 {
+				t.Errorf("'cube-hal certs' shown %d times, want once:\n%s", n, s)
+			}
+			if len(fb.build.runs) != 0 {
+				t.Fatal("a build started without its certificates")
+			}
+		})
+	}
+}
+
 func TestBuildScreenBlocked(t *testing.T) {
 	fb := newFakeBackends(t)
 	fb.build.check = BuildCheck{Blocker: "no Buildroot checkout to build with (standalone mode)", Hint: "start cube-hal with --buildroot DIR"}

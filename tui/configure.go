@@ -47,8 +47,8 @@ type configScreen struct {
 	pager  pagerState
 	save   saveState
 
-	problems map[string]string // option symbol (or Choice* id) -> message
-	valSeq   int               // id of the latest validation request
+	problems map[string]cubecfg.Problem // option symbol (or Choice* id) -> its (first) problem
+	valSeq   int                        // id of the latest validation request
 
 	status        status
 	quitAfterSave bool
@@ -124,7 +124,7 @@ type (
 )
 
 func newConfigScreen(c *Common, o Options) *configScreen {
-	s := &configScreen{c: c, opts: o, loading: true, problems: map[string]string{}}
+	s := &configScreen{c: c, opts: o, loading: true, problems: map[string]cubecfg.Problem{}}
 	s.home, _ = os.UserHomeDir()
 	s.cwd, _ = os.Getwd()
 	s.edit.input = newInput()
@@ -209,10 +209,10 @@ func (s *configScreen) Update(msg tea.Msg) tea.Cmd {
 		return s.revalidate()
 	case problemsMsg:
 		if msg.seq == s.valSeq {
-			s.problems = map[string]string{}
+			s.problems = map[string]cubecfg.Problem{}
 			for _, p := range msg.problems {
 				if _, dup := s.problems[p.Symbol]; !dup {
-					s.problems[p.Symbol] = p.Message
+					s.problems[p.Symbol] = p
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -265,7 +266,11 @@ func (s *configScreen) editDetail() (string, bool) {
 	case s.edit.err != nil:
 		return "! " + s.redact(s.edit.err.Error()), true
 	case s.edit.fileErr != nil:
-		return "! " + s.edit.fileErr.Error() + " (you may still set it)", true
+		msg := s.edit.fileErr.Error()
+		if errors.Is(s.edit.fileErr, fs.ErrNotExist) {
+			msg += "; " + cubecfg.CertsHint
+		}
+		return "! " + msg + " (you may still set it)", true
 	case s.edit.fileCheck && !s.edit.fileChecked:
 		return "checking the file in the overlay…", false
 	case s.edit.fileCheck:

@@ -538,27 +538,36 @@ func (s *configScreen) redact(text string) string {
 	return text
 }
 
-// problemFor is the validation problem of the option a row shows, if any.
+// problemFor is the validation problem of the option a row shows, if any,
+// with its hint: the row is shown alone.
 func (s *configScreen) problemFor(r row) string {
 	if r.kind != rowNode {
 		return ""
 	}
 	if r.option != nil {
-		return s.problems[r.option.Symbol]
+		return s.problemText(r.option.Symbol)
 	}
 	e := r.entry
 	if e.Symbol != "" {
 		if o, ok := cubecfg.Lookup(e.Symbol); ok && o.Symbol == e.Symbol {
-			return s.problems[o.Symbol]
+			return s.problemText(o.Symbol)
 		}
 		return ""
 	}
 	if e.Kind == NodeChoice {
 		for _, ch := range s.eng.Children(r.node) {
 			if o, ok := cubecfg.Lookup(s.eng.Entry(ch).Symbol); ok && o.Kind == cubecfg.Choice {
-				return s.problems[o.Symbol]
+				return s.problemText(o.Symbol)
 			}
 		}
+	}
+	return ""
+}
+
+// problemText is the problem of option sym, with its hint ("" if none).
+func (s *configScreen) problemText(sym string) string {
+	if p, ok := s.problems[sym]; ok {
+		return p.Text()
 	}
 	return ""
 }

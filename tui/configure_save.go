@@ -166,13 +166,26 @@ func (s *configScreen) viewSave() string {
 			v.Files[i].Warn = s.secretsWarning()
 		}
 	}
+	// Each problem's hint once, on the first problem that has it: four
+	// missing certificate files name 'cube-hal certs' once.
+	var hinted []string
+	add := func(p cubecfg.Problem) {
+		text := p.Message
+		if p.Hint != "" && !slices.Contains(hinted, p.Hint) {
+			hinted = append(hinted, p.Hint)
+			text = p.Text()
+		}
+		v.Problems = append(v.Problems, s.redact(s.shortOverlay(text)))
+	}
+	seen := map[string]bool{}
 	for _, it := range s.cubeItems {
 		if p, ok := s.problems[it.opt.Symbol]; ok {
-			v.Problems = append(v.Problems, s.redact(s.shortOverlay(p)))
+			add(p)
+			seen[it.opt.Symbol] = true
 		}
 	}
-	if p, ok := s.problems[cubecfg.SymCertsToken]; ok && !slices.Contains(v.Problems, p) {
-		v.Problems = append(v.Problems, s.redact(p))
+	if p, ok := s.problems[cubecfg.SymCertsToken]; ok && !seen[cubecfg.SymCertsToken] {
+		add(p)
 	}
 	return renderSave(st, v, s.width, s.height)
 }

@@ -49,6 +49,13 @@ func TestNavigation(t *testing.T) {
 	h, _ := newTestApp(t, true)
 	h.keys("space") // enable cube-agent: its options appear
 	h.mustShow("[*] cube-agent", "Agent Instance ID", "cube-agent-01", "Agent Port", "7001", "Log Level", "info")
+	// The CVM ID is an Agent option, right after the instance ID.
+	scr := h.screen()
+	agent, id, cvm, llm := strings.Index(scr, "── Agent "), strings.Index(scr, "Agent Instance ID"),
+		strings.Index(scr, "CVM ID"), strings.Index(scr, "── LLM backend")
+	if agent < 0 || !(agent < id && id < cvm && cvm < llm) || strings.Count(scr[id:cvm], "\n") != 1 {
+		t.Fatalf("CVM ID is not under Agent, after the instance ID:\n%s", scr)
+	}
 	h.keys("down")
 	if !strings.Contains(h.cursorLine(), "Agent Instance ID") {
 		t.Fatalf("down did not go to the next option:\n%s", h.screen())
@@ -153,6 +160,12 @@ func TestEditWithValidation(t *testing.T) {
 	h.keys("enter", "ctrl+u")
 	h.typeText("bad host!")
 	h.mustShow(`! "bad host!" is neither an IP address nor a host name`)
+	// What looks like an IPv4 address must be one.
+	h.keys("ctrl+u")
+	h.typeText("10.0.0.300")
+	h.mustShow(`! "10.0.0.300": 300 is not an IPv4 octet (0-255)`)
+	h.keys("enter") // refused
+	h.mustShow(`Not set: "10.0.0.300": 300 is not an IPv4 octet (0-255)`)
 	h.keys("esc")
 	h.mustShow("Not changed")
 	if got := eng.Value(cubecfg.SymHost); got != "0.0.0.0" {
@@ -309,9 +322,9 @@ func TestDiffMasksSecrets(t *testing.T) {
 	h.mustNotShow(token)
 	h.keys("ctrl+r")
 	h.mustShow(token)
-	h.keys("down")
+	h.keys("up") // it is the last row: move off upwards
 	h.mustNotShow(token)
-	h.keys("up") // back on its row: hidden until asked again
+	h.keys("down") // back on its row: hidden until asked again
 	h.mustNotShow(token)
 	h.keys("ctrl+r", "tab", "tab")
 	h.mustNotShow(token)
@@ -541,6 +554,14 @@ func TestValidationMarksRows(t *testing.T) {
 	h.keys("i")
 	h.mustShow("Problem", "Server Certificate File: "+h.app.config.opts.OverlayDir+"/etc/cube/certs/server.crt is", "missing; run")
 	h.keys("esc")
+	// The save dialog lists the four files and says what to do once.
+	h.focus("Agent Port")
+	h.keys("s")
+	h.mustShow("4 problems (saved anyway", "! Server CA Certificates File: ", "! Server Key File: ", "run 'cube-hal certs'")
+	if n := strings.Count(h.screen(), "cube-hal certs"); n != 1 {
+		t.Errorf("the save dialog says 'cube-hal certs' %d times, want once:\n%s", n, h.screen())
+	}
+	h.keys("esc")
 
 	// With a CA URL the files are not needed, but the token is.
 	h.focus("Agent CA URL")
@@ -708,7 +729,7 @@ func TestMergedKeysActOneByOne(t *testing.T) {
 	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 	h.focus("cube-agent")
 	h.send(runes("jj"))
-	if !strings.Contains(h.cursorLine(), "Agent Host") {
+	if !strings.Contains(h.cursorLine(), "CVM ID") {
 		t.Fatalf("jj did not move two rows:\n%s", h.screen())
 	}
 	h.send(runes("j/agent port"))
