@@ -808,6 +808,7 @@ func (k *Kconfig) parse(name string) error {
 		l.pf.stop()
 		l.pf = nil
 	}
+	l.retired, k.bufs.free = nil, nil // only needed while files are read
 	if err != nil {
 		return &LoadError{Diagnostics: k.diagnostics}
 	}

@@ -206,11 +206,15 @@ func (p *prefetcher) get(name string) ([]byte, error, bool) {
 // the next files into: Buildroot's 4.8 MB of Kconfig text then takes a
 // few dozen buffers instead of 3,400 new ones that become garbage.
 type fileBufs struct {
-	mu   sync.Mutex
-	free [][]byte
+	mu     sync.Mutex
+	free   [][]byte
+	reused int // buffers handed out again (tests)
 }
 
-const maxFreeBufs = 64
+const (
+	maxFreeBufs = 64
+	maxFreeBuf  = 16 << 10 // the few bigger files are not worth keeping a buffer for
+)
 
 // get returns a buffer of n bytes, a free one if one is big enough but
 // not much bigger.
@@ -222,6 +226,7 @@ func (c *fileBufs) get(n int) []byte {
 				last := len(c.free) - 1
 				c.free[i], c.free[last] = c.free[last], nil
 				c.free = c.free[:last]
+				c.reused++
 				c.mu.Unlock()
 				return b[:n]
 			}
@@ -233,7 +238,7 @@ func (c *fileBufs) get(n int) []byte {
 
 // put gives back a buffer from get that nothing refers to any more.
 func (c *fileBufs) put(b []byte) {
-	if c == nil || cap(b) == 0 {
+	if c == nil || cap(b) == 0 || cap(b) > maxFreeBuf {
 		return
 	}
 	c.mu.Lock()
