@@ -44,7 +44,7 @@ type Location struct {
 func (l Location) String() string { return fmt.Sprintf("%s:%d", l.File, l.Line) }
 
 func menuLocation(m *Menu) Location {
-	loc := Location{File: fileName(m.file), Line: m.line}
+	loc := Location{File: fileName(m.file), Line: int(m.line)}
 	inc := m.inc
 	// A node's inclusion record is the file being read when it was
 	// created; walk up from there.
@@ -244,7 +244,7 @@ func (s *Symbol) Prompt() string {
 // Help is the help text of the first definition that has one.
 func (s *Symbol) Help() string {
 	for _, m := range s.Menus() {
-		if m.hasHelp {
+		if m.flags&menuHasHelp != 0 {
 			return m.help
 		}
 	}
@@ -293,14 +293,14 @@ func (s *Symbol) UserValue() (string, bool) {
 	}
 	switch s.typ {
 	case TypeBool, TypeTristate:
-		return s.def[defUser].tri.String(), true
+		return s.user.tri.String(), true
 	}
 	if s.isChoice() {
-		if c := s.def[defUser].choice; c != nil {
+		if c := s.user.choice; c != nil {
 			return c.name, true
 		}
 	}
-	return s.def[defUser].str, true
+	return s.user.str, true
 }
 
 // Default is the value the symbol would have without a user value
@@ -545,11 +545,11 @@ func (k *Kconfig) Unset(name string) ([]Change, error) {
 	}
 	before := k.beginTracked()
 	s.flags &^= symDefUser
-	s.def[defUser] = value{} // so that setting the old value again is a change
+	s.user = value{} // so that setting the old value again is a change
 	if s.isChoiceVal() {
 		cs := s.choiceOf()
-		if cs.def[defUser].choice == s {
-			cs.def[defUser].choice = nil
+		if cs.user.choice == s {
+			cs.user.choice = nil
 		}
 	}
 	k.invalidateAfter(s)

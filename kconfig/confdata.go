@@ -400,11 +400,11 @@ func (k *Kconfig) splitConfig() error {
 			if s.flags&symDefAuto != 0 {
 				switch s.typ {
 				case TypeBool, TypeTristate:
-					if s.curr.tri == s.def[defAuto].tri {
+					if s.curr.tri == k.autoValue(s).tri {
 						return
 					}
 				case TypeString, TypeHex, TypeInt:
-					if k.valueText(s) == s.def[defAuto].str {
+					if k.valueText(s) == k.autoValue(s).str {
 						return
 					}
 				}
@@ -518,10 +518,10 @@ func (k *Kconfig) randomChoicePick(cs *Symbol) bool {
 	def := k.rand.intn(len(members))
 	for i, s := range members {
 		if i == def {
-			s.def[defUser].tri = Yes
-			cs.def[defUser].choice = s
+			s.user.tri = Yes
+			cs.user.choice = s
 		} else {
-			s.def[defUser].tri = No
+			s.user.tri = No
 		}
 		s.flags |= symDefUser
 		s.flags &^= symValid
@@ -534,7 +534,7 @@ func (k *Kconfig) randomChoicePick(cs *Symbol) bool {
 func (k *Kconfig) settleChoice(cs *Symbol) {
 	for _, s := range cs.choiceMembers() {
 		if !s.hasValue() {
-			s.def[defUser].tri = No
+			s.user.tri = No
 		}
 	}
 	cs.flags |= symDefUser
@@ -635,7 +635,7 @@ func (k *Kconfig) fillUnset(mode defMode) (bool, error) {
 		if !ok {
 			return
 		}
-		s.def[defUser].tri = v
+		s.user.tri = v
 		if !(s.isChoice() && mode == defRandom) {
 			s.flags |= symDefUser // a random choice is settled below
 		}

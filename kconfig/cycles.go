@@ -73,7 +73,7 @@ func (k *Kconfig) cycleInSymbol(s *Symbol) *Symbol {
 			continue
 		}
 		step.prop = p
-		if hit := k.cycleInExpr(p.visible.expr); hit != nil {
+		if hit := k.cycleInExpr(p.visExpr); hit != nil {
 			return hit
 		}
 		if p.typ == pDefault && !s.isChoice() {

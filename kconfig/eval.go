@@ -43,7 +43,7 @@ func (k *Kconfig) firstActive(s *Symbol, t propType) *Property {
 		if p.typ != t {
 			continue
 		}
-		if p.visible.tri = k.evalExpr(p.visible.expr); p.visible.tri != No {
+		if p.visTri = k.evalExpr(p.visExpr); p.visTri != No {
 			return p
 		}
 	}
@@ -120,12 +120,12 @@ func (k *Kconfig) promptVisibility(s *Symbol) Tristate {
 		if !p.hasText {
 			continue
 		}
-		p.visible.tri = k.evalExpr(p.visible.expr)
+		p.visTri = k.evalExpr(p.visExpr)
 		// In a choice set to y, a tristate member is either y or n.
-		if choice != nil && s.typ == TypeTristate && p.visible.tri == Mod && choice.curr.tri == Yes {
-			p.visible.tri = No
+		if choice != nil && s.typ == TypeTristate && p.visTri == Mod && choice.curr.tri == Yes {
+			p.visTri = No
 		}
-		best = triOr(best, p.visible.tri)
+		best = triOr(best, p.visTri)
 	}
 	if best == Mod && (s.typ != TypeTristate || k.modulesVal == No) {
 		best = Yes
@@ -170,7 +170,7 @@ func (k *Kconfig) choiceFallback(c *Symbol) *Symbol {
 		if p.typ != pDefault {
 			continue
 		}
-		if p.visible.tri = k.evalExpr(p.visible.expr); p.visible.tri == No {
+		if p.visTri = k.evalExpr(p.visExpr); p.visTri == No {
 			continue
 		}
 		if m := propSymbol(p); m.visible != No {
@@ -203,7 +203,7 @@ func (k *Kconfig) pickChoiceMember(c *Symbol) *Symbol {
 		}
 		c.flags &^= symDefUser
 	}
-	if m := c.def[defUser].choice; m != nil && m.visible != No {
+	if m := c.user.choice; m != nil && m.visible != No {
 		return m
 	}
 	m := k.choiceFallback(c)
@@ -313,7 +313,7 @@ func (k *Kconfig) tristateOf(s *Symbol) Tristate {
 		}
 	} else {
 		if s.visible != No && s.hasValue() {
-			t = triAnd(s.def[defUser].tri, s.visible)
+			t = triAnd(s.user.tri, s.visible)
 		} else {
 			t = k.tristateWithoutUser(s)
 		}
@@ -339,7 +339,7 @@ func (k *Kconfig) tristateWithoutUser(s *Symbol) Tristate {
 	}
 	t := No
 	if p := k.activeDefault(s); p != nil {
-		if t = triAnd(k.evalExpr(p.expr), p.visible.tri); t != No {
+		if t = triAnd(k.evalExpr(p.expr), p.visTri); t != No {
 			s.flags |= symWrite
 		}
 	}
@@ -355,7 +355,7 @@ func (k *Kconfig) tristateWithoutUser(s *Symbol) Tristate {
 func (k *Kconfig) textOf(s *Symbol) value {
 	v := k.symEmpty.curr
 	if s.visible != No && s.hasValue() {
-		v.str, v.set = s.def[defUser].str, s.def[defUser].set
+		v.str, v.set = s.user.str, s.user.set
 		return v
 	}
 	if p := k.activeDefault(s); p != nil {
@@ -408,7 +408,7 @@ func (k *Kconfig) assignTristate(s *Symbol, v Tristate) bool {
 	}
 	if s.isChoiceVal() && v == Yes {
 		c := s.choiceOf()
-		c.def[defUser].choice = s
+		c.user.choice = s
 		c.flags |= symDefUser
 		for _, m := range c.choiceMembers() {
 			if m.visible != No {
@@ -416,7 +416,7 @@ func (k *Kconfig) assignTristate(s *Symbol, v Tristate) bool {
 			}
 		}
 	}
-	s.def[defUser].tri = v
+	s.user.tri = v
 	if v != old {
 		k.invalidateAfter(s)
 	}
@@ -521,13 +521,13 @@ func (k *Kconfig) assignText(s *Symbol, str string) bool {
 		s.flags |= symDefUser
 		s.setChanged()
 	}
-	old := s.def[defUser]
+	old := s.user
 	if s.typ == TypeHex && !(len(str) >= 2 && str[0] == '0' && (str[1] == 'x' || str[1] == 'X')) {
 		str = "0x" + str
 	} else if old.set && old.str == str {
 		return true // the same value: nothing to recompute
 	}
-	s.def[defUser].str, s.def[defUser].set = str, true
+	s.user.str, s.user.set = str, true
 	k.invalidateAfter(s)
 	return true
 }
@@ -540,7 +540,7 @@ func (k *Kconfig) defaultText(s *Symbol) string {
 	t, text := No, ""
 	if p := k.activeDefault(s); p != nil {
 		if s.typ == TypeBool || s.typ == TypeTristate {
-			t = triAnd(k.evalExpr(p.expr), p.visible.tri)
+			t = triAnd(k.evalExpr(p.expr), p.visTri)
 		} else if from := propSymbol(p); from != nil {
 			k.evaluate(from)
 			text = from.curr.str

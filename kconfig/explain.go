@@ -132,7 +132,7 @@ func (k *Kconfig) Explain(s *Symbol) *Explanation {
 			if !p.hasText {
 				continue
 			}
-			for _, t := range andTerms(p.visible.expr) {
+			for _, t := range andTerms(p.visExpr) {
 				tt := k.term(t)
 				if tt.Value == No && !seen[tt.Expr] {
 					seen[tt.Expr] = true
@@ -172,7 +172,7 @@ func (k *Kconfig) Explain(s *Symbol) *Explanation {
 		if p.cond != nil {
 			r.Condition = exprQuoted(p.cond)
 		}
-		r.Active = on && k.evalExpr(p.visible.expr) != No
+		r.Active = on && k.evalExpr(p.visExpr) != No
 		if p.typ == pSelect {
 			e.Selects = append(e.Selects, r)
 		} else {
@@ -342,7 +342,7 @@ func (m *Menu) HiddenBy() []Term {
 		return nil
 	}
 	var out []Term
-	for _, t := range andTerms(m.prompt.visible.expr) {
+	for _, t := range andTerms(m.prompt.visExpr) {
 		if tt := k.term(t); tt.Value == No {
 			out = append(out, tt)
 		}

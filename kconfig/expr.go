@@ -95,44 +95,6 @@ func newCompExpr(t exprType, a, b *Symbol) *Expr {
 	return &Expr{typ: t, left: newSymExpr(a), right: newSymExpr(b)}
 }
 
-type exprKey struct {
-	typ         exprType
-	left, right *Expr
-	sym         *Symbol
-}
-
-// intern returns the one shared copy of a finished expression (no longer
-// rewritten): Buildroot's tree copies every menu's dependencies into each
-// property beneath it, and most of those copies are alike.
-func (k *Kconfig) intern(e *Expr) *Expr {
-	if e == nil {
-		return nil
-	}
-	switch e.typ {
-	case eSymbol:
-		return newSymExpr(e.sym)
-	case eAnd, eOr:
-		e.left = k.intern(e.left)
-		e.right = k.intern(e.right)
-	case eNot:
-		e.left = k.intern(e.left)
-	case eEqual, eUnequal, eLth, eLeq, eGth, eGeq, eRange:
-		e.left = newSymExpr(e.left.sym)
-		e.right = newSymExpr(e.right.sym)
-	default:
-		return e
-	}
-	key := exprKey{e.typ, e.left, e.right, e.sym}
-	if x, ok := k.interned[key]; ok {
-		return x
-	}
-	if k.interned == nil {
-		k.interned = map[exprKey]*Expr{}
-	}
-	k.interned[key] = e
-	return e
-}
-
 // lsym is the symbol of a leaf, or the left operand of a comparison or
 // range.
 func (e *Expr) lsym() *Symbol {

@@ -62,42 +62,49 @@ func (k *Kconfig) inherited(node *Menu) *Expr {
 	case node.sym != nil && node.sym.isChoice():
 		return newSymExpr(node.sym)
 	case node.prompt != nil:
-		return node.prompt.visible.expr
+		return node.prompt.visExpr
 	}
 	return node.dep
 }
 
 // withInherited combines an entry's own (simplified) dependency with what
-// it inherits, and removes the duplicates that creates.
+// it inherits, and removes the duplicates that creates. The inherited
+// expression is finished and shared, so it is copied only when merging
+// will rewrite it (most often nothing merges, and the copy was garbage).
+// The result may share nodes with inherited: callers never rewrite it in
+// place.
 func (k *Kconfig) withInherited(inherited, own *Expr) *Expr {
 	own = k.simplify(k.guardMod(own))
+	if e := exprAnd(inherited, own); !k.mergesDuplicates(e) {
+		return e
+	}
 	return k.mergeDuplicates(exprAnd(inherited.copy(), own))
 }
 
 // inheritDependencies passes node's dependencies down to its children and
 // to their properties, and turns their selects and implies around.
-// Finished expressions are never rewritten again, so they are shared
-// (interned) rather than copied.
+// Finished expressions are never rewritten again, so a child's expressions
+// share their parent's nodes rather than copy them.
 func (k *Kconfig) inheritDependencies(node *Menu) {
 	from := k.inherited(node)
 	for m := node.list; m != nil; m = m.next {
-		m.dep = k.intern(k.withInherited(from, m.dep))
+		m.dep = k.withInherited(from, m.dep)
 		for _, p := range nodeProps(m) {
 			if p.menu != m {
 				continue // another definition's property, or an option
 			}
-			dep := k.withInherited(m.dep, p.visible.expr)
+			dep := k.withInherited(m.dep, p.visExpr)
 			if m.sym != nil && m.sym.typ != TypeTristate {
 				dep = k.dropNotNo(dep)
 			}
-			p.visible.expr = k.intern(dep)
+			p.visExpr = dep
 			switch p.typ {
 			case pSelect:
 				t := propSymbol(p)
-				t.revDep.expr = exprOr(t.revDep.expr, exprAnd(newSymExpr(m.sym), p.visible.expr))
+				t.revDep.expr = exprOr(t.revDep.expr, exprAnd(newSymExpr(m.sym), p.visExpr))
 			case pImply:
 				t := propSymbol(p)
-				t.implied.expr = exprOr(t.implied.expr, exprAnd(newSymExpr(m.sym), p.visible.expr))
+				t.implied.expr = exprOr(t.implied.expr, exprAnd(newSymExpr(m.sym), p.visExpr))
 			}
 		}
 	}
@@ -123,14 +130,14 @@ func (k *Kconfig) adoptDependents(node *Menu) {
 	s := node.sym
 	var own *Expr
 	if node.prompt != nil {
-		own = node.prompt.visible.expr
+		own = node.prompt.visExpr
 	}
 	own = k.mergeDuplicates(k.simplify(k.compareEach(own, eUnequal, k.symNo)))
 	var last *Menu
 	for m := node.next; m != nil; m = m.next {
 		dep := m.dep
 		if m.prompt != nil {
-			dep = m.prompt.visible.expr
+			dep = m.prompt.visExpr
 		}
 		if !exprContainsSymbol(dep, s) {
 			break
@@ -194,7 +201,7 @@ func (k *Kconfig) enlist(c *Symbol, m *Menu) {
 		m.dep = exprAnd(onlyY, m.dep)
 		for _, p := range m.sym.props {
 			if p.menu == m {
-				p.visible.expr = exprAnd(onlyY.copy(), p.visible.expr)
+				p.visExpr = exprAnd(onlyY.copy(), p.visExpr)
 			}
 		}
 	}
@@ -245,5 +252,5 @@ func (k *Kconfig) guardChoiceMode(node *Menu) {
 	if s == nil || s.isOptional() || node.prompt == nil {
 		return
 	}
-	s.revDep.expr = exprOr(s.revDep.expr, exprAnd(node.prompt.visible.expr, newSymExpr(k.symMod)))
+	s.revDep.expr = exprOr(s.revDep.expr, exprAnd(node.prompt.visExpr, newSymExpr(k.symMod)))
 }

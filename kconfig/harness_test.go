@@ -30,6 +30,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("KCONFIG_TEST_RUN_CONF") == "1" {
+		// The test binary as a plain conf, to measure the engine alone
+		// (peak RSS, time) without the rest of cube-hal: see the README.
+		os.Exit(RunConf("conf", os.Args[1:], ConfIO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	}
 	var err error
 	tmpRoot, err = os.MkdirTemp("", "kconfig-test-")
 	if err != nil {

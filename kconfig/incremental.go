@@ -50,7 +50,7 @@ func (k *Kconfig) readerGraph() map[*Symbol][]*Symbol {
 			case pEnv, pSymbol:
 				continue
 			}
-			walk(p.visible.expr, s)
+			walk(p.visExpr, s)
 			if p.typ == pDefault || p.typ == pRange || p.typ == pChoice {
 				// values, bounds, choice membership (both ways)
 				walk(p.expr, s)

@@ -114,6 +114,9 @@ type Kconfig struct {
 	lex          *lexer
 
 	rewrites    int
+	dryMerge    bool               // mergePairs only counts what it would merge
+	autoVals    map[*Symbol]*value // values read from auto.conf (see Symbol.slot)
+	bufs        fileBufs           // for reading Kconfig files
 	changeCount int
 	walk        []*pathStep
 
@@ -150,7 +153,6 @@ type Kconfig struct {
 	touched       []*Symbol             // what it invalidated
 	dropped       []*Symbol             // choices that lost their user flag while evaluated
 	noIncremental bool                  // tests: always re-evaluate everything
-	interned      map[exprKey]*Expr
 
 	// Long-lived nodes are allocated in blocks: fewer, larger objects for
 	// the allocator and the garbage collector.
@@ -261,7 +263,7 @@ func (k *Kconfig) warnAt(file string, line int, format string, args ...any) {
 }
 
 func (k *Kconfig) menuWarn(m *Menu, format string, args ...any) {
-	k.warnAt(fileName(m.file), m.line, format, args...)
+	k.warnAt(fileName(m.file), int(m.line), format, args...)
 }
 
 func (k *Kconfig) propWarn(p *Property, format string, args ...any) {

@@ -85,7 +85,7 @@ func (k *Kconfig) resolveLateFor(s *Symbol) {
 			return true
 		}
 		for _, p := range s.props {
-			if inExpr(p.visible.expr) || inExpr(p.expr) {
+			if inExpr(p.visExpr) || inExpr(p.expr) {
 				return true
 			}
 		}

@@ -172,6 +172,7 @@ const (
 
 type buffer struct {
 	data      []byte
+	own       bool // data came from k.bufs and goes back there when the file is done
 	pos       int
 	lineStart int
 	parent    *buffer
@@ -193,6 +194,7 @@ type lexer struct {
 	posLine int
 
 	pf       *prefetcher
+	retired  []byte // the last file done, recycled when the next one is
 	quote    byte
 	strStart token
 	text     textBuf
@@ -219,25 +221,29 @@ func (l *lexer) curName() string {
 
 // open reads a Kconfig file the way zconf_fopen does: the name as given
 // (relative to the working directory), else under $srctree.
-func (l *lexer) open(name string) ([]byte, error) {
+func (l *lexer) open(name string) (data []byte, own bool, err error) {
 	if d, ok := l.k.virtual[name]; ok {
-		return d, nil
+		return d, false, nil
 	}
 	if l.pf != nil {
 		if d, err, ok := l.pf.get(name); ok {
-			return d, err
+			return d, true, err
 		}
 	}
-	return l.k.readKconfigFile(name)
+	data, err = l.k.readKconfigFile(name)
+	if l.pf != nil && err == nil {
+		l.pf.readByParser(name, data)
+	}
+	return data, true, err
 }
 
 // readKconfigFile reads name relative to the working directory, else
 // under $srctree (conf's zconf_fopen).
 func (k *Kconfig) readKconfigFile(name string) ([]byte, error) {
-	data, err := readWhole(k.path(name))
+	data, err := readWhole(k.path(name), &k.bufs)
 	if err != nil && !filepath.IsAbs(name) {
 		if st, ok := k.lookupEnv("srctree"); ok {
-			if d, err2 := readWhole(k.path(st + "/" + name)); err2 == nil {
+			if d, err2 := readWhole(k.path(st+"/"+name), &k.bufs); err2 == nil {
 				return d, nil
 			}
 		}
@@ -262,12 +268,12 @@ func (k *Kconfig) fileLookup(name string) *File {
 }
 
 func (l *lexer) initScan(name string) error {
-	data, err := l.open(name)
+	data, own, err := l.open(name)
 	if err != nil {
 		return &LoadError{Diagnostics: []Diagnostic{{Severity: SeverityError, File: name, Msg: "can't find file " + name}}}
 	}
 	l.file = l.k.fileLookup(name)
-	l.buf = &buffer{data: data, inc: &inclusion{file: l.file}}
+	l.buf = &buffer{data: data, own: own, inc: &inclusion{file: l.file}}
 	if l.k.virtual == nil {
 		l.pf = newPrefetcher(l.k, data)
 	}
@@ -278,7 +284,7 @@ func (l *lexer) initScan(name string) error {
 // nextFile switches to a sourced file (conf's zconf_nextfile).
 func (l *lexer) nextFile(name string, at token) error {
 	f := l.k.fileLookup(name)
-	data, err := l.open(f.Name)
+	data, own, err := l.open(f.Name)
 	if err != nil {
 		return l.k.fatal(Diagnostic{Severity: SeverityError, File: fileName(at.file), Line: at.line, Col: at.col,
 			Msg: fmt.Sprintf("can't open file %q%s", f.Name, l.chain())},
@@ -290,7 +296,7 @@ func (l *lexer) nextFile(name string, at token) error {
 	if l.buf != nil {
 		parentInc = l.buf.inc
 	}
-	l.buf = &buffer{data: data, parent: l.buf, inc: &inclusion{file: f, parent: parentInc, line: at.line}}
+	l.buf = &buffer{data: data, own: own, parent: l.buf, inc: &inclusion{file: f, parent: parentInc, line: at.line}}
 	if l.file != nil {
 		l.file.lineno = l.line
 	}
@@ -337,6 +343,13 @@ func (l *lexer) endFile() {
 	l.file = l.file.Parent
 	if l.file != nil {
 		l.line = l.file.lineno
+	}
+	// The file's buffer is recycled one file later, so no token the
+	// parser still holds can point into it.
+	l.k.bufs.put(l.retired)
+	l.retired = nil
+	if l.buf.own {
+		l.retired = l.buf.data
 	}
 	l.buf = l.buf.parent
 }
@@ -693,8 +706,18 @@ func (l *lexer) stringToken() token {
 	return t
 }
 
+// helpToken returns the help text collected; when help is not kept (conf
+// modes that never show it) the token only borrows the buffer, which the
+// parser reads before the next token.
 func (l *lexer) helpToken(p int) token {
 	t := l.tok(tHelptext, p)
+	if l.k.opts.discardHelp {
+		t.raw = l.text.b[:len(l.text.b):len(l.text.b)]
+		if t.raw == nil {
+			t.raw = []byte{}
+		}
+		return t
+	}
 	t.text = l.text.String()
 	return t
 }

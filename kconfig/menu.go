@@ -17,10 +17,9 @@ type Menu struct {
 	visibility *Expr
 	dep        *Expr
 	flags      uint32
+	line       int32
 	help       string
-	hasHelp    bool
 	file       *File
-	line       int
 	inc        *inclusion
 	k          *Kconfig
 }
@@ -28,6 +27,7 @@ type Menu struct {
 const (
 	menuRoot     = 0x0002
 	menuHelpSeen = 0x0004 // a help text was read (even when not kept)
+	menuHasHelp  = 0x0008 // help holds the (last) help text
 )
 
 func (k *Kconfig) menuInit() {
@@ -40,7 +40,7 @@ func (k *Kconfig) menuInit() {
 
 func (k *Kconfig) menuAddEntry(sym *Symbol) {
 	m := k.newMenu()
-	*m = Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: k.curLine(), k: k}
+	*m = Menu{sym: sym, parent: k.currentMenu, file: k.curFile(), line: int32(k.curLine()), k: k}
 	if k.lex != nil {
 		m.inc = k.lex.curInc()
 	}
@@ -103,7 +103,7 @@ func (k *Kconfig) menuAddProp(t propType, prompt string, hasPrompt bool, expr, d
 	p := k.propAlloc(t, k.currentEntry.sym)
 	p.menu = k.currentEntry
 	p.expr = expr
-	p.visible.expr = dep
+	p.visExpr = dep
 	p.cond = dep.copy()
 	if hasPrompt {
 		if prompt != "" && isCSpace(prompt[0]) {
@@ -120,7 +120,7 @@ func (k *Kconfig) menuAddProp(t propType, prompt string, hasPrompt bool, expr, d
 				if m.visibility == nil {
 					continue
 				}
-				p.visible.expr = exprAnd(p.visible.expr, m.visibility.copy())
+				p.visExpr = exprAnd(p.visExpr, m.visibility.copy())
 			}
 		}
 		k.currentEntry.prompt = p
@@ -242,10 +242,10 @@ func (k *Kconfig) isVisible(m *Menu) bool {
 	s := m.sym
 	if s != nil {
 		k.evaluate(s)
-		vis = m.prompt.visible.tri
+		vis = m.prompt.visTri
 	} else {
-		m.prompt.visible.tri = k.evalExpr(m.prompt.visible.expr)
-		vis = m.prompt.visible.tri
+		m.prompt.visTri = k.evalExpr(m.prompt.visExpr)
+		vis = m.prompt.visTri
 	}
 	if vis != No {
 		return true
@@ -344,9 +344,9 @@ func (k *Kconfig) symbolStr(b *strings.Builder, s *Symbol) {
 	}
 	if p := s.firstProp(pSymbol); p != nil {
 		fmt.Fprintf(b, "  Defined at %s:%d\n", fileName(p.menu.file), p.menu.line)
-		if !k.exprIsYes(p.visible.expr) {
+		if !k.exprIsYes(p.visExpr) {
 			b.WriteString("  Depends on: ")
-			k.gstrPrint(b, p.visible.expr)
+			k.gstrPrint(b, p.visExpr)
 			b.WriteString("\n")
 		}
 	}
@@ -370,7 +370,7 @@ func (k *Kconfig) symbolStr(b *strings.Builder, s *Symbol) {
 func (k *Kconfig) extHelp(m *Menu) string {
 	var b strings.Builder
 	text := "There is no help available for this option."
-	if m.hasHelp {
+	if m.flags&menuHasHelp != 0 {
 		if m.sym.hasName {
 			fmt.Fprintf(&b, "%s%s:\n\n", k.prefix(), m.sym.name)
 		}

@@ -1,6 +1,7 @@
 package kconfig
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -476,15 +477,24 @@ func (p *parser) helpOption() {
 	if e.flags&menuHelpSeen != 0 {
 		p.zconfPrint("warning: '%s' defined with more than one help text -- only the last one will be used", name)
 	}
-	if strings.TrimLeft(ht.str(), " \f\n\r\t\v") == "" {
+	if isBlankHelp(ht) {
 		p.zconfPrint("warning: '%s' defined with blank help text", name)
 	}
 	_ = t
 	e.flags |= menuHelpSeen
 	if !p.k.opts.discardHelp {
 		e.help = ht.str()
-		e.hasHelp = true
+		e.flags |= menuHasHelp
 	}
+}
+
+// isBlankHelp reports whether a help text is only white space (without
+// copying a borrowed one).
+func isBlankHelp(t token) bool {
+	if t.raw != nil {
+		return len(bytes.TrimLeft(t.raw, " \f\n\r\t\v")) == 0
+	}
+	return strings.TrimLeft(t.text, " \f\n\r\t\v") == ""
 }
 
 func (p *parser) configOptions() {
@@ -798,6 +808,7 @@ func (k *Kconfig) parse(name string) error {
 		l.pf.stop()
 		l.pf = nil
 	}
+	l.retired, k.bufs.free = nil, nil // only needed while files are read
 	if err != nil {
 		return &LoadError{Diagnostics: k.diagnostics}
 	}
@@ -810,7 +821,6 @@ func (k *Kconfig) parse(name string) error {
 	k.resolveLate()
 	k.root.prompt.text = k.expandRefs(k.root.prompt.text)
 	k.finalize(&k.root)
-	k.interned = nil // only needed while finalising
 	k.forAllSymbols(func(s *Symbol) {
 		if k.findCycle(s) != nil {
 			k.nerrs++

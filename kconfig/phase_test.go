@@ -28,7 +28,6 @@ func TestPhases(t *testing.T) {
 		k.modulesSym = k.find("n")
 		k.root.prompt.text = k.expandRefs(k.root.prompt.text)
 		k.finalize(&k.root)
-		k.interned = nil
 		t2 := time.Now()
 		k.forAllSymbols(func(s *Symbol) { k.findCycle(s) })
 		t3 := time.Now()

@@ -91,7 +91,7 @@ func (k *Kconfig) defconfigListFile() (string, []byte, bool) {
 		return "", nil, false
 	}
 	for _, p := range k.defconfigL.props {
-		if p.typ != pDefault || k.evalExpr(p.visible.expr) == No || p.expr.typ != eSymbol {
+		if p.typ != pDefault || k.evalExpr(p.visExpr) == No || p.expr.typ != eSymbol {
 			continue
 		}
 		name := k.expandCreating(p.expr.sym.name)
@@ -117,8 +117,13 @@ func (k *Kconfig) readData(name string, data []byte, def int) {
 		if s.isChoice() {
 			s.flags |= defFlags
 		}
-		s.def[def] = value{}
+		if def == defUser {
+			s.user = value{}
+		}
 	})
+	if def == defAuto {
+		k.autoVals = nil
+	}
 	prefix := k.prefix()
 	for len(data) > 0 {
 		line := data
@@ -165,7 +170,7 @@ func (k *Kconfig) applyLine(l configLine, def int, defFlags uint32) {
 		}
 		k.warnReassigned(s, defFlags)
 		if s.typ == TypeBool || s.typ == TypeTristate {
-			s.def[def].tri = No
+			s.slot(def).tri = No
 			s.flags |= defFlags
 		}
 	case lineAssign:
@@ -194,19 +199,19 @@ func (k *Kconfig) warnReassigned(s *Symbol, defFlags uint32) {
 // members' lines: the member set to y becomes the pick.
 func (k *Kconfig) noteChoiceAssignment(s *Symbol, def int, defFlags uint32) {
 	c := s.choiceOf()
-	switch s.def[def].tri {
+	switch s.slot(def).tri {
 	case Mod:
-		if c.def[def].tri == Yes {
+		if c.slot(def).tri == Yes {
 			k.confWarning("%s creates inconsistent choice state", s.name)
 			c.flags &^= defFlags
 		}
 	case Yes:
-		if c.def[def].tri != No {
+		if c.slot(def).tri != No {
 			k.confWarning("override: %s changes choice state", s.name)
 		}
-		c.def[def].choice = s
+		c.slot(def).choice = s
 	}
-	c.def[def].tri = triOr(c.def[def].tri, s.def[def].tri)
+	c.slot(def).tri = triOr(c.slot(def).tri, s.slot(def).tri)
 }
 
 // unquoteConf reads a double-quoted .config value: backslash escapes the
@@ -249,7 +254,7 @@ func (k *Kconfig) storeAssigned(s *Symbol, def int, defFlags uint32, raw string)
 			}
 			return false
 		}
-		s.def[def].tri = t
+		s.slot(def).tri = t
 		s.flags |= defFlags
 		return true
 	case TypeOther, TypeString:
@@ -283,7 +288,7 @@ func (k *Kconfig) storeValidText(s *Symbol, def int, defFlags uint32, text strin
 		}
 		return false
 	}
-	s.def[def].str, s.def[def].set = text, true
+	s.slot(def).str, s.slot(def).set = text, true
 	s.flags |= defFlags
 	return true
 }
@@ -324,7 +329,7 @@ func (k *Kconfig) reconcileRead() {
 		}
 		switch s.typ {
 		case TypeString, TypeInt, TypeHex:
-			if !k.acceptsText(s, s.def[defUser].str) {
+			if !k.acceptsText(s, s.user.str) {
 				s.flags &^= symValid | symDefUser
 				stale++
 			}
@@ -342,9 +347,9 @@ func (k *Kconfig) readBack(s *Symbol) bool {
 	switch {
 	case s.hasValue() && written:
 		if s.typ == TypeBool || s.typ == TypeTristate {
-			return s.def[defUser].tri == s.curr.tri
+			return s.user.tri == s.curr.tri
 		}
-		return s.curr.str == s.def[defUser].str
+		return s.curr.str == s.user.str
 	case !s.hasValue() && !written:
 		return true
 	}

@@ -4,4 +4,4 @@ package kconfig
 
 import "os"
 
-func readWhole(path string) ([]byte, error) { return os.ReadFile(path) }
+func readWhole(path string, _ *fileBufs) ([]byte, error) { return os.ReadFile(path) }

@@ -12,8 +12,9 @@ var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 
 // readWhole reads a whole file with the fewest system calls (open, read
 // until end, close): loading Buildroot opens some 2,800 small files, and
-// os.ReadFile adds a poller registration and a stat to each.
-func readWhole(path string) ([]byte, error) {
+// os.ReadFile adds a poller registration and a stat to each. The contents
+// are copied into bufs.get's buffer.
+func readWhole(path string, bufs *fileBufs) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -42,7 +43,9 @@ func readWhole(path string) ([]byte, error) {
 		}
 		if n == 0 {
 			*sp = buf[:0]
-			return append([]byte(nil), buf...), nil
+			data := bufs.get(len(buf))
+			copy(data, buf)
+			return data, nil
 		}
 		buf = buf[:len(buf)+n]
 	}

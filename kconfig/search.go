@@ -44,7 +44,7 @@ func (k *Kconfig) buildSearch() *searchIndex {
 			if m.prompt != nil && !strings.Contains(e.prompt, strings.ToLower(m.prompt.text)) {
 				e.prompt += "\n" + strings.ToLower(m.prompt.text)
 			}
-			if m.hasHelp {
+			if m.flags&menuHasHelp != 0 {
 				e.help += "\n" + strings.ToLower(m.help)
 			}
 			return
@@ -57,7 +57,7 @@ func (k *Kconfig) buildSearch() *searchIndex {
 		if m.prompt != nil {
 			e.prompt = strings.ToLower(m.prompt.text)
 		}
-		if m.hasHelp {
+		if m.flags&menuHasHelp != 0 {
 			e.help = strings.ToLower(m.help)
 		}
 		seen[s] = len(idx.entries)

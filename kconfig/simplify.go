@@ -132,20 +132,25 @@ func (k *Kconfig) foldConstants(e *Expr) *Expr {
 }
 
 // dropNotNo turns "T != n" into "T" for tristate T (in a dependency of a
-// symbol that is not tristate, where m counts as y anyway), in place.
+// symbol that is not tristate, where m counts as y anyway). e may be
+// shared: the nodes on a changed path are new, the others kept.
 func (k *Kconfig) dropNotNo(e *Expr) *Expr {
 	if e == nil {
 		return nil
 	}
 	switch e.typ {
 	case eAnd, eOr:
-		e.left = k.dropNotNo(e.left)
-		e.right = k.dropNotNo(e.right)
+		l, r := k.dropNotNo(e.left), k.dropNotNo(e.right)
+		if l != e.left || r != e.right {
+			return newTwoExpr(e.typ, l, r)
+		}
 	case eNot:
-		e.left = k.dropNotNo(e.left)
+		if l := k.dropNotNo(e.left); l != e.left {
+			return newOneExpr(eNot, l)
+		}
 	case eUnequal:
 		if l := e.lsym(); l.typ == TypeTristate && e.rsym() == k.symNo {
-			*e = Expr{typ: eSymbol, sym: l}
+			return newSymExpr(l)
 		}
 	}
 	return e
@@ -256,6 +261,9 @@ func (k *Kconfig) mergeAnd(a, b *Expr) *Expr {
 // mergePairs visits every pair of leaves at one level of op and merges
 // the pairs that combine (the first becomes op's identity).
 func (k *Kconfig) mergePairs(op exprType, a, b **Expr) {
+	if k.dryMerge && k.rewrites > 0 {
+		return
+	}
 	if (*a).typ == op {
 		k.mergePairs(op, &(*a).left, b)
 		k.mergePairs(op, &(*a).right, b)
@@ -278,10 +286,26 @@ func (k *Kconfig) mergePairs(op exprType, a, b **Expr) {
 	} else {
 		merged = k.mergeAnd(*a, *b)
 	}
-	if merged != nil {
+	if merged != nil && k.dryMerge {
+		k.rewrites++
+	} else if merged != nil {
 		*a, *b = k.identity(op), merged
 		k.rewrites++
 	}
+}
+
+// mergesDuplicates reports whether mergeDuplicates would rewrite e,
+// without changing it.
+func (k *Kconfig) mergesDuplicates(e *Expr) bool {
+	if e == nil || !isAndOr(e.typ) {
+		return false
+	}
+	saved := k.rewrites
+	k.rewrites, k.dryMerge = 0, true
+	k.mergePairs(e.typ, &e, &e)
+	n := k.rewrites
+	k.rewrites, k.dryMerge = saved, false
+	return n > 0
 }
 
 // mergeDuplicates merges duplicate and redundant operands until nothing

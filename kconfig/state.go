@@ -13,13 +13,14 @@ type state struct {
 	ndiag       int
 	unmet       map[*Symbol]bool
 	rand        *glibcRand
+	auto        map[*Symbol]value
 }
 
 type symState struct {
 	s       *Symbol
 	typ     Type
 	curr    value
-	def     [defN]value
+	user    value
 	visible Tristate
 	flags   uint32
 	dir     Tristate
@@ -32,10 +33,10 @@ func (k *Kconfig) snapshot() *state {
 		ndiag: len(k.diagnostics)}
 	st.syms = make([]symState, 0, k.nsyms+4)
 	add := func(s *Symbol) {
-		st.syms = append(st.syms, symState{s: s, typ: s.typ, curr: s.curr, def: s.def, visible: s.visible, flags: s.flags,
+		st.syms = append(st.syms, symState{s: s, typ: s.typ, curr: s.curr, user: s.user, visible: s.visible, flags: s.flags,
 			dir: s.dirDep.tri, rev: s.revDep.tri, implied: s.implied.tri})
 		for _, p := range s.props {
-			st.props = append(st.props, p.visible.tri)
+			st.props = append(st.props, p.visTri)
 		}
 	}
 	for _, s := range []*Symbol{k.symYes, k.symMod, k.symNo, k.symEmpty} {
@@ -56,6 +57,12 @@ func (k *Kconfig) snapshot() *state {
 		r := *k.rand
 		st.rand = &r
 	}
+	if k.autoVals != nil {
+		st.auto = make(map[*Symbol]value, len(k.autoVals))
+		for s, v := range k.autoVals {
+			st.auto[s] = *v
+		}
+	}
 	return st
 }
 
@@ -67,10 +74,10 @@ func (k *Kconfig) restore(st *state) {
 	for i := range st.syms {
 		ss := &st.syms[i]
 		s := ss.s
-		s.typ, s.curr, s.def, s.visible, s.flags = ss.typ, ss.curr, ss.def, ss.visible, ss.flags
+		s.typ, s.curr, s.user, s.visible, s.flags = ss.typ, ss.curr, ss.user, ss.visible, ss.flags
 		s.dirDep.tri, s.revDep.tri, s.implied.tri = ss.dir, ss.rev, ss.implied
 		for _, p := range s.props {
-			p.visible.tri = st.props[pi]
+			p.visTri = st.props[pi]
 			pi++
 		}
 	}
@@ -85,6 +92,10 @@ func (k *Kconfig) restore(st *state) {
 		for s := range st.unmet {
 			k.unmet[s] = true
 		}
+	}
+	k.autoVals = nil
+	for s, v := range st.auto {
+		*s.slot(defAuto) = v
 	}
 	k.rand = nil
 	if st.rand != nil {

@@ -70,12 +70,39 @@ const (
 	symAllnoconfigY        = 0x200000
 )
 
-// Indexes of Symbol.def.
+// Slots a configuration file is read into: the user's values (.config,
+// a defconfig) or the values of the previous auto.conf (syncconfig).
 const (
 	defUser = 0
 	defAuto = 1
-	defN    = 2
 )
+
+// slot is where values read into slot def are kept: the symbol's user
+// value, or for auto.conf (only syncconfig reads one) an entry on the
+// side, so that no symbol carries room for it.
+func (s *Symbol) slot(def int) *value {
+	if def == defUser {
+		return &s.user
+	}
+	k := s.k
+	v := k.autoVals[s]
+	if v == nil {
+		if k.autoVals == nil {
+			k.autoVals = map[*Symbol]*value{}
+		}
+		v = &value{}
+		k.autoVals[s] = v
+	}
+	return v
+}
+
+// autoValue is the value read for s from the previous auto.conf.
+func (k *Kconfig) autoValue(s *Symbol) value {
+	if v := k.autoVals[s]; v != nil {
+		return *v
+	}
+	return value{}
+}
 
 const symbolHashSize = 9973
 
@@ -99,19 +126,19 @@ type exprValue struct {
 type Symbol struct {
 	next    *Symbol // next in the same hash bucket (newest first)
 	name    string
+	curr    value
+	user    value // the value read from .config or set (values read from auto.conf are kept aside, see slot)
+	flags   uint32
+	idx     int32 // position in definition order (see defined)
 	hasName bool
 	typ     Type
-	curr    value
-	def     [defN]value
 	visible Tristate
-	flags   uint32
 	props   []*Property
 	dirDep  exprValue
 	revDep  exprValue
 	implied exprValue
 	k       *Kconfig
 	leaf    *Expr // the expression leaf naming this symbol (see newSymExpr)
-	idx     int32 // position in definition order (see defined)
 }
 
 // propType is the kind of a property.
@@ -158,18 +185,19 @@ func (t propType) String() string {
 }
 
 // Property is one attribute of a symbol or menu node: a prompt, default,
-// select, range, ...; with its condition (visible) and where it was written.
+// select, range, ...; with its condition (visExpr) and where it was written.
 type Property struct {
 	sym     *Symbol
 	text    string
-	visible exprValue
+	visExpr *Expr // when the property applies (its "if" and inherited dependencies)
 	expr    *Expr
 	menu    *Menu
 	file    *File
-	cond    *Expr // the "if" condition as written (visible.expr also has inherited dependencies)
+	cond    *Expr // the "if" condition as written (visExpr also has inherited dependencies)
 	line    int32
 	typ     propType
 	hasText bool
+	visTri  Tristate // visExpr's value
 }
 
 func (k *Kconfig) initConstants() {
