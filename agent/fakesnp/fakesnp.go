@@ -20,10 +20,13 @@ import (
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
 	sevtest "github.com/google/go-sev-guest/testing"
 	"github.com/google/go-sev-guest/verify/trust"
+
+	"github.com/ultravioletrs/cube-hal/agent/snptestroots"
 )
 
-// ProductName is the AMD product the fake chain claims to be.
-const ProductName = "Milan-B1"
+// ProductName is the AMD product the fake chain claims to be (the one a
+// --test-roots verifier expects).
+const ProductName = snptestroots.ProductName
 
 // TCB is the firmware TCB the fake platform reports and its VCEK certifies.
 var TCB = kds.TCBParts{BlSpl: 3, TeeSpl: 0, SnpSpl: 8, UcodeSpl: 115}
@@ -69,13 +72,7 @@ type Signer struct {
 }
 
 // Product returns the fake chain's product (name and stepping).
-func Product() *spb.SevProduct {
-	p, err := kds.ParseProductName(ProductName, abi.VcekReportSigner)
-	if err != nil {
-		panic(err) // ProductName is a constant go-sev-guest knows
-	}
-	return p
-}
+func Product() *spb.SevProduct { return snptestroots.Product() }
 
 // chain mints the deterministic-key test chain valid from created-1 day.
 func chain(created time.Time) (*sevtest.AmdSigner, error) {
@@ -169,6 +166,9 @@ func (s *Signer) CertTable() []byte { return append([]byte(nil), s.certTable...)
 // serve it.
 func (s *Signer) VCEK() []byte { return append([]byte(nil), s.amd.Vcek.Raw...) }
 
+// ProductName returns the AMD product the fake platform claims to be.
+func (s *Signer) ProductName() string { return ProductName }
+
 // FMS returns the masked CPUID 1 EAX of the fake product.
 func (s *Signer) FMS() uint32 { return s.fms }
 
@@ -242,7 +242,8 @@ func (s *Signer) Report(reportData []byte, vmpl uint) ([]byte, error) {
 // TestRoots returns the trust anchors that fake reports verify against: the
 // test-only ARK and ASK, minted at now (certificates valid from a day
 // before, for 25 years). Pass them as go-sev-guest verify.Options
-// TrustedRoots; never use them for real evidence.
+// TrustedRoots, or as verify.Roots.SNPRoots in tests whose evidence carries
+// no certificate table; never use them for real evidence.
 func TestRoots(now time.Time) (map[string][]*trust.AMDRootCerts, error) {
 	amd, err := chain(now)
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 	sevabi "github.com/google/go-sev-guest/abi"
 
 	"github.com/ultravioletrs/cube-hal/agent/evidence"
-	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
 )
 
 // ReportDir is where the kernel exposes configfs-tsm reports.
@@ -162,10 +161,25 @@ func OpenLinux(vmpl uint) (*ConfigFS, error) {
 	return Open(client, vmpl)
 }
 
+// FakeSigner is what the fake TSM needs from a fake SEV-SNP firmware
+// (agent/fakesnp's Signer). It is an interface so that this package, which
+// cube-hal links for its verifier's evidence types, does not pull in
+// go-sev-guest's test keys.
+type FakeSigner interface {
+	// CertTable is the AMD certificate table served as the auxblob.
+	CertTable() []byte
+	// Report returns a signed ATTESTATION_REPORT binding reportData at vmpl.
+	Report(reportData []byte, vmpl uint) ([]byte, error)
+	// FMS is the masked CPUID 1 EAX of the fake product.
+	FMS() uint32
+	// ProductName names the fake product (for Describe), e.g. "Milan-B1".
+	ProductName() string
+}
+
 // NewFake returns a Source over go-configfs-tsm's fake configfs, emulating a
 // sev_guest provider whose reports the given fake SNP firmware signs. The
 // same code path as on real hardware runs above it.
-func NewFake(signer *fakesnp.Signer, vmpl uint) (*ConfigFS, error) {
+func NewFake(signer FakeSigner, vmpl uint) (*ConfigFS, error) {
 	sub := faketsm.Report611(0)
 	fallback := sub.ReadAttr
 	sub.ReadAttr = func(e *faketsm.ReportEntry, attr string) ([]byte, error) {
@@ -198,7 +212,7 @@ func NewFake(signer *fakesnp.Signer, vmpl uint) (*ConfigFS, error) {
 	}
 	c.fake = true
 	c.fms = signer.FMS()
-	c.desc = fmt.Sprintf("FAKE TSM (go-configfs-tsm faketsm + go-sev-guest test-only signer, %s, VMPL %d): reports verify only against test roots", fakesnp.ProductName, vmpl)
+	c.desc = fmt.Sprintf("FAKE TSM (go-configfs-tsm faketsm + go-sev-guest test-only signer, %s, VMPL %d): reports verify only against test roots", signer.ProductName(), vmpl)
 	return c, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	sevabi "github.com/google/go-sev-guest/abi"
@@ -22,14 +21,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ultravioletrs/cube-hal/agent/evidence"
-	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
+	"github.com/ultravioletrs/cube-hal/agent/snptestroots"
 )
-
-// testRoots mints the test-only roots once per process: minting signs with
-// 4096-bit RSA keys, which costs tens of milliseconds.
-var testRoots = sync.OnceValues(func() (map[string][]*trust.AMDRootCerts, error) {
-	return fakesnp.TestRoots(time.Now())
-})
 
 func tcbString(t kds.TCBParts) string {
 	return fmt.Sprintf("bl=%d tee=%d snp=%d ucode=%d", t.BlSpl, t.TeeSpl, t.SnpSpl, t.UcodeSpl)
@@ -104,14 +97,18 @@ func checkSNP(ctx context.Context, res *Result, parsed *evidence.Parsed, expecte
 		vo.Getter = &trust.RetryHTTPSGetter{Timeout: 2 * time.Minute, MaxRetryDelay: 30 * time.Second, Getter: &trust.SimpleHTTPSGetter{}}
 	}
 	anchor := "AMD's root certificates (embedded in go-sev-guest)"
+	var rootsErr error
+	switch {
+	case opts.Roots.SNPRoots != nil:
+		vo.TrustedRoots = opts.Roots.SNPRoots
+		anchor = "the AMD roots the caller gave"
+	case opts.Roots.TestRoots:
+		// go-sev-guest's test ARK and ASK, as the fake TSM's certificate
+		// table carries them: trusted only if the ARK has the pinned test key.
+		vo.TrustedRoots, rootsErr = snptestroots.FromChain(att.CertificateChain)
+	}
 	if opts.Roots.TestRoots {
-		roots, err := testRoots()
-		if err != nil {
-			res.add(Check{Name: CheckSignature, Status: Fail, Detail: err.Error()})
-			return
-		}
-		vo.TrustedRoots = roots
-		vo.Product = fakesnp.Product()
+		vo.Product = snptestroots.Product()
 		anchor = "go-sev-guest's TEST-ONLY roots (--test-roots)"
 	}
 	vcekSource := "the platform's certificate table"
@@ -122,7 +119,10 @@ func checkSNP(ctx context.Context, res *Result, parsed *evidence.Parsed, expecte
 			vcekSource, hadVCEK = path, true
 		}
 	}
-	sigErr := sevverify.SnpAttestationContext(ctx, att, vo)
+	sigErr := rootsErr
+	if sigErr == nil {
+		sigErr = sevverify.SnpAttestationContext(ctx, att, vo)
+	}
 	switch {
 	case sigErr == nil:
 		if !hadVCEK && len(att.CertificateChain.GetVcekCert()) > 0 {
@@ -142,7 +142,10 @@ func checkSNP(ctx context.Context, res *Result, parsed *evidence.Parsed, expecte
 			Detail:   "verified: VCEK from " + vcekSource + ", chaining to " + anchor})
 	default:
 		detail := ""
-		if !hadVCEK && !opts.Roots.Fetch {
+		switch {
+		case rootsErr != nil:
+			detail = "--test-roots trusts only evidence from cube-agent's fake TSM (UV_CUBE_AGENT_TSM=fake), whose certificate table carries go-sev-guest's test ARK and ASK"
+		case !hadVCEK && !opts.Roots.Fetch:
 			detail = "the platform sent no VCEK certificate: put it in --certs DIR as vcek.pem or vcek.der, or allow --fetch-certs to get it from AMD's KDS"
 		}
 		if strings.Contains(sigErr.Error(), "trusted roots") && !opts.Roots.TestRoots && res.Fake {

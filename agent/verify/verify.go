@@ -74,9 +74,17 @@ type ClientTLS struct {
 // Roots is what to trust.
 type Roots struct {
 	// TestRoots trusts go-sev-guest's published test-only AMD roots instead
-	// of AMD's: evidence from the agent's fake TSM then verifies. It proves
-	// nothing about real hardware.
+	// of AMD's: evidence from the agent's fake TSM then verifies. The ARK
+	// and ASK are taken from the evidence's certificate table, and trusted
+	// only if the ARK carries go-sev-guest's test key (a pinned hash, see
+	// agent/snptestroots) and signed the ASK; evidence without a
+	// certificate table fails. It proves nothing about real hardware.
 	TestRoots bool
+	// SNPRoots, when set, are the AMD roots (ARK and ASK per product line)
+	// to trust instead of AMD's embedded ones or, with TestRoots, the
+	// certificate table's: for tests whose evidence carries no certificate
+	// table (fakesnp.TestRoots mints go-sev-guest's test roots).
+	SNPRoots map[string][]*trust.AMDRootCerts
 	// CertsDir holds certificates the verifier may use: an SNP VCEK
 	// (vcek.pem or vcek.der) when the platform sends none, or an Intel SGX
 	// root (intel_sgx_root.pem) to trust for TDX.

@@ -3,11 +3,16 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -429,8 +434,26 @@ func TestVCEKFromCertsDirCacheOrFetch(t *testing.T) {
 	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
 	cache := t.TempDir()
 
-	// Offline and nowhere to find the VCEK: a clear failure with the way out.
+	// --test-roots alone: the test ARK and ASK come from the certificate
+	// table, and there is none.
 	r := mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CacheDir: cache}})
+	if c := check(t, r, CheckSignature); r.Verified || c.Status != Fail || !strings.Contains(c.Actual, "test roots need the fake TSM's certificate table") ||
+		!strings.Contains(c.Detail, "UV_CUBE_AGENT_TSM=fake") {
+		t.Fatalf("test roots without a certificate table: %+v", c)
+	}
+	if c := check(t, r, CheckTestRoots); c.Status != Warn {
+		t.Fatalf("test roots check: %+v", c)
+	}
+
+	// From here the test hands the test roots over itself, as a verifier
+	// holding the AMD chain out of band would.
+	roots, err := fakesnp.TestRoots(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Offline and nowhere to find the VCEK: a clear failure with the way out.
+	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, SNPRoots: roots, CacheDir: cache}})
 	if c := check(t, r, CheckSignature); c.Status != Fail || !strings.Contains(c.Detail, "--certs") || !strings.Contains(c.Detail, "--fetch-certs") {
 		t.Fatalf("signature without a VCEK: %+v", c)
 	}
@@ -438,7 +461,7 @@ func TestVCEKFromCertsDirCacheOrFetch(t *testing.T) {
 	// The user put the VCEK in --certs.
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "vcek.der"), signer.VCEK(), 0o644)
-	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CertsDir: dir, CacheDir: cache}})
+	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, SNPRoots: roots, CertsDir: dir, CacheDir: cache}})
 	if c := check(t, r, CheckSignature); !r.Verified || !strings.Contains(c.Actual, "vcek.der") {
 		t.Fatalf("VCEK from --certs: %+v", c)
 	}
@@ -448,13 +471,64 @@ func TestVCEKFromCertsDirCacheOrFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CacheDir: cache, Fetch: true, Getter: kds}})
+	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, SNPRoots: roots, CacheDir: cache, Fetch: true, Getter: kds}})
 	if c := check(t, r, CheckSignature); !r.Verified || !strings.Contains(c.Actual, "AMD KDS") || !strings.Contains(c.Actual, "cached") {
 		t.Fatalf("fetched VCEK: %+v", c)
 	}
 	// Offline again: the cache serves.
-	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, CacheDir: cache}})
+	r = mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true, SNPRoots: roots, CacheDir: cache}})
 	if c := check(t, r, CheckSignature); !r.Verified || !strings.Contains(c.Actual, cache) {
 		t.Fatalf("cached VCEK: %+v", c)
+	}
+}
+
+// otherARK is a platform whose certificate table carries an ARK that is not
+// go-sev-guest's test key (a self-signed stand-in with the same name).
+type otherARK struct {
+	tsm.Source
+	ark []byte
+}
+
+func (o otherARK) Attest(rd []byte) (*evidence.Evidence, error) {
+	ev, err := o.Source.Attest(rd)
+	if ev != nil {
+		certs := new(sevabi.CertTable)
+		if err := certs.Unmarshal(ev.CertTable); err != nil {
+			return nil, err
+		}
+		chain := certs.Proto()
+		chain.ArkCert = o.ark
+		ev.CertTable = sevabi.CertsFromProto(chain).Marshal()
+	}
+	return ev, err
+}
+
+func TestTestRootsRefuseAnotherARK(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ARK-Milan"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	ark, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := fakesnp.New(fakesnp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(v uint) (tsm.Source, error) {
+		src, err := tsm.NewFake(signer, v)
+		return otherARK{src, ark}, err
+	}
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "configfs"}, open)
+	r := mustAttest(t, Options{Agent: a.URL, Roots: Roots{TestRoots: true}})
+	c := check(t, r, CheckSignature)
+	if r.Verified || c.Status != Fail || !strings.Contains(c.Actual, "is not go-sev-guest's test ARK") {
+		t.Fatalf("signature with a foreign ARK under --test-roots: %+v", c)
+	}
+	if p := check(t, r, CheckPolicy); p.Status != Skip {
+		t.Errorf("policy evaluated on an unverified report: %+v", p)
 	}
 }
