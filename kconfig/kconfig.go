@@ -80,6 +80,14 @@ type Options struct {
 	// about such a variable being undefined comes after the other parse
 	// warnings instead of at its line.
 	LateEnv []string
+	// LateDefaults maps symbols to variables LookupEnv may take a while
+	// to produce: a constant default the tree gives such a symbol is a
+	// stand-in that the variable's value replaces, filled in like a
+	// LateEnv variable (the tree's value stays when the variable is
+	// undefined). Buildroot's generated BR2_EXTERNAL_<NAME>_VERSION
+	// symbols carry a version git computes; brenv delivers it this way
+	// so the tree is read meanwhile.
+	LateDefaults map[string]string
 	// Release is what UNAME_RELEASE defaults to (default: the running
 	// kernel's release, as conf uses uname).
 	Release string

@@ -1,18 +1,26 @@
 package kconfig
 
-// Late environment variables (Options.LateEnv).
+import (
+	"maps"
+	"slices"
+)
+
+// Late environment variables (Options.LateEnv, Options.LateDefaults).
 //
 // conf reads an "option env" variable when it parses the symbol and adds
 // its value as a default. For a late variable the default property is
 // added at the same place, with its value left open, and filled in once
 // the whole tree is parsed (or when a $SYMBOL reference in a source
-// statement needs a symbol whose value could depend on it).
+// statement needs a symbol whose value could depend on it). A
+// LateDefaults symbol's constant defaults are opened the same way, at
+// those two moments, and filled in with the variable's value.
 
 type lateEnv struct {
 	sym   *Symbol
 	prop  *Property // the default, its value open until resolved
 	env   string
-	entry *Menu // for the warning when the variable is undefined
+	entry *Menu   // for the warning when the variable is undefined
+	tree  *Symbol // LateDefaults: the tree's value, kept when env is undefined
 }
 
 func (k *Kconfig) isLateEnv(name string) bool {
@@ -31,12 +39,46 @@ func (k *Kconfig) deferEnv(s *Symbol, env string) {
 	k.late = append(k.late, lateEnv{sym: s, prop: p, env: env, entry: k.currentEntry})
 }
 
+// deferDefaults opens the constant defaults of the LateDefaults symbols
+// defined so far, to be filled in by resolveLate. It opens only the
+// parser's own constants (a symbol's shared leaf): one filled in gets a
+// leaf of its own, so it is never opened again (a $SYMBOL expanded
+// after the parse must not reopen it).
+func (k *Kconfig) deferDefaults() {
+	if len(k.opts.LateDefaults) == 0 {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(k.opts.LateDefaults)) {
+		s := k.find(name)
+		if s == nil || s.flags&symConst != 0 {
+			continue
+		}
+		for _, p := range s.props {
+			c := p.expr
+			if p.typ != pDefault || c == nil || c.typ != eSymbol || c.sym == nil || c.sym.flags&symConst == 0 || c != c.sym.leaf {
+				continue
+			}
+			k.late = append(k.late, lateEnv{sym: s, prop: p, env: k.opts.LateDefaults[name], tree: p.expr.sym})
+			p.expr = &Expr{typ: eSymbol} // open: not the shared leaf
+		}
+	}
+}
+
 // resolveLate fills in every open default, in the order they were met.
 func (k *Kconfig) resolveLate() {
+	k.deferDefaults()
 	late := k.late
 	k.late = nil
 	for _, l := range late {
-		if v, ok := k.lookupEnv(l.env); ok {
+		v, ok := k.lookupEnv(l.env)
+		if l.tree != nil {
+			l.prop.expr.sym = l.tree
+			if ok {
+				l.prop.expr.sym = k.lookup(v, true, symConst)
+			}
+			continue
+		}
+		if ok {
 			l.prop.expr.sym = k.lookup(v, true, symConst)
 			continue
 		}
@@ -55,6 +97,7 @@ func (k *Kconfig) resolveLate() {
 // resolveLateFor resolves the open defaults before s is evaluated while
 // parsing, if s's value could depend on one of them.
 func (k *Kconfig) resolveLateFor(s *Symbol) {
+	k.deferDefaults()
 	if len(k.late) == 0 {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -94,5 +95,86 @@ func TestLateEnvBuildroot(t *testing.T) {
 	}
 	if a, b := load(nil), load([]string{"BR2_VERSION_FULL", "HOSTARCH", "HOST_GCC_VERSION", "BASE_DIR"}); !bytes.Equal(a, b) {
 		t.Error(".config differs with late variables")
+	}
+}
+
+// A LateDefaults symbol ends up with the variable's value, as if the
+// tree had said it: in values, in what a $SYMBOL reference sources
+// (early, while parsing) and in the title (expanded after the parse);
+// an undefined variable leaves the tree's own default.
+func TestLateDefaults(t *testing.T) {
+	tree := func(version string) map[string]string {
+		return map[string]string{
+			"Kconfig": `mainmenu "Test $EXT_VERSION ($EXT_PATH)"
+config SUB
+	string
+	option env="SUBDIR"
+source "$SUB/Kconfig"
+config EXT_VERSION
+	string
+	default "` + version + `"
+config EXT_PATH
+	string
+	default "sub"
+source "$EXT_PATH/more"
+config USES
+	string "uses"
+	default EXT_VERSION
+config IS_V2
+	bool "is v2"
+	default y if EXT_VERSION = "v2"
+source "$EXT_VERSION.in"
+`,
+			"sub/Kconfig": "config A\n\tbool \"a\"\n",
+			"sub/more":    "config B\n\tstring \"b\"\n\tdefault \"$EXT_PATH\"\n",
+			"v2.in":       "config FROM_V2\n\tbool \"from v2\"\n\tdefault y\n",
+			"stale.in":    "config FROM_STALE\n\tbool \"from stale\"\n\tdefault y\n",
+		}
+	}
+	load := func(version string, env map[string]string, late map[string]string) *Kconfig {
+		t.Helper()
+		dir := t.TempDir()
+		writeTree(t, dir, tree(version))
+		var se bytes.Buffer
+		k, err := Load("Kconfig", Options{Dir: dir, Stderr: &se, LateDefaults: late, LookupEnv: func(n string) (string, bool) {
+			v, ok := env[n]
+			return v, ok
+		}})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, se.String())
+		}
+		if err := k.ReadDefconfig(filepath.Join(dir, "none")); err == nil {
+			t.Fatal("read a missing defconfig")
+		}
+		k.fillUnset(defDefault)
+		return k
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // the tree whose written default it must match
+	}{
+		{"defined", map[string]string{"SUBDIR": "sub", "EXTV": "v2"}, "v2"},
+		{"undefined", map[string]string{"SUBDIR": "sub"}, "stale"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := load(tc.want, tc.env, nil)
+			late := load("stale", tc.env, map[string]string{"EXT_VERSION": "EXTV"})
+			if a, b := ref.ConfigText(), late.ConfigText(); !bytes.Equal(a, b) {
+				t.Errorf(".config differs:\n%s\n---\n%s", a, b)
+			}
+			if got := late.Lookup("EXT_VERSION").Value(); got != tc.want {
+				t.Errorf("EXT_VERSION = %q, want %q", got, tc.want)
+			}
+			if got := late.Lookup("USES").Value(); got != tc.want {
+				t.Errorf("USES = %q, want %q", got, tc.want)
+			}
+			if late.Title() != "Test "+tc.want+" (sub)" {
+				t.Errorf("title %q", late.Title())
+			}
+			if late.Find("FROM_"+strings.ToUpper(tc.want)) == nil {
+				t.Errorf("did not source %s.in", tc.want)
+			}
+		})
 	}
 }

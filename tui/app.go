@@ -3,7 +3,10 @@ package tui
 import (
 	"context"
 	"io"
+	"runtime/debug"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -36,6 +39,10 @@ type Options struct {
 	// stdout.
 	Input  io.Reader
 	Output io.Writer
+
+	// openStart is when Run started Open (the load's duration counts
+	// from there).
+	openStart time.Time
 }
 
 // App is the root model: a header with the screens as tabs, the active
@@ -65,6 +72,13 @@ func New(o Options) *App {
 
 // Run opens the app on the terminal and returns when the user quits.
 func Run(ctx context.Context, o Options) error {
+	// Start loading the configuration now, so it overlaps the terminal's
+	// set-up below (the configurator's Init then waits for it).
+	if o.Open != nil {
+		load := sync.OnceValues(withoutGC(o.Open))
+		o.Open, o.openStart = load, time.Now()
+		go load()
+	}
 	// Ask the terminal for its background now: the query reads the
 	// terminal's answer from standard input, which the program owns once
 	// it runs (asked later, the answer would arrive as key presses).
@@ -83,6 +97,31 @@ func Run(ctx context.Context, o Options) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// loadMemoryLimit bounds the heap while withoutGC has the collector off.
+const loadMemoryLimit = 1 << 30
+
+// withoutGC wraps open to run with the garbage collector paused: a load
+// allocates a few tens of megabytes (Buildroot's tree: about 25 MB) that
+// it mostly keeps, so collecting again and again while the heap grows
+// from nothing costs CPU the load needs (a tenth of the start-up on the
+// 2-core machine it was measured on) and frees little. A memory limit
+// keeps the heap in check should a tree be far larger; the collector's
+// settings come back when open returns.
+func withoutGC(open func() (Engine, error)) func() (Engine, error) {
+	return func() (Engine, error) {
+		percent := debug.SetGCPercent(-1)
+		limit := debug.SetMemoryLimit(-1)
+		if limit > loadMemoryLimit {
+			debug.SetMemoryLimit(loadMemoryLimit)
+		}
+		defer func() {
+			debug.SetMemoryLimit(limit)
+			debug.SetGCPercent(percent)
+		}()
+		return open()
+	}
 }
 
 // Init starts every screen.

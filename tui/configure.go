@@ -152,6 +152,9 @@ func (s *configScreen) Init() tea.Cmd {
 			return loadedMsg{err: fmt.Errorf("no configuration to open")}
 		}
 		start := time.Now()
+		if !s.opts.openStart.IsZero() {
+			start = s.opts.openStart
+		}
 		eng, err := open()
 		return loadedMsg{eng: eng, err: err, dur: time.Since(start)}
 	}

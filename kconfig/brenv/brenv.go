@@ -11,15 +11,15 @@ package brenv
 import (
 	"bytes"
 	"fmt"
-	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/ultravioletrs/cube-hal/internal/atomicfile"
 	"github.com/ultravioletrs/cube-hal/kconfig"
 )
 
@@ -28,7 +28,7 @@ type External struct {
 	Name    string // from external.desc
 	Desc    string
 	Path    string // absolute, canonical
-	Version string // support/scripts/setlocalversion of the tree ("" outside git)
+	Version string // support/scripts/setlocalversion of the tree ("" outside git); after PrepareLate, once Wait returns
 }
 
 // Env is a Buildroot tree and output directory prepared like make does.
@@ -38,23 +38,28 @@ type Env struct {
 	ConfigDir string // where .config lives: TOPDIR for O=TOPDIR/output, else O
 	Externals []External
 	// Vars is the environment make gives conf, on top of the process's.
-	// After PrepareLate, BR2_VERSION_FULL is only in it once Wait returns.
+	// After PrepareLate, the variables the helpers compute (see LateEnv)
+	// are only in it once Wait returns.
 	Vars map[string]string
 
 	lookup func(string) (string, bool)
-	// full delivers BR2_VERSION_FULL while it is being computed
-	// (PrepareLate); nil once it is in Vars.
-	full chan string
+	// pending are the variables the helpers are still computing
+	// (PrepareLate), by name; nil once Wait has put them in Vars.
+	pending map[string]*lateVar
 }
 
-// LateVars are the variables PrepareLate may still be computing (pass
-// them as kconfig.Options.LateEnv).
-var LateVars = []string{"BR2_VERSION_FULL"}
+// lateVar is a variable a helper computes: val is set before done is
+// closed.
+type lateVar struct {
+	done chan struct{}
+	val  string
+}
 
 // Options tune Prepare for tests and special setups.
 type Options struct {
 	// Run executes a helper (setlocalversion, gcc) and returns its
-	// standard output; default: os/exec in dir.
+	// standard output; default: os/exec in dir. It is called from
+	// several goroutines at once.
 	Run func(dir string, name string, args ...string) (string, error)
 	// LookupEnv is the user's environment; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
@@ -69,24 +74,72 @@ func Prepare(topdir, output string, externals []string, o Options) (*Env, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := e.Wait(); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
-// PrepareLate is Prepare that returns while BR2_VERSION_FULL (Buildroot's
-// setlocalversion, the slowest helper: git over the whole tree) is still
-// being computed: LookupEnv waits for it, so a Kconfig load with
-// LateVars as kconfig.Options.LateEnv runs meanwhile. Call Wait before
-// reading Vars.
+// PrepareLate is Prepare that returns while the helpers make runs
+// (Buildroot's and each external's setlocalversion, git over the whole
+// tree; gcc -v and gcc --version) are still computing their variables:
+// BR2_VERSION_FULL, HOSTARCH, HOST_GCC_VERSION and each
+// BR2_EXTERNAL_<NAME>_VERSION. LookupEnv waits for the one it is asked,
+// so a Kconfig load given LateEnv and LateDefaults as its Options runs
+// meanwhile and gets the values make would give it. Until Wait returns,
+// the fragments may carry the versions the previous run wrote (the load
+// replaces them); Wait writes the final ones. Call Wait before reading
+// Vars or the Externals' versions.
 func PrepareLate(topdir, output string, externals []string, o Options) (*Env, error) {
 	return prepare(topdir, output, externals, o, true)
 }
 
-// Wait puts BR2_VERSION_FULL in Vars once it is known (see PrepareLate).
-func (e *Env) Wait() {
-	if e.full != nil {
-		e.Vars["BR2_VERSION_FULL"] = <-e.full
-		e.full = nil
+// LateEnv names the environment variables still being computed after
+// PrepareLate (for kconfig.Options.LateEnv); nil after Wait.
+func (e *Env) LateEnv() []string {
+	var names []string
+	for n := range e.pending {
+		names = append(names, n)
 	}
+	sort.Strings(names)
+	return names
+}
+
+// LateDefaults maps the BR2_EXTERNAL_<NAME>_VERSION symbols, whose
+// defaults the generated .br2-external.in.paths gives, to the variables
+// delivering the versions after PrepareLate (for
+// kconfig.Options.LateDefaults); nil after Wait.
+func (e *Env) LateDefaults() map[string]string {
+	if e.pending == nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, x := range e.Externals {
+		n := externalVersionVar(x.Name)
+		m[n] = n
+	}
+	return m
+}
+
+func externalVersionVar(name string) string { return "BR2_EXTERNAL_" + name + "_VERSION" }
+
+// Wait waits for the helpers PrepareLate left running, puts their
+// variables in Vars and the versions in Externals, and writes the
+// fragments with them (only the files that change). Once it has returned
+// it does nothing.
+func (e *Env) Wait() error {
+	if e.pending == nil {
+		return nil
+	}
+	for n, v := range e.pending {
+		<-v.done
+		e.Vars[n] = v.val
+	}
+	e.pending = nil
+	for i := range e.Externals {
+		e.Externals[i].Version = e.Vars[externalVersionVar(e.Externals[i].Name)]
+	}
+	return e.writeFragments()
 }
 
 func prepare(topdir, output string, externals []string, o Options, late bool) (*Env, error) {
@@ -110,7 +163,7 @@ func prepare(topdir, output string, externals []string, o Options, late bool) (*
 	if out, err = filepath.Abs(out); err != nil {
 		return nil, err
 	}
-	e := &Env{Topdir: top, Output: out, ConfigDir: out}
+	e := &Env{Topdir: top, Output: out, ConfigDir: out, pending: map[string]*lateVar{}}
 	if real, err := filepath.EvalSymlinks(top); err == nil && out == filepath.Join(real, "output") {
 		e.ConfigDir = top
 	}
@@ -123,61 +176,50 @@ func prepare(topdir, output string, externals []string, o Options, late bool) (*
 		return nil, fmt.Errorf("%s/Makefile: no 'export BR2_VERSION :=' line", top)
 	}
 	version := string(m[1])
-
-	// The helpers are slow-ish processes (git, gcc); run them together.
-	var wg sync.WaitGroup
-	var hostArch, gccVersion string
-	full := make(chan string, 1)
-	go func() {
-		v, _ := o.Run(top, filepath.Join(top, "support", "scripts", "setlocalversion"))
-		if v == "" {
-			v = version
-		}
-		full <- v
-	}()
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		v, _ := o.Run(top, "gcc", "-v")
-		hostArch = HostArch(v)
-	}()
-	go func() {
-		defer wg.Done()
-		v, _ := o.Run(top, "gcc", "--version")
-		gccVersion = HostGCCVersion(v)
-	}()
 	seen := map[string]string{}
-	var errs []error
-	var mu sync.Mutex
 	for _, dir := range externals {
 		ext, err := validate(dir, seen)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return nil, err
 		}
 		e.Externals = append(e.Externals, ext)
 	}
-	for i := range e.Externals {
-		wg.Add(1)
-		go func(x *External) {
-			defer wg.Done()
-			v, _ := o.Run(top, filepath.Join(top, "support", "scripts", "setlocalversion"), x.Path)
-			mu.Lock()
-			x.Version = v
-			mu.Unlock()
-		}(&e.Externals[i])
+
+	// The helpers are slow-ish processes (git, gcc); run them together,
+	// each delivering its variable when done.
+	setlocalversion := filepath.Join(top, "support", "scripts", "setlocalversion")
+	helper := func(name string, compute func() string) {
+		v := &lateVar{done: make(chan struct{})}
+		e.pending[name] = v
+		go func() {
+			v.val = compute()
+			close(v.done)
+		}()
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errs[0]
+	helper("BR2_VERSION_FULL", func() string {
+		if v, _ := o.Run(top, setlocalversion); v != "" {
+			return v
+		}
+		return version
+	})
+	helper("HOSTARCH", func() string {
+		v, _ := o.Run(top, "gcc", "-v")
+		return HostArch(v)
+	})
+	helper("HOST_GCC_VERSION", func() string {
+		v, _ := o.Run(top, "gcc", "--version")
+		return HostGCCVersion(v)
+	})
+	for _, x := range e.Externals {
+		helper(externalVersionVar(x.Name), func() string {
+			v, _ := o.Run(top, setlocalversion, x.Path)
+			return v
+		})
 	}
-	if err := e.writeFragments(); err != nil {
-		return nil, err
-	}
+
 	build := filepath.Join(out, "build", "buildroot-config")
 	v := map[string]string{
-		"BR2_VERSION": version, "HOSTARCH": hostArch,
-		"HOST_GCC_VERSION": gccVersion, "BASE_DIR": out, "SKIP_LEGACY": "",
+		"BR2_VERSION": version, "BASE_DIR": out, "SKIP_LEGACY": "",
 		"BR2_CONFIG":         filepath.Join(e.ConfigDir, ".config"),
 		"KCONFIG_AUTOCONFIG": filepath.Join(build, "auto.conf"),
 		"KCONFIG_AUTOHEADER": filepath.Join(build, "autoconf.h"),
@@ -194,16 +236,37 @@ func prepare(topdir, output string, externals []string, o Options, late bool) (*
 		names = append(names, x.Name)
 		v["BR2_EXTERNAL_"+x.Name+"_PATH"] = x.Path
 		v["BR2_EXTERNAL_"+x.Name+"_DESC"] = x.Desc
-		v["BR2_EXTERNAL_"+x.Name+"_VERSION"] = x.Version
 	}
 	v["BR2_EXTERNAL_NAMES"] = strings.Join(names, " ")
 	e.Vars = v
 	e.lookup = o.LookupEnv
-	e.full = full
-	if !late {
-		e.Wait()
+	if late {
+		// The tree sources the fragments while the versions are still
+		// being computed: leave the previous run's versions in them
+		// (usually the right ones, so nothing is written twice).
+		e.previousVersions()
+		if err := e.writeFragments(); err != nil {
+			return nil, err // the helpers finish on their own
+		}
 	}
 	return e, nil
+}
+
+// previousVersions sets the Externals' versions to those the
+// .br2-external.mk in the output directory has ("" without one).
+func (e *Env) previousVersions() {
+	data, err := os.ReadFile(filepath.Join(e.Output, ".br2-external.mk"))
+	if err != nil {
+		return
+	}
+	for i, x := range e.Externals {
+		prefix := "export " + externalVersionVar(x.Name) + " = "
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, prefix); ok {
+				e.Externals[i].Version = v
+			}
+		}
+	}
 }
 
 // runCmd runs a helper like make's $(shell): standard output with the
@@ -399,11 +462,12 @@ func (e *Env) writeFragments() error {
 }
 
 // LookupEnv is the environment conf sees: make's variables over the
-// user's environment. After PrepareLate it may wait for BR2_VERSION_FULL
-// and is for one goroutine until Wait has returned.
+// user's environment. After PrepareLate it waits for a variable still
+// being computed, and is for one goroutine until Wait has returned.
 func (e *Env) LookupEnv(name string) (string, bool) {
-	if name == "BR2_VERSION_FULL" && e.full != nil {
-		e.Wait()
+	if v, ok := e.pending[name]; ok {
+		<-v.done
+		return v.val, true
 	}
 	if v, ok := e.Vars[name]; ok {
 		return v, true

@@ -70,13 +70,21 @@ func Open(w *workspace.Workspace, o OpenOptions) (*Session, error) {
 	if w.ExternalDir != "" {
 		exts = []string{w.ExternalDir}
 	}
-	// Buildroot's version string (git over the whole tree) is computed
-	// while the Kconfig tree is read.
+	// The helpers' variables (git over the whole tree for the versions,
+	// gcc) are computed while the Kconfig tree is read.
 	env, err := PrepareLate(w.BuildrootDir, w.OutputDir, exts, o.Prepare)
 	if err != nil {
 		return nil, err
 	}
-	defer env.Wait()
+	s, err := open(w, env, o)
+	if werr := env.Wait(); err == nil && werr != nil {
+		return nil, werr
+	}
+	return s, err
+}
+
+// open is Open's load, on an environment whose helpers may still run.
+func open(w *workspace.Workspace, env *Env, o OpenOptions) (*Session, error) {
 	s := &Session{Env: env, ConfigPath: env.ConfigFile(), Owned: func(*kconfig.Symbol) bool { return true },
 		SecretsPath: SecretsFile(w)}
 	if w.ExternalDir != "" {
@@ -97,7 +105,8 @@ func Open(w *workspace.Workspace, o OpenOptions) (*Session, error) {
 		}
 		return env.LookupEnv(n)
 	}
-	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: o.Stderr, LateEnv: LateVars})
+	k, err := kconfig.Load("Config.in", kconfig.Options{Dir: env.Topdir, LookupEnv: lookup, Stderr: o.Stderr,
+		LateEnv: env.LateEnv(), LateDefaults: env.LateDefaults()})
 	if err != nil {
 		return nil, fmt.Errorf("loading %s/Config.in: %w", env.Topdir, err)
 	}
