@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,14 +179,12 @@ func runExternal(t testing.TB, bin string, c confCase, dir string) runResult {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Stdin = strings.NewReader(c.stdin)
-	runaway := false
-	so := &capWriter{max: 4 << 20, over: func() { runaway = true; cancel() }}
-	se := &capWriter{max: 4 << 20, over: func() { runaway = true; cancel() }}
+	var overflow atomic.Bool // set by stdout's and stderr's copying goroutines
+	so := &capWriter{max: 4 << 20, over: func() { overflow.Store(true); cancel() }}
+	se := &capWriter{max: 4 << 20, over: func() { overflow.Store(true); cancel() }}
 	cmd.Stdout, cmd.Stderr = so, se
 	err := cmd.Run()
-	if ctx.Err() != nil {
-		runaway = true
-	}
+	runaway := overflow.Load() || ctx.Err() != nil
 	rc := 0
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)

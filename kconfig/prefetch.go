@@ -86,8 +86,7 @@ func (p *prefetcher) work() {
 		p.mu.Unlock()
 		data, err := p.k.readKconfigFile(e.name)
 		if err == nil {
-			e.scanned = true    // only this worker has it now
-			p.scan(data, e.pos) // before the parser has it (and recycles it)
+			p.scan(data, e.pos) // before the parser has it (and recycles it); scanned is set above, under the lock
 		}
 		p.mu.Lock()
 		if !e.dropped {
