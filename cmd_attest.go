@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ultravioletrs/cube-hal/agent/evidence"
 	"github.com/ultravioletrs/cube-hal/agent/verify"
+	"github.com/ultravioletrs/cube-hal/launch"
 )
 
 // attestFlags are cube-hal attest's flags.
@@ -36,6 +38,10 @@ type attestFlags struct {
 	// (issue 10, cmd_measure.go).
 	fromImages imagesMeasurement
 	changed    func(flag string) bool
+	// vm is the cube-hal VM attested (--vm, or the only running one when
+	// --agent is not given): its agent's forwarded port and the launch
+	// measurement recorded when it started.
+	vm string
 }
 
 func newAttestCmd(g *globalFlags) *cobra.Command {
@@ -52,17 +58,19 @@ Each check is printed with the expected and the actual value; the exit status
 is 0 only when every check passed. Nothing is fetched from the network unless
 --fetch-certs is given: the VCEK comes from the report's certificate table, the
 --certs directory or the local cache.`,
-		Example: `  cube-hal attest --agent http://localhost:6193 --measurement 5f3a...e1
+		Example: `  cube-hal attest --test-roots   # the running VM: its agent, and the measurement recorded at launch
+  cube-hal attest --agent http://localhost:6193 --measurement 5f3a...e1
   cube-hal attest --agent http://localhost:6193 --measurement-from-images output/images --cpus 4
   cube-hal attest --agent https://localhost:6193 --atls --policy policy.json --json
   cube-hal attest --agent http://localhost:6193 --test-roots   # agent with UV_CUBE_AGENT_TSM=fake`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAttest(cmd, f)
+			return runAttest(cmd, g, f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.agent, "agent", "", "the agent's URL, e.g. http://localhost:6193 (required)")
+	fl.StringVar(&f.agent, "agent", "", "the agent's URL, e.g. http://localhost:6193 (default: the agent of the VM cube-hal runs)")
+	fl.StringVar(&f.vm, "vm", "", "the cube-hal VM to attest (default: the only running one, when --agent is not given); the launch measurement recorded when it started is expected unless a flag or --policy gives one")
 	fl.StringVar(&f.mode, "mode", "", "expected platform: snp or tdx (default: whatever the agent serves)")
 	fl.StringVar(&f.measurement, "measurement", "", "expected launch measurement, 96 hex digits (SNP MEASUREMENT or TDX MRTD)")
 	fl.StringVar(&f.policy, "policy", "", "go-sev-guest check.Config or go-tdx-guest checkconfig.Config JSON policy file")
@@ -179,10 +187,21 @@ func (f *attestFlags) options() (verify.Options, error) {
 	return opts, nil
 }
 
-func runAttest(cmd *cobra.Command, f *attestFlags) error {
+func runAttest(cmd *cobra.Command, g *globalFlags, f *attestFlags) error {
+	rec, err := f.resolveVM(g)
+	if err != nil {
+		return err
+	}
 	opts, err := f.options()
 	if err != nil {
 		return err
+	}
+	if rec != nil && rec.ExpectedMeasurement != "" && opts.Policy.Measurement == nil {
+		m, err := hex.DecodeString(rec.ExpectedMeasurement)
+		if err != nil || len(m) != 48 {
+			return failf("VM %q: vm.json: expected_measurement is not 96 hex digits", rec.Name)
+		}
+		opts.Policy.Measurement, opts.Policy.MeasurementSource = m, fmt.Sprintf("VM %s's launch record", rec.Name)
 	}
 	res, err := verify.Attest(cmd.Context(), opts)
 	if err != nil {
@@ -210,4 +229,35 @@ func runAttest(cmd *cobra.Command, f *attestFlags) error {
 		return exitCode(exitFailed)
 	}
 	return nil
+}
+
+// resolveVM finds the VM to attest: --vm by name, or, when --agent is not
+// given, the only VM running (its forwarded agent port becomes --agent).
+// It returns nil when --agent is given without --vm.
+func (f *attestFlags) resolveVM(g *globalFlags) (*launch.Record, error) {
+	if f.vm == "" && f.agent != "" {
+		return nil, nil
+	}
+	w, err := g.workspace()
+	if err != nil {
+		return nil, err
+	}
+	vm, err := launch.Open(w.RunDir(), f.vm)
+	if err != nil {
+		if f.vm == "" {
+			return nil, usageErrorf("--agent is required: no VM to attest (%v)", err).withHint("the agent's URL, e.g. --agent http://localhost:6193, or start a VM with 'cube-hal launch'")
+		}
+		return nil, failf("--vm %s: %v", f.vm, err).withHint("'cube-hal status' lists the VMs")
+	}
+	rec := vm.Record
+	if f.agent == "" {
+		if !vm.Running() {
+			return nil, failf("VM %q is not running", rec.Name).withHint("start it with 'cube-hal launch', or give --agent URL")
+		}
+		if rec.Ports.Agent == 0 {
+			return nil, failf("VM %q forwards no agent port", rec.Name).withHint("give --agent URL")
+		}
+		f.agent = fmt.Sprintf("http://127.0.0.1:%d", rec.Ports.Agent)
+	}
+	return &rec, nil
 }

@@ -5,8 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/ultravioletrs/cube-hal/agent/fakesnp"
 	"github.com/ultravioletrs/cube-hal/agent/tsm/tsmtest"
 	"github.com/ultravioletrs/cube-hal/agent/verify"
+	"github.com/ultravioletrs/cube-hal/launch"
 )
 
 func TestAttestFakeAgentWithTestRoots(t *testing.T) {
@@ -82,7 +86,7 @@ func TestAttestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"attest"}, "--agent is required"},
+		{[]string{"--state-dir", t.TempDir(), "attest"}, "--agent is required: no VM to attest"},
 		{[]string{"attest", "--agent", "http://x", "--measurement", "zz"}, "--measurement: not hex"},
 		{[]string{"attest", "--agent", "http://x", "--measurement", "abcd"}, "--measurement: 2 bytes, want 48"},
 		{[]string{"attest", "--agent", "http://x", "--mode", "sgx"}, "--mode"},
@@ -140,5 +144,73 @@ func TestAttestJSONStdoutIsOnlyJSON(t *testing.T) {
 	}
 	if strings.Join(platforms, ",") != "snp,snp,tdx" {
 		t.Fatalf("results for %v\nstderr:\n%s", platforms, stderr.String())
+	}
+}
+
+// procStartTime is field 22 of /proc/self/stat: with the PID, what the
+// launcher records to know a VM's QEMU is still the same process.
+func procStartTime(t *testing.T) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	v, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Without --agent, attest asks the running VM's agent (its forwarded port
+// from vm.json) and expects the measurement recorded at its launch; a flag
+// overrides the record; --vm names a VM that is not there.
+func TestAttestRunningVMUsesItsLaunchRecord(t *testing.T) {
+	a := agenttest.Start(t, map[string]string{"UV_CUBE_AGENT_TSM": "fake"}, nil)
+	u, err := url.Parse(a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	state := t.TempDir()
+	writeVM := func(measurement []byte) {
+		t.Helper()
+		dir := filepath.Join(state, "runs", "vm1")
+		os.MkdirAll(dir, 0o755)
+		rec := launch.Record{Name: "vm1", Mode: launch.ModeSNP, State: launch.StateRunning, PID: os.Getpid(), PIDStart: procStartTime(t),
+			Ports: launch.Ports{Agent: port}, ExpectedMeasurement: hex.EncodeToString(measurement)}
+		b, _ := json.Marshal(rec)
+		if err := os.WriteFile(filepath.Join(dir, "vm.json"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeVM(fakesnp.DefaultMeasurement)
+	code, out, errOut := runCLI(t, "--state-dir", state, "attest", "--test-roots")
+	if code != exitOK || !strings.Contains(out, "ok    measurement") || !strings.Contains(out, "VM vm1's launch record") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	wrong := bytes.Repeat([]byte{0xab}, 48)
+	writeVM(wrong)
+	code, out, _ = runCLI(t, "--state-dir", state, "attest", "--test-roots")
+	if code != exitFailed || !strings.Contains(out, "FAIL  measurement") || !strings.Contains(out, hex.EncodeToString(wrong)) {
+		t.Fatalf("a VM launched with another measurement: exit %d\n%s", code, out)
+	}
+	// --measurement wins over the record; --agent with --vm takes the record's value.
+	code, out, _ = runCLI(t, "--state-dir", state, "attest", "--test-roots", "--measurement", hex.EncodeToString(fakesnp.DefaultMeasurement))
+	if code != exitOK {
+		t.Fatalf("--measurement over the record: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "--state-dir", state, "attest", "--agent", a.URL, "--vm", "vm1", "--test-roots")
+	if code != exitFailed || !strings.Contains(out, "FAIL  measurement") {
+		t.Fatalf("--agent with --vm: exit %d\n%s", code, out)
+	}
+	// --agent alone: no record involved.
+	if code, out, _ = runCLI(t, "--state-dir", state, "attest", "--agent", a.URL, "--test-roots"); code != exitOK {
+		t.Fatalf("--agent alone: exit %d\n%s", code, out)
+	}
+	code, _, errOut = runCLI(t, "--state-dir", state, "attest", "--vm", "nope", "--test-roots")
+	if code != exitFailed || !strings.Contains(errOut, "--vm nope") {
+		t.Fatalf("--vm nope: exit %d\n%s", code, errOut)
 	}
 }
