@@ -99,50 +99,6 @@ func freeTCPPort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// liveProcsUsing lists live processes whose command line mentions dir.
-func liveProcsUsing(dir string) []string {
-	var out []string
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil || e.Name() == strconv.Itoa(os.Getpid()) {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(b, []byte(dir)) {
-			continue
-		}
-		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		if i := bytes.LastIndexByte(st, ')'); i > 0 && len(st) > i+2 && st[i+2] == 'Z' {
-			continue
-		}
-		out = append(out, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
-	}
-	return out
-}
-
-func requireNothingLeft(t *testing.T, dir string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second) // a wait for the outcome, generous for a loaded machine
-	for {
-		left := liveProcsUsing(dir)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, l := range left {
-				if pid, err := strconv.Atoi(strings.SplitN(l, ":", 2)[0]); err == nil {
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-			t.Fatalf("processes left behind:\n%s", strings.Join(left, "\n"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // The whole path a user takes, with the real binary, real QEMU (TCG) and
 // the real OpenSSH client: launch --wait ssh, ssh -- uname -a, the agent
 // through its forwarded port, a changed host key refused, stop over QMP,
@@ -175,7 +131,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 	sshPort, agentPort := freeTCPPort(t), freeTCPPort(t)
 	t.Cleanup(func() {
 		c.run("stop", "--name", "e2e", "--force")
-		requireNothingLeft(t, state)
+		testenv.RequireNoProcs(t, state, nil)
 	})
 
 	t1 := time.Now()
@@ -264,7 +220,7 @@ func TestE2ELaunchSSHStop(t *testing.T) {
 		t.Fatalf("stop: exit %d\n%s\n%s", code, out, errOut)
 	}
 	t.Logf("stop took %s", time.Since(t2).Round(time.Millisecond))
-	requireNothingLeft(t, state)
+	testenv.RequireNoProcs(t, state, nil)
 	if code, _, errOut := c.run("ssh", "--name", "e2e", "--", "true"); code != 1 || !strings.Contains(errOut, "not running") {
 		t.Errorf("ssh to a stopped VM: exit %d, %s", code, errOut)
 	}
@@ -327,12 +283,12 @@ func TestE2EKilledWhileStarting(t *testing.T) {
 				}
 				time.Sleep(25 * time.Millisecond)
 			}
-			if len(liveProcsUsing(state)) < 2 {
-				t.Fatalf("expected the keeper and QEMU running, got %v", liveProcsUsing(state))
+			if len(testenv.ProcsUsing(state, nil)) < 2 {
+				t.Fatalf("expected the keeper and QEMU running, got %v", testenv.ProcsUsing(state, nil))
 			}
 			cmd.Process.Signal(sig)
 			cmd.Wait()
-			requireNothingLeft(t, state)
+			testenv.RequireNoProcs(t, state, nil)
 			if sig == syscall.SIGINT && !strings.Contains(errOut.String(), "launch interrupted; the VM was stopped") {
 				t.Errorf("after Ctrl-C, stderr:\n%s", errOut.String())
 			}

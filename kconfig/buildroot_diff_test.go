@@ -289,6 +289,17 @@ func TestBuildrootDefconfigs(t *testing.T) {
 	t.Logf("Buildroot defconfigs: %d passed, %d failed", pass, fail)
 }
 
+// followUp feeds cfg (what an all*config or randconfig wrote) through
+// make's olddefconfig and then savedefconfig, comparing each with conf.
+func (b *brTree) followUp(t *testing.T, name, cfg string, pass, fail *int) {
+	ref, ok := b.compare(t, name+" then olddefconfig", brRun{args: []string{"--olddefconfig", "Config.in"},
+		setup: map[string]string{".config": cfg}})
+	count(ok, pass, fail)
+	_, ok = b.compare(t, name+" then savedefconfig", brRun{args: []string{"--savedefconfig=$RUN/defconfig", "Config.in"},
+		setup: map[string]string{".config": ref.files[".config"]}})
+	count(ok, pass, fail)
+}
+
 func count(ok bool, pass, fail *int) {
 	if ok {
 		*pass++
@@ -303,14 +314,7 @@ func TestBuildrootAllAndRand(t *testing.T) {
 	skip := setupBuildroot(t, nil, true)
 	norm := setupBuildroot(t, nil, false)
 	pass, fail := 0, 0
-	followUp := func(name, cfg string) {
-		ref, ok := norm.compare(t, name+" then olddefconfig", brRun{args: []string{"--olddefconfig", "Config.in"},
-			setup: map[string]string{".config": cfg}})
-		count(ok, &pass, &fail)
-		_, ok = norm.compare(t, name+" then savedefconfig", brRun{args: []string{"--savedefconfig=$RUN/defconfig", "Config.in"},
-			setup: map[string]string{".config": ref.files[".config"]}})
-		count(ok, &pass, &fail)
-	}
+	followUp := func(name, cfg string) { norm.followUp(t, name, cfg, &pass, &fail) }
 	for _, mode := range []string{"allyesconfig", "allnoconfig", "alldefconfig"} {
 		ref, ok := skip.compare(t, mode, brRun{args: []string{"--" + mode, "Config.in"}})
 		count(ok, &pass, &fail)
@@ -376,14 +380,7 @@ func diffBuildrootCube(t *testing.T, ext string) {
 			count(ok, &pass, &fail)
 		}
 	}
-	followUp := func(name, cfg string) {
-		ref, ok := b.compare(t, name+" then olddefconfig", brRun{args: []string{"--olddefconfig", "Config.in"},
-			setup: map[string]string{".config": cfg}})
-		count(ok, &pass, &fail)
-		_, ok = b.compare(t, name+" then savedefconfig", brRun{args: []string{"--savedefconfig=$RUN/defconfig", "Config.in"},
-			setup: map[string]string{".config": ref.files[".config"]}})
-		count(ok, &pass, &fail)
-	}
+	followUp := func(name, cfg string) { b.followUp(t, name, cfg, &pass, &fail) }
 	for _, mode := range []string{"allyesconfig", "allnoconfig", "alldefconfig"} {
 		ref, ok := skip.compare(t, mode, brRun{args: []string{"--" + mode, "Config.in"}})
 		count(ok, &pass, &fail)

@@ -171,32 +171,23 @@ type Kconfig struct {
 
 const blockSize = 512
 
-func (k *Kconfig) newProperty() *Property {
-	if len(k.propBlock) == 0 {
-		k.propBlock = make([]Property, blockSize)
+// take hands out the next element of *block, allocating n more when it
+// is used up: the tree's thousands of properties, menus and symbols come
+// from a few large slices instead of one allocation each.
+func take[T any](block *[]T, n int) *T {
+	if len(*block) == 0 {
+		*block = make([]T, n)
 	}
-	p := &k.propBlock[0]
-	k.propBlock = k.propBlock[1:]
-	return p
+	e := &(*block)[0]
+	*block = (*block)[1:]
+	return e
 }
 
-func (k *Kconfig) newMenu() *Menu {
-	if len(k.menuBlock) == 0 {
-		k.menuBlock = make([]Menu, blockSize/2)
-	}
-	m := &k.menuBlock[0]
-	k.menuBlock = k.menuBlock[1:]
-	return m
-}
+func (k *Kconfig) newProperty() *Property { return take(&k.propBlock, blockSize) }
 
-func (k *Kconfig) newSymbol() *Symbol {
-	if len(k.symBlock) == 0 {
-		k.symBlock = make([]Symbol, blockSize/2)
-	}
-	s := &k.symBlock[0]
-	k.symBlock = k.symBlock[1:]
-	return s
-}
+func (k *Kconfig) newMenu() *Menu { return take(&k.menuBlock, blockSize/2) }
+
+func (k *Kconfig) newSymbol() *Symbol { return take(&k.symBlock, blockSize/2) }
 
 func newKconfig(o Options) *Kconfig {
 	k := &Kconfig{opts: o}

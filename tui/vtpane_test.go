@@ -117,22 +117,13 @@ func TestVTPaneCloseEndsSession(t *testing.T) {
 	}
 	for _, pid := range []int{leader, child} {
 		deadline := time.Now().Add(5 * time.Second)
-		for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
+		for syscall.Kill(pid, 0) == nil && !testenv.IsZombie(pid) {
 			if time.Now().After(deadline) {
 				t.Fatalf("process %d still alive after Close", pid)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-}
-
-func isZombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i > 0 && len(b) > i+2 && b[i+2] == 'Z'
 }
 
 // A followed stream (a serial log) shows lone line feeds as new lines and

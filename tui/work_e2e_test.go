@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -178,28 +177,6 @@ func (p *tmuxPane) quitApp() {
 	}
 }
 
-// liveProcsUnder lists live processes whose command line mentions dir,
-// but for those of except.
-func liveProcsUnder(dir string, except map[int]bool) []string {
-	var out []string
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() || except[pid] {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(b, []byte(dir)) {
-			continue
-		}
-		if isZombie(pid) {
-			continue
-		}
-		out = append(out, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
-	}
-	return out
-}
-
 // ppid is a process's parent.
 func ppid(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
@@ -229,29 +206,6 @@ func (p *tmuxPane) appPIDs() map[int]bool {
 		}
 	}
 	return out
-}
-
-// requireNoProcs fails when a process mentioning dir, other than except,
-// is still alive after half a minute (and kills it, so one failure does
-// not leak into other tests).
-func requireNoProcs(t *testing.T, dir string, except map[int]bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second) // only a process that stays reaches it
-	for {
-		left := liveProcsUnder(dir, except)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, l := range left {
-				if pid, err := strconv.Atoi(strings.SplitN(l, ":", 2)[0]); err == nil {
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-			t.Fatalf("processes left behind:\n%s", strings.Join(left, "\n"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 const (
@@ -313,7 +267,7 @@ func TestTmuxBuildFake(t *testing.T) {
 		}
 	}
 	p.see("✗ Build failed in busybox 1.38.0, step build")
-	requireNoProcs(t, out, p.appPIDs())
+	testenv.RequireNoProcs(t, out, p.appPIDs())
 
 	p.quitApp()
 }
@@ -336,7 +290,7 @@ func TestTmuxBuildCancel(t *testing.T) {
 	p.see("Cancel the build?", "y cancel the build", "n keep building")
 	p.key("y")
 	p.waitLong(40*time.Second, "Build of the image cancelled after", "make and everything it started are gone")
-	requireNoProcs(t, out, p.appPIDs())
+	testenv.RequireNoProcs(t, out, p.appPIDs())
 	p.quitApp()
 }
 
@@ -362,7 +316,7 @@ func TestTmuxAcceptance(t *testing.T) {
 	writeStalePin(t, filepath.Join(state, "ssh", "known_hosts"), "cube-ai-vm")
 	overlay := filepath.Join(filepath.Dir(out), "overlay")
 	writeOverlayCerts(t, overlay)
-	t.Cleanup(func() { requireNoProcs(t, state, nil) })
+	t.Cleanup(func() { testenv.RequireNoProcs(t, state, nil) })
 
 	p := startPane(t, 100, 32, []string{"HOME=" + filepath.Dir(out), "FAKE_DELAY=0.01"},
 		bin, "--buildroot", br, "-O", out, "--state-dir", state, "--overlay", overlay)
@@ -524,7 +478,7 @@ func TestTmuxAcceptance(t *testing.T) {
 	p.see("Stop VM cube-ai-vm?")
 	p.key("y")
 	p.waitLong(60*time.Second, "VM stopped:", "VM        none running")
-	requireNoProcs(t, state, p.appPIDs())
+	testenv.RequireNoProcs(t, state, p.appPIDs())
 	p.quitApp()
 }
 

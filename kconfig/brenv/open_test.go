@@ -238,6 +238,16 @@ config CUBE_GCC12
 		}
 	}
 	def := filepath.Join(ext, "configs", "a_defconfig")
+	want := confDefconfig(t, top, def, env)
+	if _, got, _ := s.SaveData(); string(got) != string(want) {
+		t.Errorf("the session's .config differs from conf's:\n%s\n---\n%s", got, want)
+	}
+}
+
+// confDefconfig runs conf --defconfig=def in top with env's variables (and
+// BR2_DEFCONFIG=def, as make does) and returns the .config it wrote.
+func confDefconfig(t *testing.T, top, def string, env *Env) []byte {
+	t.Helper()
 	var se bytes.Buffer
 	if rc := kconfig.RunConf("conf", []string{"--defconfig=" + def, "Config.in"}, kconfig.ConfIO{Dir: top, Stdout: io.Discard, Stderr: &se,
 		LookupEnv: func(n string) (string, bool) {
@@ -249,9 +259,7 @@ config CUBE_GCC12
 		t.Fatalf("conf --defconfig: %s", se.String())
 	}
 	want, _ := os.ReadFile(env.ConfigFile())
-	if _, got, _ := s.SaveData(); string(got) != string(want) {
-		t.Errorf("the session's .config differs from conf's:\n%s\n---\n%s", got, want)
-	}
+	return want
 }
 
 func value(k *kconfig.Kconfig, name string) string {
@@ -284,17 +292,7 @@ func TestOpenLateBuildroot(t *testing.T) {
 		t.Fatal(err)
 	}
 	def := filepath.Join(ext, "configs", "cube_defconfig")
-	var se bytes.Buffer
-	if rc := kconfig.RunConf("conf", []string{"--defconfig=" + def, "Config.in"}, kconfig.ConfIO{Dir: br, Stdout: io.Discard, Stderr: &se,
-		LookupEnv: func(n string) (string, bool) {
-			if n == "BR2_DEFCONFIG" {
-				return def, true
-			}
-			return env.LookupEnv(n)
-		}}); rc != 0 {
-		t.Fatalf("conf --defconfig: %s", se.String())
-	}
-	want, _ := os.ReadFile(env.ConfigFile())
+	want := confDefconfig(t, br, def, env)
 	if _, got, _ := s.SaveData(); string(got) != string(want) {
 		t.Error("the session's .config differs from conf's")
 	}
