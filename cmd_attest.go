@@ -196,12 +196,14 @@ func runAttest(cmd *cobra.Command, g *globalFlags, f *attestFlags) error {
 	if err != nil {
 		return err
 	}
-	if rec != nil && rec.ExpectedMeasurement != "" && opts.Policy.Measurement == nil {
-		m, err := hex.DecodeString(rec.ExpectedMeasurement)
-		if err != nil || len(m) != 48 {
-			return failf("VM %q: vm.json: expected_measurement is not 96 hex digits", rec.Name)
+	if rec != nil && opts.Policy.Measurement == nil {
+		m, err := rec.Measurement()
+		if err != nil {
+			return failf("%v", err)
 		}
-		opts.Policy.Measurement, opts.Policy.MeasurementSource = m, fmt.Sprintf("VM %s's launch record", rec.Name)
+		if m != nil {
+			opts.Policy.Measurement, opts.Policy.MeasurementSource = m, fmt.Sprintf("VM %s's launch record", rec.Name)
+		}
 	}
 	res, err := verify.Attest(cmd.Context(), opts)
 	if err != nil {

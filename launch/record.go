@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +55,20 @@ type Record struct {
 	PID         int       `json:"pid,omitempty"`          // QEMU
 	PIDStart    uint64    `json:"pid_start,omitempty"`
 	Exit        *ExitInfo `json:"exit,omitempty"`
+}
+
+// Measurement decodes ExpectedMeasurement: nil when none was recorded, an
+// error naming the field when vm.json holds something else than 96 hex
+// digits.
+func (r Record) Measurement() ([]byte, error) {
+	if r.ExpectedMeasurement == "" {
+		return nil, nil
+	}
+	m, err := hex.DecodeString(r.ExpectedMeasurement)
+	if err != nil || len(m) != 48 {
+		return nil, fmt.Errorf("VM %q: vm.json: expected_measurement is not 96 hex digits", r.Name)
+	}
+	return m, nil
 }
 
 // ExitInfo is how QEMU ended.

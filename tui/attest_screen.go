@@ -249,7 +249,7 @@ func (s *attestScreen) attest() tea.Cmd {
 		case userM != nil:
 			pol.Measurement, source = userM, "the Attest screen (m)"
 		case rec.ExpectedMeasurement != "":
-			if d, err := hex.DecodeString(rec.ExpectedMeasurement); err == nil {
+			if d, err := rec.Measurement(); err == nil {
 				pol.Measurement, source = d, "the launch digest of the files and settings this VM booted with"
 			}
 		}
