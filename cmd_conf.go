@@ -90,9 +90,14 @@ func runConf(cmd *cobra.Command, env *brenv.Env, vars map[string]string, args ..
 	return nil
 }
 
-// openSession opens the workspace configuration like make would see it
+// openSession resolves the workspace from the global flags and opens its
+// configuration like make would see it
 // (standalone: the Cube tree and its cube_defconfig).
-func openSession(cmd *cobra.Command, w *workspace.Workspace) (*brenv.Session, error) {
+func openSession(cmd *cobra.Command, g *globalFlags) (*brenv.Session, error) {
+	w, err := g.workspace()
+	if err != nil {
+		return nil, err
+	}
 	if w.Standalone() && w.ExternalDir == "" {
 		return nil, usageErrorf("no Buildroot checkout and no Cube external tree").
 			withHint("set --buildroot DIR (or BUILDROOT_DIR), or --external DIR for standalone mode")

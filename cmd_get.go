@@ -25,11 +25,7 @@ tree's configs/cube_defconfig.`,
 		Example: "  cube-hal get BR2_PACKAGE_CUBE_AGENT_PORT\n  cube-hal get --explain PACKAGE_VLLM",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := g.workspace()
-			if err != nil {
-				return err
-			}
-			sess, err := openSession(cmd, w)
+			sess, err := openSession(cmd, g)
 			if err != nil {
 				return err
 			}

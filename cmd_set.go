@@ -36,11 +36,7 @@ symbols and keeping every other line and comment.`,
 				}
 				as = append(as, assign{name, value})
 			}
-			w, err := g.workspace()
-			if err != nil {
-				return err
-			}
-			sess, err := openSession(cmd, w)
+			sess, err := openSession(cmd, g)
 			if err != nil {
 				return err
 			}
