@@ -91,8 +91,8 @@ func runConf(cmd *cobra.Command, env *brenv.Env, vars map[string]string, args ..
 }
 
 // openSession resolves the workspace from the global flags and opens its
-// configuration like make would see it
-// (standalone: the Cube tree and its cube_defconfig).
+// configuration like make would see it (standalone: the Cube tree and its
+// cube_defconfig).
 func openSession(cmd *cobra.Command, g *globalFlags) (*brenv.Session, error) {
 	w, err := g.workspace()
 	if err != nil {
